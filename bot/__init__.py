@@ -1,0 +1,1 @@
+"""Telegram channel (python-telegram-bot): a thin adapter over the intake engine."""

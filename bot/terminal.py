@@ -1,0 +1,53 @@
+"""Terminal chat: the intake engine on standard input and output, for trying it and for scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TextIO
+
+from intake.dialogue import Inbound, Mode, OutKind
+from intake.texts import render
+from store.models import Staff
+from store.workflow import Channel, IntakeWorkflow, Turn
+
+_ENDING = {OutKind.DONE, OutKind.CANCELLED, OutKind.PAUSED}
+
+
+def _lines(stdin: TextIO, stdout: TextIO, interactive: bool) -> Iterator[str]:
+    """Read answers one line at a time; a prompt only when a person is typing."""
+    while True:
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            return
+        yield line.rstrip("\n")
+
+
+def _show(turn: Turn, stdout: TextIO) -> None:
+    for outbound in turn.outbounds:
+        stdout.write(outbound.text + "\n\n")
+    stdout.flush()
+
+
+def run_chat(
+    workflow: IntakeWorkflow, staff: Staff, *, mode: Mode, details: str | None,
+    clock: Callable[[], datetime], stdin: TextIO, stdout: TextIO,
+) -> int:
+    """Run one conversation until it is submitted, cancelled, paused or input ends."""
+    if details:
+        turn = workflow.open_details(channel=Channel.TERMINAL, external_id=staff.email, staff=staff, reference=details, now=clock())
+    else:
+        turn = workflow.open(channel=Channel.TERMINAL, external_id=staff.email, staff=staff, mode=mode, now=clock())
+    _show(turn, stdout)
+    for line in _lines(stdin, stdout, stdin.isatty()):
+        if not line.strip():
+            continue
+        turn = workflow.handle(channel=Channel.TERMINAL, external_id=staff.email, inbound=Inbound.from_text(line), now=clock())
+        _show(turn, stdout)
+        if any(o.kind in _ENDING for o in turn.outbounds):
+            return 0
+    stdout.write(render("dialogue/paused.txt.j2") + "\n")
+    return 0

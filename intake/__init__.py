@@ -1,0 +1,1 @@
+"""The pure core: questionnaire, dialogue engine, eligibility, consult, lifecycle. No I/O."""

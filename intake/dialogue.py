@@ -1,0 +1,337 @@
+"""The channel-agnostic dialogue engine: a pure `step(state, inbound, now)` over the questionnaire.
+
+Every channel (terminal, Telegram, e-mail) turns what a person sent into an `Inbound`, calls
+`Intake.step`, saves the returned state and shows the returned `Outbound`s. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from intake.answers import Invalid, display_value, fold, parse_answer
+from intake.catalogue import Catalogue
+from intake.consult import ConsultResult, consult
+from intake.eligibility import Assessment, Context, Severity, assess
+from intake.facts import ReferralFacts
+from intake.questionnaire import Choice, Question, Questionnaire
+from intake.texts import render
+from intake.vocabulary import ReferralRoute
+
+
+class Mode(StrEnum):
+    """Which questions a channel asks: all, all but the pupil's identity, or only the identity."""
+
+    FULL = "full"
+    MINIMAL = "minimal"
+    DETAILS = "details"
+
+
+class Phase(StrEnum):
+    """Where the conversation is."""
+
+    ASKING = "asking"
+    SUMMARY = "summary"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Command(StrEnum):
+    """Words that steer the conversation instead of answering (with or without a slash)."""
+
+    BACK = "terug"
+    SKIP = "overslaan"
+    CANCEL = "annuleer"
+    HELP = "help"
+    CONFIRM = "bevestig"
+    EDIT = "wijzig"
+    SUMMARY = "overzicht"
+    PAUSE = "pauze"
+
+
+_COMMAND_WORDS = {
+    "terug": Command.BACK, "vorige": Command.BACK, "overslaan": Command.SKIP, "sla over": Command.SKIP,
+    "annuleer": Command.CANCEL, "annuleren": Command.CANCEL, "stop": Command.CANCEL,
+    "help": Command.HELP, "?": Command.HELP, "bevestig": Command.CONFIRM, "verstuur": Command.CONFIRM,
+    "wijzig": Command.EDIT, "aanpassen": Command.EDIT, "overzicht": Command.SUMMARY,
+    "pauze": Command.PAUSE, "later": Command.PAUSE,
+}
+_CONFIRM_WORDS = {"ja", "ok", "oke", "bevestig", "bevestigen", "in orde"}
+_COMMAND = re.compile(r"^/?\s*(sla over|[a-z?]+)(?:@\w+)?(?:\s+(.*))?$", re.IGNORECASE)
+
+
+class Inbound(BaseModel):
+    """What a person sent: an answer text, or a command with an optional argument."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    command: Command | None = None
+    argument: str | None = None
+
+    @classmethod
+    def from_text(cls, text: str) -> "Inbound":
+        """Recognise a command word (optionally with a slash) or keep the text as an answer."""
+        found = _COMMAND.match(text.strip())
+        if found and found[1].lower() in _COMMAND_WORDS:
+            command = _COMMAND_WORDS[found[1].lower()]
+            if command is Command.EDIT or not found[2]:
+                return cls(text=text, command=command, argument=found[2])
+        return cls(text=text)
+
+
+class OutKind(StrEnum):
+    """What an outbound message is, so a channel can render it (keyboards, buttons)."""
+
+    QUESTION = "question"
+    INVALID = "invalid"
+    INFO = "info"
+    HELP = "help"
+    SUMMARY = "summary"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    PAUSED = "paused"
+
+
+class Outbound(BaseModel):
+    """One message for the person, with what a channel needs to offer buttons."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: OutKind
+    text: str
+    question_id: str | None = None
+    choices: tuple[Choice, ...] = ()
+    multi: bool = False
+    optional: bool = False
+
+
+class DialogueState(BaseModel):
+    """Everything needed to resume a conversation; saved after every step."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: Mode
+    phase: Phase = Phase.ASKING
+    answers: dict[str, Any] = {}
+    skipped: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
+    current: str | None = None
+    started_at: datetime
+    updated_at: datetime
+
+
+class Evaluation(BaseModel):
+    """Eligibility and suggestions for a set of answers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    assessment: Assessment
+    consult: ConsultResult
+
+
+class Intake:
+    """The questionnaire and catalogue behind every channel, with the pure step function."""
+
+    def __init__(self, questionnaire: Questionnaire, catalogue: Catalogue) -> None:
+        choices = tuple(
+            Choice(value=s.id, label=f"{s.name} ({catalogue.organization(s.organization_id).name})")
+            for s in catalogue.services
+        )
+        self.questionnaire = questionnaire.with_catalogue_choices(choices)
+        self.catalogue = catalogue
+        self._direct = {s.id: s.name for s in catalogue.services if s.referral_route is ReferralRoute.DIRECT}
+
+    # --- public API -------------------------------------------------------------------------
+    def start(self, *, mode: Mode, now: datetime, prefill: dict[str, Any] | None = None) -> tuple[DialogueState, list[Outbound]]:
+        """A new conversation; prefilled answers (the staff member's own details) are not asked."""
+        state = DialogueState(mode=mode, answers=dict(prefill or {}), started_at=now, updated_at=now)
+        return self._advance(state, now, [])
+
+    def resume(self, state: DialogueState) -> list[Outbound]:
+        """Show again where the conversation stands, after a pause or a restart."""
+        notice = Outbound(kind=OutKind.INFO, text=render("dialogue/resumed.txt.j2"))
+        return [notice, *self._show(state)]
+
+    def step(self, state: DialogueState, inbound: Inbound, *, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        """Apply one inbound message and return the new state and what to say."""
+        if state.phase in (Phase.DONE, Phase.CANCELLED):
+            return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/finished.txt.j2"))]
+        handler = _HANDLERS.get(inbound.command) if inbound.command else None
+        if handler is not None:
+            return handler(self, state, inbound, now)
+        if state.phase is Phase.SUMMARY:
+            if fold(inbound.text).rstrip(".!") in _CONFIRM_WORDS:
+                return self._confirm(state, inbound, now)
+            return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/summary_hint.txt.j2"))]
+        return self._answer(state, inbound.text, now)
+
+    def evaluate(self, answers: dict[str, Any], *, now: datetime) -> Evaluation:
+        """Eligibility and consult for these answers, as shown in the summary and stored."""
+        facts = ReferralFacts.from_answers(answers)
+        assessment = self._assess(facts, now)
+        return Evaluation(assessment=assessment, consult=consult(facts, self.catalogue, today=now.date()))
+
+    def _assess(self, facts: ReferralFacts, now: datetime) -> Assessment:
+        return assess(facts, Context(today=now.date(), direct_route_services=self._direct))
+
+    def applicable(self, state: DialogueState) -> list[Question]:
+        """The questions this conversation asks, given its mode and the answers so far."""
+        return [q for q in self.questionnaire.questions if self._in_mode(q, state.mode) and q.applies(state.answers)]
+
+    # --- steps ------------------------------------------------------------------------------
+    def _answer(self, state: DialogueState, text: str, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        question = self.questionnaire.get(state.current) if state.current else None
+        if question is None:
+            return self._advance(state, now, [])
+        value = parse_answer(question, text, today=now.date())
+        if isinstance(value, Invalid):
+            invalid = render("dialogue/invalid.txt.j2", reason=value.reason)
+            return state, [Outbound(kind=OutKind.INVALID, text=invalid, question_id=question.id), self._ask(state, question)]
+        before = self._assess(ReferralFacts.from_answers(state.answers), now)
+        answers = {**state.answers, question.id: value}
+        state = self._record(state, question.id, answers=answers, skipped=False, now=now)
+        return self._advance(state, now, self._early_warnings(before, answers, now))
+
+    def _skip(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        question = self.questionnaire.get(state.current) if state.current else None
+        if question is None or question.required:
+            text = render("dialogue/cannot_skip.txt.j2")
+            return state, [Outbound(kind=OutKind.INFO, text=text), *self._show(state)]
+        answers = {k: v for k, v in state.answers.items() if k != question.id}
+        return self._advance(self._record(state, question.id, answers=answers, skipped=True, now=now), now, [])
+
+    def _back(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        if not state.history:
+            text = render("dialogue/first_question.txt.j2")
+            return state, [Outbound(kind=OutKind.INFO, text=text), *self._show(state)]
+        previous = state.history[-1]
+        state = state.model_copy(update={
+            "history": state.history[:-1], "current": previous, "phase": Phase.ASKING,
+            "answers": {k: v for k, v in state.answers.items() if k != previous},
+            "skipped": tuple(s for s in state.skipped if s != previous), "updated_at": now,
+        })
+        return state, self._show(state)
+
+    def _edit(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        shown = self._summary_questions(state)
+        number = (inbound.argument or "").strip().rstrip(".")
+        if not number.isdigit() or not 1 <= int(number) <= len(shown):
+            text = render("dialogue/edit_hint.txt.j2", count=len(shown))
+            return state, [Outbound(kind=OutKind.INFO, text=text), *self._show(state)]
+        question = shown[int(number) - 1]
+        state = state.model_copy(update={"current": question.id, "phase": Phase.ASKING, "updated_at": now})
+        return state, [self._ask(state, question)]
+
+    def _confirm(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        if state.phase is not Phase.SUMMARY:
+            return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/not_yet.txt.j2")), *self._show(state)]
+        state = state.model_copy(update={"phase": Phase.DONE, "current": None, "updated_at": now})
+        return state, [Outbound(kind=OutKind.DONE, text=render("dialogue/confirmed.txt.j2"))]
+
+    def _cancel(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        # The answers go: a cancelled referral keeps no data about the pupil.
+        state = state.model_copy(update={"phase": Phase.CANCELLED, "current": None, "answers": {}, "updated_at": now})
+        return state, [Outbound(kind=OutKind.CANCELLED, text=render("dialogue/cancelled.txt.j2"))]
+
+    def _help(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        question = self.questionnaire.get(state.current) if state.current else None
+        text = render("dialogue/help.txt.j2", question=question, phase=state.phase.value)
+        return state, [Outbound(kind=OutKind.HELP, text=text), *self._show(state)]
+
+    def _pause(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        return state, [Outbound(kind=OutKind.PAUSED, text=render("dialogue/paused.txt.j2"))]
+
+    def _to_summary(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        if self._next_question(state) is not None and state.phase is Phase.ASKING:
+            return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/not_yet.txt.j2")), *self._show(state)]
+        return self._advance(state, now, [])
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _record(self, state: DialogueState, question_id: str, *, answers: dict[str, Any], skipped: bool, now: datetime) -> DialogueState:
+        """Store an answer or a skip, and forget answers to questions that no longer apply."""
+        history = tuple(h for h in state.history if h != question_id) + (question_id,)
+        skips = tuple(s for s in state.skipped if s != question_id) + ((question_id,) if skipped else ())
+        state = state.model_copy(update={"answers": answers, "skipped": skips, "history": history, "updated_at": now})
+        # Only conditions decide: answers outside this mode (a minimal referral's initials) stay.
+        keep = {q.id for q in self.questionnaire.questions if q.applies(answers)}
+        return state.model_copy(update={
+            "answers": {k: v for k, v in answers.items() if k in keep or k not in self.questionnaire.ids()},
+            "history": tuple(h for h in history if h in keep),
+            "skipped": tuple(s for s in skips if s in keep),
+        })
+
+    def _advance(self, state: DialogueState, now: datetime, before: list[Outbound]) -> tuple[DialogueState, list[Outbound]]:
+        question = self._next_question(state)
+        if question is None:
+            state = state.model_copy(update={"phase": Phase.SUMMARY, "current": None, "updated_at": now})
+        else:
+            state = state.model_copy(update={"phase": Phase.ASKING, "current": question.id, "updated_at": now})
+        return state, [*before, *self._show(state, now=now)]
+
+    def _next_question(self, state: DialogueState) -> Question | None:
+        for question in self.applicable(state):
+            if question.id not in state.answers and question.id not in state.skipped:
+                return question
+        return None
+
+    def _show(self, state: DialogueState, *, now: datetime | None = None) -> list[Outbound]:
+        if state.phase is Phase.SUMMARY:
+            return [self._summary(state, now or state.updated_at)]
+        if state.current is None:
+            return []
+        return [self._ask(state, self.questionnaire.get(state.current))]
+
+    def _ask(self, state: DialogueState, question: Question) -> Outbound:
+        questions = self.applicable(state)
+        number = next((i for i, q in enumerate(questions, 1) if q.id == question.id), len(questions))
+        previous = state.answers.get(question.id)
+        text = render(
+            "dialogue/question.txt.j2", question=question, number=number, total=len(questions),
+            previous=display_value(question, previous) if previous is not None else None,
+        )
+        return Outbound(
+            kind=OutKind.QUESTION, text=text, question_id=question.id, choices=question.choices,
+            multi=question.type == "multi_choice", optional=not question.required,
+        )
+
+    def _summary_questions(self, state: DialogueState) -> list[Question]:
+        return [q for q in self.applicable(state) if q.id in state.answers or q.id in state.skipped]
+
+    def _summary(self, state: DialogueState, now: datetime) -> Outbound:
+        rows = [
+            (q, display_value(q, state.answers[q.id]) if q.id in state.answers else None)
+            for q in self._summary_questions(state)
+        ]
+        evaluation = self.evaluate(state.answers, now=now)
+        text = render(
+            "dialogue/summary.txt.j2", rows=rows, assessment=evaluation.assessment,
+            consult=evaluation.consult, mode=state.mode.value,
+        )
+        return Outbound(kind=OutKind.SUMMARY, text=text)
+
+    def _early_warnings(self, before: Assessment, answers: dict[str, Any], now: datetime) -> list[Outbound]:
+        """Say at once when an answer makes the referral blocked or flagged, not only at the end."""
+        after = self._assess(ReferralFacts.from_answers(answers), now)
+        known = {f.rule for f in before.findings}
+        fresh = [f for f in after.findings if f.rule not in known and f.severity is not Severity.NOTE]
+        return [Outbound(kind=OutKind.INFO, text=render("dialogue/warning.txt.j2", finding=f)) for f in fresh]
+
+    @staticmethod
+    def _in_mode(question: Question, mode: Mode) -> bool:
+        if mode is Mode.FULL:
+            return not question.minimal_only
+        if mode is Mode.MINIMAL:
+            return not question.identifying
+        return question.identifying
+
+
+_HANDLERS = {
+    Command.BACK: Intake._back, Command.SKIP: Intake._skip, Command.CANCEL: Intake._cancel,
+    Command.HELP: Intake._help, Command.CONFIRM: Intake._confirm, Command.EDIT: Intake._edit,
+    Command.SUMMARY: Intake._to_summary, Command.PAUSE: Intake._pause,
+}

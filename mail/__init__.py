@@ -1,0 +1,1 @@
+"""Mail channel: durable intake over SMTP and IMAP, and the outbox of mails we send."""

@@ -1,0 +1,212 @@
+"""The `meldpunt` command line: serve, chat, staff, referrals, catalogue and database commands."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import make_url
+
+from intake.catalogue import check_catalogue
+from intake.dialogue import Mode
+from intake.lifecycle import Status
+from intake.texts import message, render
+from meldpunt.app import App, utc_now
+from meldpunt.settings import Settings
+from store import repository as repo
+from store.db import database_revision, upgrade_database
+from store.views import referral_row
+
+
+def _app(ctx: click.Context) -> App:
+    return ctx.ensure_object(App)  # type: ignore[no-any-return]
+
+
+def _cli_actor() -> str:
+    """Who is at the keyboard, for the audit trail."""
+    return f"cli:{getpass.getuser()}"
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Meldpunt Schoolexterne Interventies: intake-assistent."""
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = App(settings)
+
+
+@main.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Start de dienst (databank bijwerken, aanbod laden, kanalen starten)."""
+    app = _app(ctx)
+    app.engine  # migrates on first start
+    database = make_url(app.settings.effective_database_url).render_as_string(hide_password=True)
+    click.echo(message("serve_started", database=database, services=len(app.catalogue.services)))
+    click.echo(message("serve_channels"))
+    asyncio.run(_wait_for_stop())
+    click.echo(message("serve_stopped"))
+
+
+async def _wait_for_stop() -> None:
+    """Run until SIGINT or SIGTERM; later channels join this loop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+@main.command()
+@click.option("--as", "email", required=True, help="Je e-mailadres als geregistreerde CLB-medewerker.")
+@click.option("--minimal", is_flag=True, help="Geen naam of geboortedatum van de leerling (initialen en geboortejaar).")
+@click.option("--details", "reference", default=None, help="Vul de gegevens aan van een aanmelding die daarop wacht.")
+@click.pass_context
+def chat(ctx: click.Context, email: str, minimal: bool, reference: str | None) -> None:
+    """Doe een aanmelding in de terminal (werkt ook met invoer via een pipe)."""
+    from bot.terminal import run_chat
+    from store.workflow import DetailsRefused
+
+    app = _app(ctx)
+    with app.sessions() as session:
+        staff = repo.get_active_staff(session, email)
+        session.expunge_all()
+    if staff is None:
+        raise click.ClickException(message("not_registered", email=email))
+    mode = Mode.MINIMAL if minimal else Mode.FULL
+    try:
+        code = run_chat(app.workflow, staff, mode=mode, details=reference, clock=utc_now, stdin=sys.stdin, stdout=sys.stdout)
+    except DetailsRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    ctx.exit(code)
+
+
+@main.group()
+def staff() -> None:
+    """Beheer de geregistreerde CLB-medewerkers."""
+
+
+@staff.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="Volledige naam.")
+@click.option("--clb", required=True, help="Naam van het CLB.")
+@click.pass_context
+def staff_add(ctx: click.Context, email: str, name: str, clb: str) -> None:
+    """Registreer een CLB-medewerker."""
+    with _app(ctx).sessions.begin() as session:
+        try:
+            member = repo.add_staff(session, email=email, name=name, clb=clb, now=utc_now())
+        except repo.StaffExists:
+            raise click.ClickException(message("staff_exists", email=email)) from None
+        repo.record_audit(session, actor=_cli_actor(), action="medewerker-toegevoegd", now=utc_now(), detail=f"staff:{member.id}")
+        click.echo(message("staff_added", email=member.email, clb=member.clb))
+
+
+@staff.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="Ook verwijderde medewerkers.")
+@click.pass_context
+def staff_list(ctx: click.Context, include_removed: bool) -> None:
+    """Toon de geregistreerde medewerkers."""
+    with _app(ctx).sessions() as session:
+        members = repo.list_staff(session, include_removed=include_removed)
+        click.echo(render("cli/staff_list.txt.j2", members=members) if members else message("staff_none"))
+
+
+@staff.command("remove")
+@click.argument("email")
+@click.pass_context
+def staff_remove(ctx: click.Context, email: str) -> None:
+    """Trek de toegang van een medewerker meteen in."""
+    with _app(ctx).sessions.begin() as session:
+        if not repo.remove_staff(session, email, now=utc_now()):
+            raise click.ClickException(message("staff_unknown", email=email))
+        repo.record_audit(session, actor=_cli_actor(), action="medewerker-verwijderd", now=utc_now())
+        click.echo(message("staff_removed", email=email))
+
+
+@main.group()
+def referrals() -> None:
+    """Bekijk aanmeldingen."""
+
+
+def _status(value: str | None) -> Status | None:
+    if value is None:
+        return None
+    try:
+        return Status(value)
+    except ValueError:
+        raise click.BadParameter(message("status_unknown", value=value, allowed=", ".join(s.value for s in Status))) from None
+
+
+@referrals.command("list")
+@click.option("--status", "status_value", default=None, help="Enkel aanmeldingen met deze status (bv. queued).")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON, voor scripts.")
+@click.pass_context
+def referrals_list(ctx: click.Context, status_value: str | None, as_json: bool) -> None:
+    """Toon aanmeldingen, nieuwste eerst (zonder gegevens die de leerling identificeren)."""
+    status = _status(status_value)
+    with _app(ctx).sessions.begin() as session:
+        rows = [referral_row(r) for r in repo.list_referrals(session, status=status)]
+        repo.record_audit(session, actor=_cli_actor(), action="lijst-gelezen", now=utc_now(), detail=f"{len(rows)} aanmeldingen")
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render("cli/referrals_list.txt.j2", rows=rows) if rows else message("referrals_none"))
+
+
+@referrals.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@click.pass_context
+def referrals_show(ctx: click.Context, reference: str, as_json: bool) -> None:
+    """Toon één aanmelding volledig, met haar geschiedenis (wordt gelogd in de audit)."""
+    app = _app(ctx)
+    with app.sessions.begin() as session:
+        referral = repo.get_referral(session, reference.upper())
+        if referral is None:
+            raise click.ClickException(message("referral_unknown", reference=reference))
+        repo.record_audit(session, actor=_cli_actor(), action="gelezen", now=utc_now(), referral_id=referral.id)
+        history = repo.status_history(session, referral)
+        row = referral_row(referral, full=True)
+        row["history"] = [
+            {"at": c.at.isoformat(), "actor": c.actor, "from": c.from_status.value if c.from_status else None, "to": c.to_status.value, "note": c.note}
+            for c in history
+        ]
+        text = render("cli/referral_show.txt.j2", row=row, questionnaire=app.intake.questionnaire, Status=Status)
+    click.echo(json.dumps(row, ensure_ascii=False, indent=2) if as_json else text)
+
+
+@main.group()
+def catalogue() -> None:
+    """Het aanbod van de aanbieders."""
+
+
+@catalogue.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.pass_context
+def catalogue_check(ctx: click.Context, path: Path | None) -> None:
+    """Controleer het aanbodbestand en toon wat ontbreekt of fout is."""
+    report = check_catalogue(path or _app(ctx).settings.catalogue_path)
+    click.echo(report.render())
+    ctx.exit(0 if report.ok else 1)
+
+
+@main.group()
+def db() -> None:
+    """De databank."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Pas de databankmigraties toe (gebeurt ook vanzelf bij serve en chat)."""
+    url = _app(ctx).settings.effective_database_url
+    upgrade_database(url)
+    click.echo(message("db_upgraded", revision=database_revision(url)))

@@ -1,0 +1,34 @@
+"""Plain, JSON-ready views of stored referrals for listings and exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from intake.facts import ReferralFacts
+from store.models import Referral
+
+
+def referral_row(referral: Referral, *, full: bool = False) -> dict[str, Any]:
+    """A referral as a dict; without `full` it holds nothing that identifies the pupil."""
+    facts = ReferralFacts.from_answers(referral.answers or {})
+    eligibility = referral.eligibility or {}
+    suggestions = (referral.suggestions or {}).get("suggestions", [])
+    row: dict[str, Any] = {
+        "reference": referral.reference,
+        "status": referral.status.value,
+        "status_label": referral.status.label,
+        "mode": referral.mode,
+        "channel": referral.channel,
+        "created_at": referral.created_at.isoformat(),
+        "submitted_at": referral.submitted_at.isoformat() if referral.submitted_at else None,
+        "region": facts.region.value if facts.region else None,
+        "school_level": facts.school_level.value if facts.school_level else None,
+        "eligibility": eligibility.get("outcome"),
+        "findings": [f["reason"] for f in eligibility.get("findings", [])],
+        "suggestions": [{"service_id": s["service_id"], "name": s["service_name"], "certain": s["certain"]} for s in suggestions],
+        "outcome": referral.outcome.value if referral.outcome else None,
+    }
+    if full:
+        row["answers"] = dict(referral.answers or {})
+        row["advice"] = (referral.suggestions or {}).get("advice")
+    return row

@@ -1,0 +1,151 @@
+"""Runs the dialogue engine on stored conversations: load, step, save after every step, submit.
+
+Like Mailman's resumable workflow: the conversation's state is committed after each message, so a
+crash, a restart or a week's pause resumes at the same question, from any channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.dialogue import DialogueState, Evaluation, Inbound, Intake, Mode, Outbound, OutKind, Phase
+from intake.eligibility import Outcome
+from intake.lifecycle import Status
+from intake.texts import render
+from intake.vocabulary import ReferrerRole
+from store import repository as repo
+from store.models import Conversation, Referral, Staff
+
+log = logging.getLogger(__name__)
+
+
+class Channel(StrEnum):
+    """The ways a person reaches the assistant."""
+
+    TERMINAL = "terminal"
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+
+
+class DetailsRefused(Exception):
+    """A referral cannot be completed with details by this person (Dutch message)."""
+
+
+class Turn(BaseModel):
+    """What one message produced: the messages to show and, once submitted, the referral."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outbounds: tuple[Outbound, ...]
+    reference: str | None = None
+    status: Status | None = None
+
+
+def staff_prefill(staff: Staff) -> dict[str, Any]:
+    """Answers we already know of a registered staff member, so they are not asked again."""
+    return {
+        "referrer_role": ReferrerRole.CLB.value, "referrer_name": staff.name,
+        "referrer_organisation": staff.clb, "referrer_email": staff.email,
+    }
+
+
+class IntakeWorkflow:
+    """Opens, continues and submits referral conversations for one channel at a time."""
+
+    def __init__(self, intake: Intake, sessions: sessionmaker[Session]) -> None:
+        self.intake = intake
+        self.sessions = sessions
+
+    def open(self, *, channel: Channel, external_id: str, staff: Staff, mode: Mode, now: datetime) -> Turn:
+        """Resume the person's conversation on this channel, or start a new referral."""
+        with self.sessions.begin() as session:
+            conversation = repo.get_conversation(session, channel.value, external_id)
+            if conversation is not None:
+                state = DialogueState.model_validate(conversation.state)
+                return Turn(outbounds=tuple(self.intake.resume(state)))
+            draft = repo.create_draft(session, staff_id=staff.id, channel=channel.value, mode=mode.value, actor=staff.email, now=now)
+            state, outbounds = self.intake.start(mode=mode, now=now, prefill=staff_prefill(staff))
+            self._save(session, channel, external_id, staff, draft, state, now)
+            log.info("gesprek gestart: aanmelding %s, kanaal %s", draft.id, channel.value)
+            return Turn(outbounds=tuple(outbounds))
+
+    def open_details(self, *, channel: Channel, external_id: str, staff: Staff, reference: str, now: datetime) -> Turn:
+        """Start completing the identifying details of one's own referral that awaits them."""
+        with self.sessions.begin() as session:
+            referral = repo.get_referral(session, reference)
+            if referral is None or referral.staff_id != staff.id:
+                raise DetailsRefused(render("dialogue/details_unknown.txt.j2", reference=reference))
+            if referral.status is not Status.AWAITING_DETAILS:
+                raise DetailsRefused(render("dialogue/details_not_needed.txt.j2", reference=reference, status=referral.status.label))
+            repo.delete_conversation(session, channel.value, external_id)
+            state, outbounds = self.intake.start(mode=Mode.DETAILS, now=now, prefill=referral.answers)
+            self._save(session, channel, external_id, staff, referral, state, now)
+            return Turn(outbounds=tuple(outbounds))
+
+    def handle(self, *, channel: Channel, external_id: str, inbound: Inbound, now: datetime) -> Turn:
+        """Apply one message to the stored conversation and commit before answering."""
+        with self.sessions.begin() as session:
+            conversation = repo.get_conversation(session, channel.value, external_id)
+            if conversation is None:
+                return Turn(outbounds=(Outbound(kind=OutKind.INFO, text=render("dialogue/no_conversation.txt.j2")),))
+            state = DialogueState.model_validate(conversation.state)
+            state, outbounds = self.intake.step(state, inbound, now=now)
+            if state.phase is Phase.DONE:
+                return self._submit(session, conversation, state, outbounds, now)
+            if state.phase is Phase.CANCELLED:
+                self._cancel(session, conversation, now)
+                return Turn(outbounds=tuple(outbounds), status=Status.CANCELLED)
+            self._save(session, channel, external_id, conversation.staff, conversation.referral, state, now)
+            return Turn(outbounds=tuple(outbounds))
+
+    def _save(self, session: Session, channel: Channel, external_id: str, staff: Staff | None, referral: Referral | None, state: DialogueState, now: datetime) -> None:
+        step = state.current or state.phase.value
+        repo.save_conversation(
+            session, channel=channel.value, external_id=external_id, staff_id=staff.id if staff else None,
+            referral_id=referral.id if referral else None, step=step, state=state.model_dump(mode="json"), now=now,
+        )
+
+    def _cancel(self, session: Session, conversation: Conversation, now: datetime) -> None:
+        referral = conversation.referral
+        if referral is not None and referral.status in (Status.DRAFT, Status.AWAITING_DETAILS):
+            actor = conversation.staff.email if conversation.staff else "systeem"
+            if referral.status is Status.DRAFT:
+                repo.change_status(session, referral, Status.CANCELLED, actor=actor, now=now, note="geannuleerd in het gesprek")
+        repo.delete_conversation(session, conversation.channel, conversation.external_id)
+
+    def _submit(self, session: Session, conversation: Conversation, state: DialogueState, outbounds: list[Outbound], now: datetime) -> Turn:
+        referral = conversation.referral
+        assert referral is not None, "every conversation is opened with its referral"
+        actor = conversation.staff.email if conversation.staff else "systeem"
+        evaluation = self.intake.evaluate(state.answers, now=now)
+        repo.save_answers(session, referral, answers=state.answers, now=now)
+        referral.eligibility = evaluation.assessment.model_dump(mode="json")
+        referral.suggestions = evaluation.consult.model_dump(mode="json")
+        reference = repo.assign_reference(session, referral, now=now)
+        if state.mode is Mode.MINIMAL:
+            repo.change_status(session, referral, Status.AWAITING_DETAILS, actor=actor, now=now, note="minimale modus")
+        else:
+            self._route(session, referral, evaluation, actor, now)
+        repo.delete_conversation(session, conversation.channel, conversation.external_id)
+        log.info("aanmelding %s ingediend met status %s", reference, referral.status.value)
+        text = render("dialogue/submitted.txt.j2", reference=reference, status=referral.status, evaluation=evaluation, mode=state.mode.value)
+        done = Outbound(kind=OutKind.DONE, text=text)
+        return Turn(outbounds=(*[o for o in outbounds if o.kind is not OutKind.DONE], done), reference=reference, status=referral.status)
+
+    def _route(self, session: Session, referral: Referral, evaluation: Evaluation, actor: str, now: datetime) -> None:
+        """Submitted, then queued when eligible, else to the coordinator with the reasons."""
+        referral.submitted_at = now
+        repo.change_status(session, referral, Status.SUBMITTED, actor=actor, now=now)
+        outcome = evaluation.assessment.outcome
+        if outcome is Outcome.ELIGIBLE:
+            repo.change_status(session, referral, Status.QUEUED, actor="systeem", now=now, note="ontvankelijk")
+            return
+        rules = ", ".join(f.rule for f in evaluation.assessment.findings if f.severity != "note")
+        note = f"{outcome.label}: {rules}" if outcome is Outcome.FLAGGED else f"niet ontvankelijk, voorgelegd aan de coördinator: {rules}"
+        repo.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=note)
