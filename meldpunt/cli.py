@@ -15,13 +15,16 @@ from sqlalchemy.engine import make_url
 
 from intake.catalogue import check_catalogue
 from intake.dialogue import Mode
+from intake.eligibility import Outcome
 from intake.lifecycle import Status
 from intake.texts import message, render
 from meldpunt.app import App, utc_now
 from meldpunt.settings import Settings
-from store import repository as repo
+from store import audit
+from store import referrals as referral_repo
+from store import staff as staff_repo
 from store.db import database_revision, upgrade_database
-from store.views import referral_row
+from store.views import answer_rows, referral_row
 
 
 def _app(ctx: click.Context) -> App:
@@ -38,7 +41,11 @@ def _cli_actor() -> str:
 def main(ctx: click.Context) -> None:
     """Meldpunt Schoolexterne Interventies: intake-assistent."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The service logs its work; a command a person types only shows problems.
+    level = settings.log_level or ("INFO" if ctx.invoked_subcommand == "serve" else "WARNING")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic reports every migration check at INFO; only problems matter on the command line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = App(settings)
 
 
@@ -76,7 +83,7 @@ def chat(ctx: click.Context, email: str, minimal: bool, reference: str | None) -
 
     app = _app(ctx)
     with app.sessions() as session:
-        staff = repo.get_active_staff(session, email)
+        staff = staff_repo.get_active_staff(session, email)
         session.expunge_all()
     if staff is None:
         raise click.ClickException(message("not_registered", email=email))
@@ -102,10 +109,10 @@ def staff_add(ctx: click.Context, email: str, name: str, clb: str) -> None:
     """Registreer een CLB-medewerker."""
     with _app(ctx).sessions.begin() as session:
         try:
-            member = repo.add_staff(session, email=email, name=name, clb=clb, now=utc_now())
-        except repo.StaffExists:
+            member = staff_repo.add_staff(session, email=email, name=name, clb=clb, now=utc_now())
+        except staff_repo.StaffExists:
             raise click.ClickException(message("staff_exists", email=email)) from None
-        repo.record_audit(session, actor=_cli_actor(), action="medewerker-toegevoegd", now=utc_now(), detail=f"staff:{member.id}")
+        audit.record_audit(session, actor=_cli_actor(), action="medewerker-toegevoegd", now=utc_now(), detail=f"staff:{member.id}")
         click.echo(message("staff_added", email=member.email, clb=member.clb))
 
 
@@ -115,7 +122,7 @@ def staff_add(ctx: click.Context, email: str, name: str, clb: str) -> None:
 def staff_list(ctx: click.Context, include_removed: bool) -> None:
     """Toon de geregistreerde medewerkers."""
     with _app(ctx).sessions() as session:
-        members = repo.list_staff(session, include_removed=include_removed)
+        members = staff_repo.list_staff(session, include_removed=include_removed)
         click.echo(render("cli/staff_list.txt.j2", members=members) if members else message("staff_none"))
 
 
@@ -125,9 +132,9 @@ def staff_list(ctx: click.Context, include_removed: bool) -> None:
 def staff_remove(ctx: click.Context, email: str) -> None:
     """Trek de toegang van een medewerker meteen in."""
     with _app(ctx).sessions.begin() as session:
-        if not repo.remove_staff(session, email, now=utc_now()):
+        if not staff_repo.remove_staff(session, email, now=utc_now()):
             raise click.ClickException(message("staff_unknown", email=email))
-        repo.record_audit(session, actor=_cli_actor(), action="medewerker-verwijderd", now=utc_now())
+        audit.record_audit(session, actor=_cli_actor(), action="medewerker-verwijderd", now=utc_now())
         click.echo(message("staff_removed", email=email))
 
 
@@ -153,8 +160,8 @@ def referrals_list(ctx: click.Context, status_value: str | None, as_json: bool) 
     """Toon aanmeldingen, nieuwste eerst (zonder gegevens die de leerling identificeren)."""
     status = _status(status_value)
     with _app(ctx).sessions.begin() as session:
-        rows = [referral_row(r) for r in repo.list_referrals(session, status=status)]
-        repo.record_audit(session, actor=_cli_actor(), action="lijst-gelezen", now=utc_now(), detail=f"{len(rows)} aanmeldingen")
+        rows = [referral_row(r) for r in referral_repo.list_referrals(session, status=status)]
+        audit.record_audit(session, actor=_cli_actor(), action="lijst-gelezen", now=utc_now(), detail=f"{len(rows)} aanmeldingen")
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -169,17 +176,18 @@ def referrals_show(ctx: click.Context, reference: str, as_json: bool) -> None:
     """Toon één aanmelding volledig, met haar geschiedenis (wordt gelogd in de audit)."""
     app = _app(ctx)
     with app.sessions.begin() as session:
-        referral = repo.get_referral(session, reference.upper())
+        referral = referral_repo.get_referral(session, reference.upper())
         if referral is None:
             raise click.ClickException(message("referral_unknown", reference=reference))
-        repo.record_audit(session, actor=_cli_actor(), action="gelezen", now=utc_now(), referral_id=referral.id)
-        history = repo.status_history(session, referral)
+        audit.record_audit(session, actor=_cli_actor(), action="gelezen", now=utc_now(), referral_id=referral.id)
+        history = referral_repo.status_history(session, referral)
         row = referral_row(referral, full=True)
         row["history"] = [
             {"at": c.at.isoformat(), "actor": c.actor, "from": c.from_status.value if c.from_status else None, "to": c.to_status.value, "note": c.note}
             for c in history
         ]
-        text = render("cli/referral_show.txt.j2", row=row, questionnaire=app.intake.questionnaire, Status=Status)
+        answers = answer_rows(app.intake.questionnaire, referral.answers)
+        text = render("cli/referral_show.txt.j2", row=row, answers=answers, Status=Status, Outcome=Outcome)
     click.echo(json.dumps(row, ensure_ascii=False, indent=2) if as_json else text)
 
 

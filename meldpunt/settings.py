@@ -28,7 +28,9 @@ class Settings(BaseSettings):
         default=Mode.MINIMAL,
         description="minimal: geen naam of geboortedatum van de leerling in de chat; full: alles.",
     )
-    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING of ERROR.")
+    log_level: str | None = Field(
+        default=None, description="DEBUG, INFO, WARNING of ERROR; standaard INFO voor serve, WARNING voor de rest."
+    )
 
     @property
     def effective_database_url(self) -> str:

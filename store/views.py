@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.answers import display_value
 from intake.facts import ReferralFacts
+from intake.questionnaire import Questionnaire
 from store.models import Referral
 
 
@@ -32,3 +34,11 @@ def referral_row(referral: Referral, *, full: bool = False) -> dict[str, Any]:
         row["answers"] = dict(referral.answers or {})
         row["advice"] = (referral.suggestions or {}).get("advice")
     return row
+
+
+def answer_rows(questionnaire: Questionnaire, answers: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(section, label, readable value) for every answered question, in questionnaire order."""
+    return [
+        (q.section, q.label, display_value(q, answers[q.id]))
+        for q in questionnaire.questions if q.id in answers
+    ]

@@ -19,7 +19,7 @@ from intake.eligibility import Outcome
 from intake.lifecycle import Status
 from intake.texts import render
 from intake.vocabulary import ReferrerRole
-from store import repository as repo
+from store import conversations, referrals
 from store.models import Conversation, Referral, Staff
 
 log = logging.getLogger(__name__)
@@ -65,11 +65,11 @@ class IntakeWorkflow:
     def open(self, *, channel: Channel, external_id: str, staff: Staff, mode: Mode, now: datetime) -> Turn:
         """Resume the person's conversation on this channel, or start a new referral."""
         with self.sessions.begin() as session:
-            conversation = repo.get_conversation(session, channel.value, external_id)
+            conversation = conversations.get_conversation(session, channel.value, external_id)
             if conversation is not None:
                 state = DialogueState.model_validate(conversation.state)
                 return Turn(outbounds=tuple(self.intake.resume(state)))
-            draft = repo.create_draft(session, staff_id=staff.id, channel=channel.value, mode=mode.value, actor=staff.email, now=now)
+            draft = referrals.create_draft(session, staff_id=staff.id, channel=channel.value, mode=mode.value, actor=staff.email, now=now)
             state, outbounds = self.intake.start(mode=mode, now=now, prefill=staff_prefill(staff))
             self._save(session, channel, external_id, staff, draft, state, now)
             log.info("gesprek gestart: aanmelding %s, kanaal %s", draft.id, channel.value)
@@ -78,12 +78,12 @@ class IntakeWorkflow:
     def open_details(self, *, channel: Channel, external_id: str, staff: Staff, reference: str, now: datetime) -> Turn:
         """Start completing the identifying details of one's own referral that awaits them."""
         with self.sessions.begin() as session:
-            referral = repo.get_referral(session, reference)
+            referral = referrals.get_referral(session, reference)
             if referral is None or referral.staff_id != staff.id:
                 raise DetailsRefused(render("dialogue/details_unknown.txt.j2", reference=reference))
             if referral.status is not Status.AWAITING_DETAILS:
                 raise DetailsRefused(render("dialogue/details_not_needed.txt.j2", reference=reference, status=referral.status.label))
-            repo.delete_conversation(session, channel.value, external_id)
+            conversations.delete_conversation(session, channel.value, external_id)
             state, outbounds = self.intake.start(mode=Mode.DETAILS, now=now, prefill=referral.answers)
             self._save(session, channel, external_id, staff, referral, state, now)
             return Turn(outbounds=tuple(outbounds))
@@ -91,7 +91,7 @@ class IntakeWorkflow:
     def handle(self, *, channel: Channel, external_id: str, inbound: Inbound, now: datetime) -> Turn:
         """Apply one message to the stored conversation and commit before answering."""
         with self.sessions.begin() as session:
-            conversation = repo.get_conversation(session, channel.value, external_id)
+            conversation = conversations.get_conversation(session, channel.value, external_id)
             if conversation is None:
                 return Turn(outbounds=(Outbound(kind=OutKind.INFO, text=render("dialogue/no_conversation.txt.j2")),))
             state = DialogueState.model_validate(conversation.state)
@@ -106,7 +106,7 @@ class IntakeWorkflow:
 
     def _save(self, session: Session, channel: Channel, external_id: str, staff: Staff | None, referral: Referral | None, state: DialogueState, now: datetime) -> None:
         step = state.current or state.phase.value
-        repo.save_conversation(
+        conversations.save_conversation(
             session, channel=channel.value, external_id=external_id, staff_id=staff.id if staff else None,
             referral_id=referral.id if referral else None, step=step, state=state.model_dump(mode="json"), now=now,
         )
@@ -116,23 +116,23 @@ class IntakeWorkflow:
         if referral is not None and referral.status in (Status.DRAFT, Status.AWAITING_DETAILS):
             actor = conversation.staff.email if conversation.staff else "systeem"
             if referral.status is Status.DRAFT:
-                repo.change_status(session, referral, Status.CANCELLED, actor=actor, now=now, note="geannuleerd in het gesprek")
-        repo.delete_conversation(session, conversation.channel, conversation.external_id)
+                referrals.change_status(session, referral, Status.CANCELLED, actor=actor, now=now, note="geannuleerd in het gesprek")
+        conversations.delete_conversation(session, conversation.channel, conversation.external_id)
 
     def _submit(self, session: Session, conversation: Conversation, state: DialogueState, outbounds: list[Outbound], now: datetime) -> Turn:
         referral = conversation.referral
         assert referral is not None, "every conversation is opened with its referral"
         actor = conversation.staff.email if conversation.staff else "systeem"
         evaluation = self.intake.evaluate(state.answers, now=now)
-        repo.save_answers(session, referral, answers=state.answers, now=now)
+        referrals.save_answers(session, referral, answers=state.answers, now=now)
         referral.eligibility = evaluation.assessment.model_dump(mode="json")
         referral.suggestions = evaluation.consult.model_dump(mode="json")
-        reference = repo.assign_reference(session, referral, now=now)
+        reference = referrals.assign_reference(session, referral, now=now)
         if state.mode is Mode.MINIMAL:
-            repo.change_status(session, referral, Status.AWAITING_DETAILS, actor=actor, now=now, note="minimale modus")
+            referrals.change_status(session, referral, Status.AWAITING_DETAILS, actor=actor, now=now, note="minimale modus")
         else:
             self._route(session, referral, evaluation, actor, now)
-        repo.delete_conversation(session, conversation.channel, conversation.external_id)
+        conversations.delete_conversation(session, conversation.channel, conversation.external_id)
         log.info("aanmelding %s ingediend met status %s", reference, referral.status.value)
         text = render("dialogue/submitted.txt.j2", reference=reference, status=referral.status, evaluation=evaluation, mode=state.mode.value)
         done = Outbound(kind=OutKind.DONE, text=text)
@@ -141,11 +141,11 @@ class IntakeWorkflow:
     def _route(self, session: Session, referral: Referral, evaluation: Evaluation, actor: str, now: datetime) -> None:
         """Submitted, then queued when eligible, else to the coordinator with the reasons."""
         referral.submitted_at = now
-        repo.change_status(session, referral, Status.SUBMITTED, actor=actor, now=now)
+        referrals.change_status(session, referral, Status.SUBMITTED, actor=actor, now=now)
         outcome = evaluation.assessment.outcome
         if outcome is Outcome.ELIGIBLE:
-            repo.change_status(session, referral, Status.QUEUED, actor="systeem", now=now, note="ontvankelijk")
+            referrals.change_status(session, referral, Status.QUEUED, actor="systeem", now=now, note="ontvankelijk")
             return
         rules = ", ".join(f.rule for f in evaluation.assessment.findings if f.severity != "note")
         note = f"{outcome.label}: {rules}" if outcome is Outcome.FLAGGED else f"niet ontvankelijk, voorgelegd aan de coördinator: {rules}"
-        repo.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=note)
+        referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=note)

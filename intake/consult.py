@@ -1,0 +1,375 @@
+"""The consult: which catalogue services fit a (partial) referral, with Dutch reasons and honest caveats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict
+
+from intake.catalogue import AgeRange, Catalogue, Service
+from intake.facts import ReferralFacts
+from intake.vocabulary import (
+    DesiredForm,
+    Labelled,
+    LocationPreference,
+    OfferKind,
+    ReferralRoute,
+    SchoolLevel,
+)
+
+COORDINATOR = "de coördinator van het Meldpunt"
+PREFERENCE = "uw voorkeur"
+ASK_COORDINATOR = f"te bevragen bij {COORDINATOR}"
+# Large enough that a preference outranks every sum of ordinary matches.
+PREFERENCE_BONUS = 100
+
+
+class Suggestion(BaseModel):
+    """A service that may fit, with why (reasons) and what is not known (caveats)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_id: str
+    service_name: str
+    organization_name: str
+    website: str | None
+    score: int
+    reasons: tuple[str, ...]
+    caveats: tuple[str, ...]
+    certain: bool
+
+
+class Exclusion(BaseModel):
+    """A service that cannot apply, and the Dutch reason why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_id: str
+    service_name: str
+    reason: str
+
+
+class ConsultResult(BaseModel):
+    """The consult's answer: ranked suggestions, exclusions, and advice when nothing fits for sure."""
+
+    model_config = ConfigDict(frozen=True)
+
+    suggestions: tuple[Suggestion, ...]
+    excluded: tuple[Exclusion, ...]
+    nothing_fits: bool
+    advice: str | None
+
+
+class Outcome(Enum):
+    """What one check found about one service."""
+
+    MATCH = "match"  # a decisive criterion fits: region, level, form, place, age
+    BONUS = "bonus"  # fits, but would not decide on its own: problem areas, free places
+    EXCLUDE = "exclude"
+    UNKNOWN = "unknown"  # a decisive criterion the referral answers, but the catalogue does not know
+    NOTE = "note"  # worth saying, does not make the fit uncertain
+
+
+@dataclass(frozen=True)
+class _Finding:
+    outcome: Outcome
+    text: str
+    points: int = 0
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """The referral as the checks need it; the age is computed once for the injected day."""
+
+    facts: ReferralFacts
+    catalogue: Catalogue
+    age: int | None
+
+
+Check = Callable[[Service, _Ask], list[_Finding]]
+
+
+def _lower(label: str) -> str:
+    """A label in the middle of a sentence."""
+    return label[:1].lower() + label[1:]
+
+
+def _lowers(items: Iterable[Labelled]) -> str:
+    """Labels of enum members, joined for a sentence."""
+    return ", ".join(_lower(item.label) for item in items)
+
+
+def _region(service: Service, ask: _Ask) -> list[_Finding]:
+    """The service's known area must contain the referral's region."""
+    region = ask.facts.region
+    if region is None:
+        return []
+    if service.service_areas is None:
+        return [_Finding(Outcome.UNKNOWN, "werkgebied niet gekend")]
+    if region in service.service_areas:
+        return [_Finding(Outcome.MATCH, f"werkgebied {region.label}", 3)]
+    areas = ", ".join(area.label for area in service.service_areas)
+    return [_Finding(Outcome.EXCLUDE, f"werkt niet in {region.label} (werkgebied: {areas})")]
+
+
+def _level(service: Service, ask: _Ask) -> list[_Finding]:
+    """Primary or secondary; NAFT is for secondary pupils only (seed 001: 'leerlingen SO')."""
+    level = ask.facts.school_level
+    if level is None:
+        return []
+    if service.levels is None:
+        return [_Finding(Outcome.UNKNOWN, "onderwijsniveau niet gekend")]
+    if level in service.levels:
+        return [_Finding(Outcome.MATCH, f"voor {_lower(level.label)}", 2)]
+    text = f"niet voor {_lower(level.label)} (enkel {_lowers(service.levels)})"
+    return [_Finding(Outcome.EXCLUDE, text)]
+
+
+def _form(service: Service, ask: _Ask) -> list[_Finding]:
+    """The desired form of help must be among the known forms."""
+    form = ask.facts.desired_form
+    if form is None:
+        return []
+    if service.forms is None:
+        return [_Finding(Outcome.UNKNOWN, "aangeboden vormen van begeleiding niet gekend")]
+    if form in service.forms:
+        return [_Finding(Outcome.MATCH, f"biedt {_lower(form.label)} aan", 2)]
+    text = f"biedt geen {_lower(form.label)} aan (wel: {_lowers(service.forms)})"
+    return [_Finding(Outcome.EXCLUDE, text)]
+
+
+_PLACES = {
+    LocationPreference.IN_SCHOOL: ("on_site", "op school"),
+    LocationPreference.OUTSIDE_SCHOOL: ("off_site", "buiten de school"),
+}
+
+
+def _place(service: Service, ask: _Ask) -> list[_Finding]:
+    """In school or outside it, when the referral has a preference."""
+    preference = ask.facts.location_preference
+    if preference not in _PLACES:
+        return []  # not answered, or no preference: anything goes
+    attribute, place = _PLACES[preference]
+    possible = getattr(service, attribute)
+    if possible is None:
+        return [_Finding(Outcome.UNKNOWN, f"niet gekend of het {place} kan doorgaan")]
+    if possible:
+        return [_Finding(Outcome.MATCH, f"kan {place} doorgaan", 1)]
+    return [_Finding(Outcome.EXCLUDE, f"gaat niet {place} door")]
+
+
+def _span(bounds: AgeRange) -> str:
+    """'12 tot 18 jaar', 'vanaf 12 jaar' or 'tot 18 jaar'."""
+    if bounds.minimum is not None and bounds.maximum is not None:
+        return f"{bounds.minimum} tot {bounds.maximum} jaar"
+    if bounds.minimum is not None:
+        return f"vanaf {bounds.minimum} jaar"
+    return f"tot {bounds.maximum} jaar"
+
+
+def _within(bounds: AgeRange, age: int) -> bool:
+    """Inside the known bounds; a missing bound does not limit."""
+    low = bounds.minimum if bounds.minimum is not None else age
+    high = bounds.maximum if bounds.maximum is not None else age
+    return low <= age <= high
+
+
+def _age(service: Service, ask: _Ask) -> list[_Finding]:
+    """The pupil's age must lie within a known age range."""
+    if ask.age is None:
+        return []
+    bounds = service.age_range
+    if bounds is None or (bounds.minimum is None and bounds.maximum is None):
+        # Not decisive: no provider's age limits are known yet, and the level already narrows it.
+        return [_Finding(Outcome.NOTE, "leeftijdsgrenzen niet gekend")]
+    # From the birth year alone the pupil may not have had this year's birthday yet.
+    ages = {ask.age - 1, ask.age} if ask.facts.age_is_approximate else {ask.age}
+    if any(_within(bounds, age) for age in ages):
+        return [_Finding(Outcome.MATCH, f"leeftijd past ({_span(bounds)})", 1)]
+    text = f"leeftijd ({ask.age} jaar) valt buiten de leeftijdsgrenzen ({_span(bounds)})"
+    return [_Finding(Outcome.EXCLUDE, text)]
+
+
+def _capacity(service: Service, ask: _Ask) -> list[_Finding]:
+    """A provider that is full or paused cannot take the referral."""
+    if not service.accepting_referrals:
+        return [_Finding(Outcome.EXCLUDE, "neemt momenteel geen aanmeldingen aan")]
+    if service.capacity is None:
+        return [_Finding(Outcome.NOTE, "vrije plaatsen niet gekend")]
+    if service.capacity == 0:
+        return [_Finding(Outcome.EXCLUDE, "heeft geen vrije plaatsen")]
+    return [_Finding(Outcome.BONUS, f"{service.capacity} vrije plaats(en)", 1)]
+
+
+def _problems(service: Service, ask: _Ask) -> list[_Finding]:
+    """Problem areas only score: the seeds describe them too broadly to exclude on."""
+    wanted = ask.facts.problem_areas
+    if not wanted:
+        return []
+    if service.problem_areas is None:
+        return [_Finding(Outcome.NOTE, "probleemgebieden van het aanbod niet gekend")]
+    shared = [area for area in service.problem_areas if area in wanted]
+    if not shared:
+        return [_Finding(Outcome.NOTE, "hulpvraag niet uitdrukkelijk vermeld in het aanbod")]
+    return [_Finding(Outcome.BONUS, f"sluit aan bij de hulpvraag: {_lowers(shared)}", len(shared))]
+
+
+def _route(service: Service, ask: _Ask) -> list[_Finding]:
+    """Groene Zorg takes its referrals itself; they are not registered again at the Meldpunt (seed 001)."""
+    if service.referral_route is not ReferralRoute.DIRECT:
+        return []
+    organization = ask.catalogue.organization(service.organization_id)
+    who = organization.name if organization else "de aanbieder"
+    text = f"aanmelden gebeurt rechtstreeks bij {who}, niet via het Meldpunt"
+    return [_Finding(Outcome.EXCLUDE, text, topic="route")]
+
+
+_CHECKS: tuple[Check, ...] = (_region, _level, _age, _form, _place, _capacity, _problems, _route)
+
+
+def _assess(service: Service, ask: _Ask) -> tuple[_Finding, ...]:
+    """Every check's findings for one service."""
+    return tuple(finding for check in _CHECKS for finding in check(service, ask))
+
+
+def _texts(findings: Iterable[_Finding], *outcomes: Outcome) -> list[str]:
+    """The texts of the findings with these outcomes, in check order."""
+    return [f.text for f in findings if f.outcome in outcomes]
+
+
+def _suggest(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> Suggestion:
+    """A suggestion from the findings; certain only when something decisive fits and nothing is unknown."""
+    preferred = ask.facts.preferred_intervention == service.id
+    certain = bool(_texts(findings, Outcome.MATCH)) and not _texts(findings, Outcome.UNKNOWN)
+    caveats = _texts(findings, Outcome.UNKNOWN, Outcome.NOTE) + ([] if certain else [ASK_COORDINATOR])
+    organization = ask.catalogue.organization(service.organization_id)
+    return Suggestion(
+        service_id=service.id,
+        service_name=service.name,
+        organization_name=organization.name if organization else service.organization_id,
+        website=service.website or (organization.website if organization else None),
+        score=sum(f.points for f in findings) + (PREFERENCE_BONUS if preferred else 0),
+        reasons=tuple(([PREFERENCE] if preferred else []) + _texts(findings, Outcome.MATCH, Outcome.BONUS)),
+        caveats=tuple(caveats),
+        certain=certain,
+    )
+
+
+def _rank(suggestion: Suggestion) -> tuple[bool, bool, int, int, str]:
+    """Preference first, then certain before uncertain, by score, fewest caveats, then name."""
+    preferred = PREFERENCE in suggestion.reasons
+    return (
+        not preferred,
+        not suggestion.certain,
+        -suggestion.score,
+        len(suggestion.caveats),  # among equals, the better known service is the safer advice
+        suggestion.service_name,
+    )
+
+
+def _nothing_fits_advice(suggestions: tuple[Suggestion, ...], facts: ReferralFacts) -> str:
+    """Say honestly that nothing fits for sure, and who to ask."""
+    decisive = (facts.region, facts.school_level, facts.desired_form, facts.location_preference)
+    if all(fact is None for fact in decisive):
+        text = (
+            "Er is nog te weinig gekend over de aanmelding (regio, onderwijsniveau, gewenste vorm) om een "
+            f"aanbod met zekerheid aan te raden. Vul die gegevens aan of vraag raad aan {COORDINATOR}."
+        )
+    elif suggestions:
+        text = (
+            "Geen enkel aanbod past met zekerheid bij deze aanmelding: van de voorstellen is niet alles "
+            f"gekend. Ze zijn te bevragen bij {COORDINATOR}."
+        )
+    else:
+        text = f"Er is geen aanbod dat bij deze aanmelding past. Vraag raad aan {COORDINATOR}."
+    if facts.school_level is SchoolLevel.PRIMARY:
+        text += " Het aanbod voor kinderen uit het basisonderwijs is nog beperkt."
+    return text
+
+
+def _direct_route_advice(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> str | None:
+    """Point to the provider itself when only the direct route keeps a service out."""
+    excluding = [f for f in findings if f.outcome is Outcome.EXCLUDE]
+    if not excluding or any(f.topic != "route" for f in excluding):
+        return None
+    organization = ask.catalogue.organization(service.organization_id)
+    who = organization.name if organization else "de aanbieder"
+    site = service.website or (organization.website if organization else None)
+    where = f" ({site})" if site else ""
+    return f"Voor {service.name} meldt u rechtstreeks aan bij {who}{where}, niet via het Meldpunt."
+
+
+def _preference_advice(excluded: tuple[Exclusion, ...], ask: _Ask) -> str | None:
+    """Explain why a preferred intervention is not suggested."""
+    wanted = ask.facts.preferred_intervention
+    if wanted is None:
+        return None
+    service = ask.catalogue.service(wanted)
+    if service is None:
+        return f"Uw voorkeur '{wanted}' staat niet in het aanbod van het Meldpunt."
+    miss = next((e for e in excluded if e.service_id == wanted), None)
+    if miss is None or service.referral_route is ReferralRoute.DIRECT:
+        return None  # it is suggested, or the direct-route advice already explains it
+    return f"Uw voorkeur, {miss.service_name}, komt niet in aanmerking: {miss.reason}."
+
+
+def _coaching_advice(suggestions: tuple[Suggestion, ...], ask: _Ask) -> str | None:
+    """Seed 001: the school may ask NAFT for teacher or team coaching itself, without the CLB."""
+    if ask.facts.desired_form is not DesiredForm.COACHING:
+        return None
+    services = (ask.catalogue.service(s.service_id) for s in suggestions)
+    if not any(service is not None and service.kind is OfferKind.NAFT for service in services):
+        return None
+    return (
+        "Begeleiding van leerkrachten of schoolteams door een NAFT-aanbieder kan de school ook zelf "
+        "rechtstreeks bij de aanbieder aanvragen."
+    )
+
+
+def _outside_area(facts: ReferralFacts, catalogue: Catalogue) -> ConsultResult:
+    """A known postcode outside Vlaams-Brabant: the Meldpunt cannot help, so nothing is suggested."""
+    postcode = facts.relevant_postcode
+    reason = f"postcode {postcode} ligt buiten Vlaams-Brabant"
+    advice = (
+        f"De postcode {postcode} ligt buiten Vlaams-Brabant. Het Meldpunt werkt enkel voor Vlaams-Brabant "
+        f"(Asse-Halle-Vilvoorde en Vlaams-Brabant Oost). Bij twijfel kunt u {COORDINATOR} om raad vragen."
+    )
+    excluded = tuple(
+        Exclusion(service_id=s.id, service_name=s.name, reason=reason) for s in catalogue.services
+    )
+    return ConsultResult(suggestions=(), excluded=excluded, nothing_fits=True, advice=advice)
+
+
+def _advice(suggestions: tuple[Suggestion, ...], excluded: tuple[Exclusion, ...],
+            assessed: list[tuple[Service, tuple[_Finding, ...]]], ask: _Ask) -> str | None:
+    """All advice in one text: nothing fits, direct routes, a preference that does not apply."""
+    parts = [] if any(s.certain for s in suggestions) else [_nothing_fits_advice(suggestions, ask.facts)]
+    parts += [_direct_route_advice(service, findings, ask) for service, findings in assessed]
+    parts += [_preference_advice(excluded, ask), _coaching_advice(suggestions, ask)]
+    return " ".join(part for part in parts if part) or None
+
+
+def consult(facts: ReferralFacts, catalogue: Catalogue, *, today: date, limit: int = 5) -> ConsultResult:
+    """Rank the catalogue's services for a (partial) referral; pure, `today` only fixes the pupil's age."""
+    if facts.relevant_postcode is not None and facts.region is None:
+        return _outside_area(facts, catalogue)
+    ask = _Ask(facts=facts, catalogue=catalogue, age=facts.age_on(today))
+    assessed = [(service, _assess(service, ask)) for service in catalogue.services]
+    excluded = tuple(
+        Exclusion(service_id=s.id, service_name=s.name, reason="; ".join(_texts(f, Outcome.EXCLUDE)))
+        for s, f in assessed
+        if _texts(f, Outcome.EXCLUDE)
+    )
+    ranked = tuple(sorted(
+        (_suggest(s, f, ask) for s, f in assessed if not _texts(f, Outcome.EXCLUDE)), key=_rank
+    ))
+    return ConsultResult(
+        suggestions=ranked[: max(limit, 0)],
+        excluded=excluded,
+        nothing_fits=not any(s.certain for s in ranked),
+        advice=_advice(ranked, excluded, assessed, ask),
+    )

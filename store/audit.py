@@ -1,0 +1,45 @@
+"""The audit log: who read, created or changed which referral, and when (never personal data)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import AuditEntry
+
+
+class AuditAction(StrEnum):
+    """The actions the store itself records; callers may log other short Dutch verbs too."""
+
+    READ = "gelezen"
+    CREATED = "aangemaakt"
+    STATUS = "status"
+    CHANGED = "gewijzigd"
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+    referral_id: int | None = None,
+    detail: str | None = None,
+) -> AuditEntry:
+    """Add an audit row; detail is for codes and statuses, never names or answers."""
+    entry = AuditEntry(
+        at=now, actor=actor, action=str(action), referral_id=referral_id, detail=detail
+    )
+    session.add(entry)
+    return entry
+
+
+def audit_trail(session: Session, *, referral_id: int | None = None) -> list[AuditEntry]:
+    """Audit rows in the order they were written, all of them or one referral's."""
+    query = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
+    if referral_id is not None:
+        query = query.where(AuditEntry.referral_id == referral_id)
+    return list(session.scalars(query))

@@ -1,0 +1,107 @@
+"""Opening the database: engines with the right SQLite pragmas, sessions, and Alembic migrations.
+
+Alembic is configured in code (no alembic.ini): `alembic_config(url)` gives a `Config` for
+`alembic.command` calls, e.g. `command.revision(alembic_config(url), "...", autogenerate=True)`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# busy_timeout first: switching to WAL needs a lock another connection may briefly hold.
+# WAL lets readers read while one writer commits; synchronous=FULL because "accepted" must mean
+# durable, even after a power cut; SQLite leaves foreign keys unenforced unless asked, per connection.
+SQLITE_PRAGMAS = (
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for url; for SQLite the file's folder is created and the pragmas set per connection."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, json_serializer=_json_dumps, pool_pre_ping=True)
+    _ensure_parent_dir(parsed)
+    engine = create_engine(parsed, json_serializer=_json_dumps)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to engine; objects stay readable after commit (adapters reply after committing)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic configuration pointing at the bundled migrations (and at url, if given)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        # ConfigParser interpolates '%': a percent-encoded password must be doubled to survive.
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, *, revision: str = "head") -> None:
+    """Apply the migrations to url up to revision (head by default), in one transaction where possible."""
+    engine = create_db_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        # env.py switches SQLite foreign keys off on this connection: it must not return to a pool.
+        engine.dispose()
+
+
+def database_revision(url: str) -> str | None:
+    """The migration revision the database at url is at, or None if it was never migrated."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest migration revision shipped with this code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _json_dumps(value: Any) -> str:
+    """Serialise JSON keeping non-ASCII readable in the database ("Zoë", not "Zo\\u00eb")."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _ensure_parent_dir(url: URL) -> None:
+    """Create the folder of a SQLite database file, so a fresh install can start."""
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """Set SQLITE_PRAGMAS on a new DBAPI connection (pragmas are per connection, not per file)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()

@@ -1,0 +1,162 @@
+"""Referrals in the store: drafts, answers, gap-free references, lifecycle-checked status changes.
+
+Every write also leaves a trace: a `StatusChange` per status (the story a coordinator reads) and an
+`AuditEntry` (who touched which referral). Functions flush but never commit; the caller owns that.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from intake.lifecycle import CompletionOutcome, Status, check_transition
+from store.audit import AuditAction, record_audit
+from store.models import CHANNELS, MODES, ReferenceCounter, Referral, StatusChange
+
+REFERENCE_PREFIX = "MSI"
+
+# Both dialects can bump the counter in one atomic upsert (SQLite ≥ 3.35 for RETURNING).
+_UPSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
+def format_reference(year: int, number: int) -> str:
+    """The reference a person reads and quotes, e.g. MSI-2026-0001."""
+    return f"{REFERENCE_PREFIX}-{year}-{number:04d}"
+
+
+def create_draft(
+    session: Session, *, staff_id: int | None, channel: str, mode: str, actor: str, now: datetime
+) -> Referral:
+    """Start a new draft referral with empty answers, its creation in the history and audit log."""
+    if channel not in CHANNELS or mode not in MODES:
+        raise ValueError(f"unknown channel {channel!r} or mode {mode!r}")
+    referral = Referral(
+        status=Status.DRAFT, mode=mode, channel=channel, staff_id=staff_id, answers={},
+        created_at=now, updated_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    session.add(StatusChange(
+        referral_id=referral.id, at=now, actor=actor, from_status=None, to_status=Status.DRAFT
+    ))
+    record_audit(session, actor=actor, action=AuditAction.CREATED, now=now, referral_id=referral.id)
+    session.flush()
+    return referral
+
+
+def save_answers(
+    session: Session, referral: Referral, answers: dict[str, Any], *, now: datetime
+) -> None:
+    """Replace the referral's answers (stored as a copy, so later edits to the dict don't leak in)."""
+    referral.answers = copy.deepcopy(answers)
+    # Flagged because the caller may have edited the loaded dict in place: equal values, no UPDATE.
+    flag_modified(referral, "answers")
+    referral.updated_at = now
+    session.flush()
+
+
+def assign_reference(session: Session, referral: Referral, *, now: datetime) -> str:
+    """Give the referral the next reference of now's year; keeps an existing one (idempotent)."""
+    if referral.reference is not None:
+        return referral.reference
+    referral.reference = format_reference(now.year, _next_number(session, now.year))
+    referral.updated_at = now
+    session.flush()
+    return referral.reference
+
+
+def _next_number(session: Session, year: int) -> int:
+    """Increment and return the year's counter in one statement, inside the caller's transaction.
+
+    Gap-free: a rolled-back transaction rolls its increment back too. Concurrent writers queue on
+    the counter row (PostgreSQL row lock, held to commit) or on SQLite's single write lock.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        raise NotImplementedError(f"reference numbering is not implemented for {dialect}")
+    statement = _UPSERTS[dialect](ReferenceCounter).values(year=year, last_number=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ReferenceCounter.year],
+        set_={"last_number": ReferenceCounter.last_number + 1},
+    ).returning(ReferenceCounter.last_number)
+    return int(session.execute(statement).scalar_one())
+
+
+def change_status(
+    session: Session,
+    referral: Referral,
+    target: Status,
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+    outcome: CompletionOutcome | None = None,
+) -> StatusChange:
+    """Move the referral to target if the lifecycle allows it, and record who did it and why.
+
+    Raises InvalidTransition (nothing changed) or ValueError for a missing or misplaced outcome.
+    Leaving draft (other than cancelling) assigns the reference. A concurrent change by someone
+    else makes the flush raise StaleDataError: roll back, reload, decide again.
+    """
+    current = referral.status
+    check_transition(current, target, outcome=outcome)
+    if outcome is not None and target is not Status.COMPLETED:
+        raise ValueError("Alleen een afgerond traject heeft een uitkomst.")
+    if current is Status.DRAFT and target is not Status.CANCELLED:
+        assign_reference(session, referral, now=now)
+    referral.status = target
+    referral.updated_at = now
+    if outcome is not None:
+        referral.outcome = outcome
+    if target is Status.SUBMITTED and referral.submitted_at is None:
+        referral.submitted_at = now
+    change = StatusChange(
+        referral_id=referral.id, at=now, actor=actor, from_status=current, to_status=target,
+        note=note,
+    )
+    session.add(change)
+    record_audit(
+        session, actor=actor, action=AuditAction.STATUS, now=now, referral_id=referral.id,
+        detail=f"{current.value} -> {target.value}",
+    )
+    session.flush()
+    return change
+
+
+def get_referral(session: Session, reference: str) -> Referral | None:
+    """The referral with this reference (as typed by a person: case and spaces forgiven), or None."""
+    return session.scalar(select(Referral).where(Referral.reference == reference.strip().upper()))
+
+
+def get_referral_by_id(session: Session, referral_id: int) -> Referral | None:
+    """The referral with this database id, or None."""
+    return session.get(Referral, referral_id)
+
+
+def list_referrals(
+    session: Session, *, status: Status | None = None, staff_id: int | None = None
+) -> list[Referral]:
+    """Referrals, newest first, optionally only those in one status or of one staff member."""
+    query = select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc())
+    if status is not None:
+        query = query.where(Referral.status == status)
+    if staff_id is not None:
+        query = query.where(Referral.staff_id == staff_id)
+    return list(session.scalars(query))
+
+
+def status_history(session: Session, referral: Referral) -> list[StatusChange]:
+    """The referral's status changes, oldest first, starting with its creation as a draft."""
+    query = (
+        select(StatusChange)
+        .where(StatusChange.referral_id == referral.id)
+        .order_by(StatusChange.at, StatusChange.id)
+    )
+    return list(session.scalars(query))
