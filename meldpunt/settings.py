@@ -7,8 +7,6 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from intake.dialogue import Mode
-
 
 class Settings(BaseSettings):
     """Every setting of the service; defaults run it embedded (SQLite, bundled catalogue)."""
@@ -23,10 +21,6 @@ class Settings(BaseSettings):
     )
     catalogue_path: Path | None = Field(
         default=None, description="Het aanbod (YAML); standaard store/catalogue.yaml."
-    )
-    chat_personal_data: Mode = Field(
-        default=Mode.MINIMAL,
-        description="minimal: geen naam of geboortedatum van de leerling in de chat; full: alles.",
     )
     log_level: str | None = Field(
         default=None, description="DEBUG, INFO, WARNING of ERROR; standaard INFO voor serve, WARNING voor de rest."

@@ -22,7 +22,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # busy_timeout first: switching to WAL needs a lock another connection may briefly hold.
 # WAL lets readers read while one writer commits; synchronous=FULL because "accepted" must mean
-# durable, even after a power cut; SQLite leaves foreign keys unenforced unless asked, per connection.
+# durable, even after a power cut; SQLite enforces foreign keys only if asked, per connection.
 SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA journal_mode=WAL",
@@ -32,7 +32,7 @@ SQLITE_PRAGMAS = (
 
 
 def create_db_engine(url: str) -> Engine:
-    """An engine for url; for SQLite the file's folder is created and the pragmas set per connection."""
+    """An engine for url; for SQLite the file's folder is made and each connection gets pragmas."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, json_serializer=_json_dumps, pool_pre_ping=True)
@@ -43,7 +43,7 @@ def create_db_engine(url: str) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions bound to engine; objects stay readable after commit (adapters reply after committing)."""
+    """Sessions on engine; objects stay readable after commit (adapters reply after committing)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
@@ -58,7 +58,7 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade_database(url: str, *, revision: str = "head") -> None:
-    """Apply the migrations to url up to revision (head by default), in one transaction where possible."""
+    """Migrate the database at url to revision (head by default), in one transaction if possible."""
     engine = create_db_engine(url)
     try:
         with engine.begin() as connection:

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the store: staff, conversations, referrals, their history, audit and counters.
+"""SQLAlchemy tables of the store: staff, conversations, referrals, history, audit and counters.
 
 JSON columns are plain `sqlalchemy.JSON` (no `MutableDict`): in-place changes to a loaded dict are
 NOT tracked. Always assign a new value, or go through the repository functions (`save_conversation`,
@@ -7,7 +7,7 @@ NOT tracked. Always assign a new value, or go through the repository functions (
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -55,15 +55,15 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Mark the stored naive UTC value as UTC again."""
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 class EnumValue(TypeDecorator[E]):
-    """A StrEnum member stored as its string value; a plain VARCHAR so new members need no migration."""
+    """A StrEnum member stored as its value in a plain VARCHAR: new members need no migration."""
 
     impl = String(32)
     cache_ok = True
@@ -117,7 +117,7 @@ class Staff(Base):
 
 
 class Referral(Base):
-    """A referral (aanmelding) from draft to completion; `answers` holds the questionnaire answers."""
+    """A referral (aanmelding) from draft to completion; `answers` holds the questionnaire's."""
 
     __tablename__ = "referrals"
 

@@ -10,7 +10,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,9 +21,6 @@ from store.audit import AuditAction, record_audit
 from store.models import CHANNELS, MODES, ReferenceCounter, Referral, StatusChange
 
 REFERENCE_PREFIX = "MSI"
-
-# Both dialects can bump the counter in one atomic upsert (SQLite ≥ 3.35 for RETURNING).
-_UPSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 def format_reference(year: int, number: int) -> str:
@@ -54,7 +51,7 @@ def create_draft(
 def save_answers(
     session: Session, referral: Referral, answers: dict[str, Any], *, now: datetime
 ) -> None:
-    """Replace the referral's answers (stored as a copy, so later edits to the dict don't leak in)."""
+    """Replace the referral's answers with a copy (later edits to the dict do not leak in)."""
     referral.answers = copy.deepcopy(answers)
     # Flagged because the caller may have edited the loaded dict in place: equal values, no UPDATE.
     flag_modified(referral, "answers")
@@ -78,15 +75,23 @@ def _next_number(session: Session, year: int) -> int:
     Gap-free: a rolled-back transaction rolls its increment back too. Concurrent writers queue on
     the counter row (PostgreSQL row lock, held to commit) or on SQLite's single write lock.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect not in _UPSERTS:
-        raise NotImplementedError(f"reference numbering is not implemented for {dialect}")
-    statement = _UPSERTS[dialect](ReferenceCounter).values(year=year, last_number=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[ReferenceCounter.year],
-        set_={"last_number": ReferenceCounter.last_number + 1},
-    ).returning(ReferenceCounter.last_number)
-    return int(session.execute(statement).scalar_one())
+    statement = _counter_upsert(session.get_bind().dialect.name, year)
+    return int(session.execute(statement.returning(ReferenceCounter.last_number)).scalar_one())
+
+
+def _counter_upsert(dialect: str, year: int) -> Insert:
+    """INSERT the year's counter at 1, or on conflict add 1 to it (SQLite ≥ 3.35 for RETURNING)."""
+    conflict = {
+        "index_elements": [ReferenceCounter.year],
+        "set_": {"last_number": ReferenceCounter.last_number + 1},
+    }
+    if dialect == "postgresql":
+        on_postgresql = postgresql_insert(ReferenceCounter).values(year=year, last_number=1)
+        return on_postgresql.on_conflict_do_update(**conflict)
+    if dialect == "sqlite":
+        on_sqlite = sqlite_insert(ReferenceCounter).values(year=year, last_number=1)
+        return on_sqlite.on_conflict_do_update(**conflict)
+    raise NotImplementedError(f"reference numbering is not implemented for {dialect}")
 
 
 def change_status(
@@ -131,7 +136,7 @@ def change_status(
 
 
 def get_referral(session: Session, reference: str) -> Referral | None:
-    """The referral with this reference (as typed by a person: case and spaces forgiven), or None."""
+    """The referral with this reference (typed by a person: case and spaces forgiven), or None."""
     return session.scalar(select(Referral).where(Referral.reference == reference.strip().upper()))
 
 

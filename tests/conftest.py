@@ -1,4 +1,4 @@
-"""Shared fixtures: a real PostgreSQL server per test session, and fresh migrated databases per test.
+"""Shared fixtures: a real PostgreSQL server per test session, fresh migrated databases per test.
 
 Use `database_url` (or `session_factory` / `session` built on it) and the test runs twice: on a
 fresh SQLite file under tmp_path (`[sqlite]`) and on a fresh database of the shared PostgreSQL
@@ -144,7 +144,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """URL of a fresh, empty database: a SQLite file (its folder not yet made) or a PostgreSQL db."""
+    """URL of a fresh empty database: a SQLite file (folder not made yet) or a PostgreSQL one."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'db' / 'meldpunt.sqlite3'}"
         return

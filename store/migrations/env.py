@@ -1,8 +1,8 @@
-"""Alembic environment: runs the store's migrations on the connection store.db hands in, or on sqlalchemy.url."""
+"""Alembic environment: migrates the connection store.db hands in, or sqlalchemy.url."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -15,8 +15,8 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
-    """Render our TypeDecorators as their plain SQL type, so migrations never import store.models."""
+def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Render our TypeDecorators as plain SQL types: migrations must never import store.models."""
     if kind == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{obj.impl!r}"
     return False
@@ -27,7 +27,7 @@ def run_on(connection: Connection) -> None:
     is_sqlite = connection.dialect.name == "sqlite"
     if is_sqlite:
         # Batch mode rebuilds a table by copy, drop and rename; with foreign keys enforced that DROP
-        # would cascade or fail. SQLite's documented recipe: keys off during the change, check after.
+        # would cascade or fail. SQLite's documented recipe: keys off for the change, check after.
         # (pysqlite has opened no transaction yet, so the pragma takes effect.)
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
