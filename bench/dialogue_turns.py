@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from intake.catalogue import load_catalogue  # noqa: E402
+from intake.catalogue_loader import load_catalogue  # noqa: E402
 from intake.dialogue import Inbound, Intake, Mode  # noqa: E402
 from intake.questionnaire import load_questionnaire  # noqa: E402
 from store import staff as staff_repo  # noqa: E402

@@ -9,7 +9,8 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.catalogue import Catalogue, load_catalogue
+from intake.catalogue import Catalogue
+from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake
 from intake.questionnaire import load_questionnaire
 from meldpunt.settings import Settings

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
-from intake.catalogue import check_catalogue
+from intake.catalogue_loader import check_catalogue
 from intake.dialogue import Mode
 from intake.eligibility import Outcome
 from intake.lifecycle import Status

@@ -37,6 +37,9 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, json_serializer=_json_dumps, pool_pre_ping=True)
     _ensure_parent_dir(parsed)
+    # pysqlite's default transaction handling is relied on: it sends BEGIN only before the first
+    # write, so a writer's transaction starts by taking the write lock and busy_timeout queues it
+    # (a transaction that read first could fail at once with SQLITE_BUSY_SNAPSHOT under WAL).
     engine = create_engine(parsed, json_serializer=_json_dumps)
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine

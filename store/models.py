@@ -141,7 +141,7 @@ class Referral(Base):
     # Optimistic locking: every UPDATE checks the version it read, so two writers (a coordinator
     # and the dispatch runner, two channels on one draft) cannot silently overwrite each other;
     # the loser's flush raises sqlalchemy.orm.exc.StaleDataError.
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — SQLAlchemy reads it as is
 
     staff: Mapped[Staff | None] = relationship()
 

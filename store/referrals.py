@@ -81,16 +81,13 @@ def _next_number(session: Session, year: int) -> int:
 
 def _counter_upsert(dialect: str, year: int) -> Insert:
     """INSERT the year's counter at 1, or on conflict add 1 to it (SQLite ≥ 3.35 for RETURNING)."""
-    conflict = {
-        "index_elements": [ReferenceCounter.year],
-        "set_": {"last_number": ReferenceCounter.last_number + 1},
-    }
+    key, bump = [ReferenceCounter.year], {"last_number": ReferenceCounter.last_number + 1}
     if dialect == "postgresql":
         on_postgresql = postgresql_insert(ReferenceCounter).values(year=year, last_number=1)
-        return on_postgresql.on_conflict_do_update(**conflict)
+        return on_postgresql.on_conflict_do_update(index_elements=key, set_=bump)
     if dialect == "sqlite":
         on_sqlite = sqlite_insert(ReferenceCounter).values(year=year, last_number=1)
-        return on_sqlite.on_conflict_do_update(**conflict)
+        return on_sqlite.on_conflict_do_update(index_elements=key, set_=bump)
     raise NotImplementedError(f"reference numbering is not implemented for {dialect}")
 
 

@@ -10,14 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from intake.catalogue import (
-    DEFAULT_PATH,
-    Catalogue,
-    CatalogueError,
-    CatalogueReport,
-    check_catalogue,
-    load_catalogue,
-)
+from intake.catalogue import DEFAULT_PATH, Catalogue
+from intake.catalogue_loader import CatalogueError, CatalogueReport, check_catalogue, load_catalogue
 from intake.vocabulary import DesiredForm, FundingSource, OfferKind, ReferralRoute, Region, SchoolLevel
 
 AHV, OOST = Region.AHV, Region.OOST

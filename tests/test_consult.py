@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from intake.catalogue import AgeRange, Catalogue, load_catalogue
+from intake.catalogue import AgeRange, Catalogue
+from intake.catalogue_loader import load_catalogue
 from intake.consult import ConsultResult, consult
 from intake.facts import ReferralFacts
 from intake.vocabulary import DesiredForm, LocationPreference, ProblemArea, SchoolLevel

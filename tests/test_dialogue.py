@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from intake.catalogue import load_catalogue
+from intake.catalogue_loader import load_catalogue
 from intake.dialogue import DialogueState, Inbound, Intake, Mode, OutKind, Phase
 from intake.questionnaire import load_questionnaire
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.catalogue import load_catalogue
+from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Inbound, Intake, Mode, OutKind
 from intake.lifecycle import Status
 from intake.questionnaire import load_questionnaire
