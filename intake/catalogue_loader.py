@@ -142,7 +142,7 @@ def dutch_errors(error: ValidationError, data: Any = None) -> list[str]:
     return [
         f"{_where(tuple(e['loc']), data)}: {reason}."
         for e in error.errors(include_url=False)
-        for reason in _reason(e)
+        for reason in _reason(dict(e))
     ]
 
 

@@ -347,7 +347,7 @@ def _outside_area(facts: ReferralFacts, catalogue: Catalogue) -> ConsultResult:
 def _advice(suggestions: tuple[Suggestion, ...], excluded: tuple[Exclusion, ...],
             assessed: list[tuple[Service, tuple[_Finding, ...]]], ask: _Ask) -> str | None:
     """All advice in one text: nothing fits, direct routes, a preference that does not apply."""
-    parts = [] if any(s.certain for s in suggestions) else [_nothing_fits_advice(suggestions, ask.facts)]
+    parts: list[str | None] = [] if any(s.certain for s in suggestions) else [_nothing_fits_advice(suggestions, ask.facts)]
     parts += [_direct_route_advice(service, findings, ask) for service, findings in assessed]
     parts += [_preference_advice(excluded, ask), _coaching_advice(suggestions, ask)]
     return " ".join(part for part in parts if part) or None

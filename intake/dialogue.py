@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from intake.answers import Invalid, display_value, fold, parse_answer
-from intake.catalogue import Catalogue
+from intake.catalogue import Catalogue, Service
 from intake.consult import ConsultResult, consult
 from intake.eligibility import Assessment, Context, Severity, assess
 from intake.facts import ReferralFacts
@@ -138,10 +138,7 @@ class Intake:
     """The questionnaire and catalogue behind every channel, with the pure step function."""
 
     def __init__(self, questionnaire: Questionnaire, catalogue: Catalogue) -> None:
-        choices = tuple(
-            Choice(value=s.id, label=f"{s.name} ({catalogue.organization(s.organization_id).name})")
-            for s in catalogue.services
-        )
+        choices = tuple(Choice(value=s.id, label=_service_label(catalogue, s)) for s in catalogue.services)
         self.questionnaire = questionnaire.with_catalogue_choices(choices)
         self.catalogue = catalogue
         self._direct = {s.id: s.name for s in catalogue.services if s.referral_route is ReferralRoute.DIRECT}
@@ -236,7 +233,7 @@ class Intake:
     def _cancel(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
         # The answers go: a cancelled referral keeps no data about the pupil.
         state = state.model_copy(update={"phase": Phase.CANCELLED, "current": None, "answers": {}, "updated_at": now})
-        return state, [Outbound(kind=OutKind.CANCELLED, text=render("dialogue/cancelled.txt.j2"))]
+        return state, [Outbound(kind=OutKind.CANCELLED, text=render("dialogue/cancelled.txt.j2", mode=state.mode.value))]
 
     def _help(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
         question = self.questionnaire.get(state.current) if state.current else None
@@ -328,6 +325,14 @@ class Intake:
         if mode is Mode.MINIMAL:
             return not question.identifying
         return question.identifying
+
+
+def _service_label(catalogue: Catalogue, service: Service) -> str:
+    """How an intervention is offered as a choice: its name and, when not in it, its organisation."""
+    organization = catalogue.organization(service.organization_id)
+    if organization is None or organization.name in service.name:
+        return service.name
+    return f"{service.name} ({organization.name})"
 
 
 _HANDLERS = {

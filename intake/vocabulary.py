@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 
 class Labelled(StrEnum):
@@ -15,6 +16,11 @@ class Labelled(StrEnum):
         return member
 
     label: str
+
+    @classmethod
+    def parse(cls, value: str) -> Self:
+        """The member with this stored value (ValueError when there is none)."""
+        return cls(value)  # type: ignore[call-arg]  # mypy reads the custom __new__ as the lookup's signature
 
 
 class Region(Labelled):

@@ -147,7 +147,7 @@ def _status(value: str | None) -> Status | None:
     if value is None:
         return None
     try:
-        return Status(value)
+        return Status.parse(value)
     except ValueError:
         raise click.BadParameter(message("status_unknown", value=value, allowed=", ".join(s.value for s in Status))) from None
 

@@ -112,11 +112,11 @@ class IntakeWorkflow:
         )
 
     def _cancel(self, session: Session, conversation: Conversation, now: datetime) -> None:
+        # Cancelling the details of a minimal referral only stops this conversation: the referral waits on.
         referral = conversation.referral
-        if referral is not None and referral.status in (Status.DRAFT, Status.AWAITING_DETAILS):
+        if referral is not None and referral.status is Status.DRAFT:
             actor = conversation.staff.email if conversation.staff else "systeem"
-            if referral.status is Status.DRAFT:
-                referrals.change_status(session, referral, Status.CANCELLED, actor=actor, now=now, note="geannuleerd in het gesprek")
+            referrals.change_status(session, referral, Status.CANCELLED, actor=actor, now=now, note="geannuleerd in het gesprek")
         conversations.delete_conversation(session, conversation.channel, conversation.external_id)
 
     def _submit(self, session: Session, conversation: Conversation, state: DialogueState, outbounds: list[Outbound], now: datetime) -> Turn:
@@ -140,7 +140,6 @@ class IntakeWorkflow:
 
     def _route(self, session: Session, referral: Referral, evaluation: Evaluation, actor: str, now: datetime) -> None:
         """Submitted, then queued when eligible, else to the coordinator with the reasons."""
-        referral.submitted_at = now
         referrals.change_status(session, referral, Status.SUBMITTED, actor=actor, now=now)
         outcome = evaluation.assessment.outcome
         if outcome is Outcome.ELIGIBLE:
