@@ -33,6 +33,17 @@ class Channel(StrEnum):
     EMAIL = "email"
 
 
+class Submission(BaseModel):
+    """A submitted referral: its reference, where it went, why, and the Dutch confirmation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reference: str
+    status: Status
+    evaluation: Evaluation
+    text: str
+
+
 class DetailsRefused(Exception):
     """A referral cannot be completed with details by this person (Dutch message)."""
 
@@ -123,20 +134,25 @@ class IntakeWorkflow:
         referral = conversation.referral
         assert referral is not None, "every conversation is opened with its referral"
         actor = conversation.staff.email if conversation.staff else "systeem"
-        evaluation = self.intake.evaluate(state.answers, now=now)
-        referrals.save_answers(session, referral, answers=state.answers, now=now)
+        submitted = self.submit_answers(session, referral, state.answers, mode=state.mode, actor=actor, now=now)
+        conversations.delete_conversation(session, conversation.channel, conversation.external_id)
+        done = Outbound(kind=OutKind.DONE, text=submitted.text)
+        return Turn(outbounds=(*[o for o in outbounds if o.kind is not OutKind.DONE], done), reference=submitted.reference, status=submitted.status)
+
+    def submit_answers(self, session: Session, referral: Referral, answers: dict[str, Any], *, mode: Mode, actor: str, now: datetime) -> "Submission":
+        """Store complete answers with eligibility and suggestions, and route the referral; any channel."""
+        evaluation = self.intake.evaluate(answers, now=now)
+        referrals.save_answers(session, referral, answers=answers, now=now)
         referral.eligibility = evaluation.assessment.model_dump(mode="json")
         referral.suggestions = evaluation.consult.model_dump(mode="json")
         reference = referrals.assign_reference(session, referral, now=now)
-        if state.mode is Mode.MINIMAL:
+        if mode is Mode.MINIMAL:
             referrals.change_status(session, referral, Status.AWAITING_DETAILS, actor=actor, now=now, note="minimale modus")
         else:
             self._route(session, referral, evaluation, actor, now)
-        conversations.delete_conversation(session, conversation.channel, conversation.external_id)
         log.info("aanmelding %s ingediend met status %s", reference, referral.status.value)
-        text = render("dialogue/submitted.txt.j2", reference=reference, status=referral.status, evaluation=evaluation, mode=state.mode.value)
-        done = Outbound(kind=OutKind.DONE, text=text)
-        return Turn(outbounds=(*[o for o in outbounds if o.kind is not OutKind.DONE], done), reference=reference, status=referral.status)
+        text = render("dialogue/submitted.txt.j2", reference=reference, status=referral.status, evaluation=evaluation, mode=mode.value)
+        return Submission(reference=reference, status=referral.status, evaluation=evaluation, text=text)
 
     def _route(self, session: Session, referral: Referral, evaluation: Evaluation, actor: str, now: datetime) -> None:
         """Submitted, then queued when eligible, else to the coordinator with the reasons."""
