@@ -1,0 +1,73 @@
+"""SMTP intake (aiosmtpd): answer 250 only after the raw mail is committed; processing comes later.
+
+RFC 5321 makes the receiver responsible for a message once it said 250, so the commit must come
+first: a crash after 250 can then never lose a mail, only delay its processing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiosmtpd.smtp import SMTP, Envelope, Session as SMTPSession
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.inbound import accept
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024  # 10 MiB: a form with an attachment fits; a mail bomb does not
+
+
+class IntakeHandler:
+    """aiosmtpd handler: known recipients only, durable store, then wake the processor."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], *, recipients: set[str], clock: Callable[[], datetime],
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.recipients = {r.lower() for r in recipients}
+        self.clock = clock
+        self.on_stored = on_stored
+
+    async def handle_RCPT(self, server: SMTP, session: SMTPSession, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
+        """Refuse unknown recipients now, so nobody gets a bounce for a mail we never took."""
+        if address.lower() not in self.recipients:
+            return "550 5.1.1 Onbekende ontvanger: dit adres bestaat hier niet"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: SMTPSession, envelope: Envelope) -> str:
+        """Commit the raw bytes, then say 250; a database problem is a temporary failure (451)."""
+        raw = envelope.original_content or b""
+        try:
+            created = await asyncio.to_thread(self._store, raw, envelope)
+        except Exception:
+            log.exception("mail kon niet bewaard worden (%d bytes); afzender krijgt 451", len(raw))
+            return "451 4.3.0 Tijdelijke fout bij het bewaren; probeer later opnieuw"
+        if created and self.on_stored is not None:
+            self.on_stored()
+        return "250 OK: bewaard"
+
+    def _store(self, raw: bytes, envelope: Envelope) -> bool:
+        with self.sessions.begin() as session:
+            mail, created = accept(
+                session, raw, source="smtp", envelope_from=envelope.mail_from,
+                envelope_to=list(envelope.rcpt_tos), now=self.clock(),
+            )
+            log.info("mail %s ontvangen via SMTP (%d bytes)%s", mail.id, len(raw), "" if created else ", dubbel")
+            return created
+
+
+async def start_smtp_server(
+    handler: IntakeHandler, *, host: str, port: int, size_limit: int = DEFAULT_SIZE_LIMIT
+) -> asyncio.Server:
+    """Listen on host:port in the running loop; SIZE is advertised and enforced during DATA (552)."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: SMTP(handler, data_size_limit=size_limit, hostname=host, ident="Meldpunt SI"),
+        host=host, port=port,
+    )

@@ -1,0 +1,130 @@
+"""SQLAlchemy tables of the mail channel: outbox, durable inbound mail, questions, auto-reply log.
+
+Statuses are StrEnums stored as plain strings (store.models.EnumValue): a new one needs no
+migration. Timestamps are UTCDateTime. Nothing here holds more personal data than a mail needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.models import Base, EnumValue, UTCDateTime
+
+# RFC 5322 §2.1.1: a header line is at most 998 characters, so no Message-ID or subject is longer.
+HEADER_LENGTH = 998
+ADDRESS_LENGTH = 254
+
+
+class OutboxStatus(StrEnum):
+    """Where an outgoing mail is: queued → sending → sent | retry | failed."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+class InboundStatus(StrEnum):
+    """Where a received mail is: received → processing → done | quarantined."""
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    DONE = "done"
+    QUARANTINED = "quarantined"
+
+
+class QuestionStatus(StrEnum):
+    """Whether a question to the coordinator still waits for an answer."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+
+
+class OutboxMessage(Base):
+    """One mail we send; the row exists (with its Message-ID) before any attempt to send it.
+
+    While `sending`, next_attempt_at holds the moment the attempt began, so a crashed attempt
+    can be found by its age (store.outbox.recover_stale).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(HEADER_LENGTH), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    to_address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    subject: Mapped[str] = mapped_column(String(HEADER_LENGTH))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    in_reply_to: Mapped[str | None] = mapped_column(String(HEADER_LENGTH))
+    references: Mapped[str | None] = mapped_column(Text)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    status: Mapped[OutboxStatus] = mapped_column(EnumValue(OutboxStatus))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bounce_detail: Mapped[str | None] = mapped_column(Text)
+
+
+class InboundMail(Base):
+    """A received mail, stored raw before we answer 250 (SMTP) or mark it seen (IMAP)."""
+
+    __tablename__ = "inbound_mail"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(HEADER_LENGTH))
+    source: Mapped[str] = mapped_column(String(8))
+    envelope_from: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    envelope_to: Mapped[list[str]] = mapped_column(JSON)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[InboundStatus] = mapped_column(EnumValue(InboundStatus), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Question(Base):
+    """A question a staff member asked that the assistant passed on to the coordinator."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asker_email: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    asker_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    # none_as_null: Python None must be SQL NULL here, not the JSON literal 'null'.
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    status: Mapped[QuestionStatus] = mapped_column(EnumValue(QuestionStatus), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    # The outbox Message-ID of the mail to the coordinator: their reply's In-Reply-To finds it.
+    escalation_message_id: Mapped[str | None] = mapped_column(String(HEADER_LENGTH), index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AutoReplyLog(Base):
+    """One automatic reply sent to an address: the per-address daily limit counts these."""
+
+    __tablename__ = "auto_reply_log"
+    __table_args__ = (Index(None, "address", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

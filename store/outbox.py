@@ -1,0 +1,215 @@
+"""The outbox in the store: enqueue, claim, finish and recover mails; bounces and auto-reply counts.
+
+Every mail is a row before it is sent, with a Message-ID fixed at enqueue time: a retry after a
+crash resends the same Message-ID, so a receiver can drop the duplicate. Functions flush but never
+commit; the caller owns the transaction. Errors stored here are SMTP codes and short texts only.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from store.mail_models import AutoReplyLog, OutboxMessage, OutboxStatus
+from store.models import normalise_email
+
+DEFAULT_MAX_ATTEMPTS = 8
+FIRST_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=1)
+ERROR_LENGTH = 300
+# "Today" for the auto-reply limit is the Flemish calendar day, not the UTC one.
+LOCAL_ZONE = ZoneInfo("Europe/Brussels")
+DUE_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.RETRY)
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+
+
+def new_message_id(domain: str) -> str:
+    """A fresh, globally unique Message-ID on our domain (RFC 5322 §3.6.4), in angle brackets."""
+    return f"<{uuid.uuid4().hex}@{domain.strip().lower()}>"
+
+
+def normalise_message_id(message_id: str) -> str:
+    """A Message-ID as we store ours: trimmed, lowercase, in angle brackets."""
+    bare = message_id.strip().strip("<>").strip().lower()
+    return f"<{bare}>"
+
+
+def safe_error(text: str) -> str:
+    """An error text fit to store and log: addresses a server quoted removed, and short."""
+    return _ADDRESS.sub("<adres>", " ".join(text.split()))[:ERROR_LENGTH]
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    to_address: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    domain: str,
+    now: datetime,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    referral_id: int | None = None,
+) -> OutboxMessage:
+    """Queue a mail for the runner, due now, with its Message-ID fixed from this moment on."""
+    message = OutboxMessage(
+        message_id=new_message_id(domain), kind=kind, to_address=to_address.strip(),
+        subject=subject, body_text=body_text, body_html=body_html, in_reply_to=in_reply_to,
+        references=references, referral_id=referral_id, status=OutboxStatus.QUEUED, attempts=0,
+        next_attempt_at=now, created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Mark up to limit due mails `sending` (attempts + 1) and return them, oldest due first.
+
+    One UPDATE … WHERE id IN (SELECT …): on SQLite the write lock is taken before the rows are
+    chosen, on PostgreSQL SKIP LOCKED lets two runners claim disjoint rows without waiting.
+    While `sending`, next_attempt_at records when the attempt began (see recover_stale).
+    """
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status.in_(DUE_STATUSES), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claim = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(
+            status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now
+        )
+        .returning(OutboxMessage)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    claimed = list(session.scalars(claim))
+    # RETURNING promises no order.
+    return sorted(claimed, key=lambda message: (message.created_at, message.id))
+
+
+def mark_sent(session: Session, message: OutboxMessage, *, now: datetime) -> None:
+    """Record that the relay (or the Maildir) accepted the mail."""
+    message.status = OutboxStatus.SENT
+    message.sent_at = now
+    message.last_error = None
+    session.flush()
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the attempts-th failed attempt: 1, 2, 4, … minutes, at most an hour."""
+    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def mark_retry(
+    session: Session,
+    message: OutboxMessage,
+    *,
+    error: str,
+    now: datetime,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> OutboxStatus:
+    """Schedule another attempt after a temporary failure, or fail it once attempts run out."""
+    if message.attempts >= max_attempts:
+        mark_failed(session, message, error=error, now=now)
+        return OutboxStatus.FAILED
+    message.status = OutboxStatus.RETRY
+    message.next_attempt_at = now + backoff(message.attempts)
+    message.last_error = safe_error(error)
+    session.flush()
+    return OutboxStatus.RETRY
+
+
+def mark_failed(session: Session, message: OutboxMessage, *, error: str, now: datetime) -> None:
+    """Give up on the mail for good (a 5xx, or too many attempts); the row and its text stay."""
+    message.status = OutboxStatus.FAILED
+    message.next_attempt_at = now
+    message.last_error = safe_error(error)
+    session.flush()
+
+
+def recover_stale(
+    session: Session,
+    *,
+    now: datetime,
+    older_than: timedelta,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> list[OutboxMessage]:
+    """Put mails left `sending` by a crash back to `retry`, keeping their Message-ID.
+
+    The crash may have come after the relay accepted the mail, so the receiver may see it twice:
+    the unchanged Message-ID is what lets it drop the duplicate. A mail that crashed the runner
+    max_attempts times fails instead of looping forever.
+    """
+    query = select(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.next_attempt_at <= now - older_than,
+    )
+    stale = list(session.scalars(query.order_by(OutboxMessage.id)))
+    for message in stale:
+        error = "onderbroken tijdens het versturen (herstart)"
+        if message.attempts >= max_attempts:
+            mark_failed(session, message, error=error, now=now)
+            continue
+        message.status, message.next_attempt_at, message.last_error = (
+            OutboxStatus.RETRY, now, error
+        )
+    session.flush()
+    return stale
+
+
+def find_by_message_id(session: Session, message_id: str) -> OutboxMessage | None:
+    """Our outgoing mail with this Message-ID (brackets, case and spaces forgiven), or None."""
+    wanted = normalise_message_id(message_id)
+    return session.scalar(select(OutboxMessage).where(OutboxMessage.message_id == wanted))
+
+
+def is_our_message_id(session: Session, message_id: str) -> bool:
+    """Whether we sent a mail with this Message-ID (to recognise replies, bounces and loops)."""
+    return find_by_message_id(session, message_id) is not None
+
+
+def record_bounce(session: Session, message_id: str, *, detail: str, now: datetime) -> bool:
+    """Note that a mail we sent bounced; False if the Message-ID is not ours."""
+    message = find_by_message_id(session, message_id)
+    if message is None:
+        return False
+    message.bounced_at = now
+    message.bounce_detail = safe_error(detail)
+    session.flush()
+    return True
+
+
+def start_of_local_day(now: datetime) -> datetime:
+    """Midnight in Brussels of the day now falls on (a timezone-aware datetime)."""
+    local = now.astimezone(LOCAL_ZONE)
+    return datetime.combine(local.date(), time(0), tzinfo=LOCAL_ZONE)
+
+
+def auto_replies_today(session: Session, address: str, *, now: datetime) -> int:
+    """How many automatic replies went to address since midnight (Brussels) of now's day."""
+    query = select(func.count()).select_from(AutoReplyLog).where(
+        AutoReplyLog.address == normalise_email(address),
+        AutoReplyLog.sent_at >= start_of_local_day(now),
+        AutoReplyLog.sent_at <= now,
+    )
+    return int(session.scalar(query) or 0)
+
+
+def log_auto_reply(session: Session, address: str, *, now: datetime) -> AutoReplyLog:
+    """Count one automatic reply to address (stored lowercase)."""
+    entry = AutoReplyLog(address=normalise_email(address), sent_at=now)
+    session.add(entry)
+    session.flush()
+    return entry
