@@ -176,9 +176,16 @@ class Intake:
     def _assess(self, facts: ReferralFacts, now: datetime) -> Assessment:
         return assess(facts, Context(today=now.date(), direct_route_services=self._direct))
 
+    def missing(self, answers: dict[str, Any], *, mode: Mode) -> list[Question]:
+        """Required questions of this mode that apply to these answers and are not answered."""
+        return [
+            q for q in self.questionnaire.questions
+            if q.required and in_mode(q, mode) and q.applies(answers) and q.id not in answers
+        ]
+
     def applicable(self, state: DialogueState) -> list[Question]:
         """The questions this conversation asks, given its mode and the answers so far."""
-        return [q for q in self.questionnaire.questions if self._in_mode(q, state.mode) and q.applies(state.answers)]
+        return [q for q in self.questionnaire.questions if in_mode(q, state.mode) and q.applies(state.answers)]
 
     # --- steps ------------------------------------------------------------------------------
     def _answer(self, state: DialogueState, text: str, now: datetime) -> tuple[DialogueState, list[Outbound]]:
@@ -318,13 +325,15 @@ class Intake:
         fresh = [f for f in after.findings if f.rule not in known and f.severity is not Severity.NOTE]
         return [Outbound(kind=OutKind.INFO, text=render("dialogue/warning.txt.j2", finding=f)) for f in fresh]
 
-    @staticmethod
-    def _in_mode(question: Question, mode: Mode) -> bool:
-        if mode is Mode.FULL:
-            return not question.minimal_only
-        if mode is Mode.MINIMAL:
-            return not question.identifying
-        return question.identifying
+
+
+def in_mode(question: Question, mode: Mode) -> bool:
+    """Whether a mode asks this question: minimal leaves the pupil's identity out, details asks only that."""
+    if mode is Mode.FULL:
+        return not question.minimal_only
+    if mode is Mode.MINIMAL:
+        return not question.identifying
+    return question.identifying
 
 
 def _service_label(catalogue: Catalogue, service: Service) -> str:

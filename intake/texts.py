@@ -32,3 +32,11 @@ def message(name: str, **context: Any) -> str:
     """A short message: the macro `name` of templates/messages.txt.j2."""
     macro = getattr(environment().get_template("messages.txt.j2").make_module(), name)
     return str(macro(**context)).strip()
+
+
+def compose_mail(name: str, **context: Any) -> tuple[str, str]:
+    """(subject, body) of a mail template; the template sets its subject with `{% set subject = … %}`."""
+    module = environment().get_template(name).make_module(context)
+    # A top-level {% set %} is exported as a module attribute, which mypy cannot know.
+    subject = str(module.subject)  # type: ignore[attr-defined]
+    return " ".join(subject.split()), str(module).strip()

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from intake.answers import Invalid, Parsed, display_value, fold, parse_answer
-from intake.dialogue import Mode
+from intake.dialogue import Mode, in_mode
 from intake.questionnaire import Choice, Question, Questionnaire, QuestionType
 from intake.texts import render
 from mail.body import all_text, body_text, starts_history
@@ -81,15 +81,6 @@ class _Section:
 
     name: str
     rows: tuple[_Row, ...]
-
-
-def in_mode(question: Question, mode: Mode) -> bool:
-    """Whether a mode asks this question; mirrors `Intake.applicable`, which needs a whole state."""
-    if mode is Mode.FULL:
-        return not question.minimal_only
-    if mode is Mode.MINIMAL:
-        return not question.identifying
-    return question.identifying
 
 
 def render_form(

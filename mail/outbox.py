@@ -26,7 +26,7 @@ import aiosmtplib
 from pydantic import BaseModel, ConfigDict, SecretStr
 from sqlalchemy.orm import Session
 
-from intake.texts import environment
+from intake.texts import compose_mail
 from store.mail_models import OutboxMessage, OutboxStatus
 from store.outbox import (
     DEFAULT_MAX_ATTEMPTS,
@@ -262,15 +262,13 @@ class OutboxRunner:
         coordinator = self.config.coordinator_email
         if coordinator is None or failed.kind == ALARM_KIND:
             return
-        module = environment().get_template(ALARM_TEMPLATE).make_module({
-            "kind": failed.kind, "recipient": failed.to_address, "message_id": failed.message_id,
-            "attempts": failed.attempts, "reason": failed.last_error or "onbekend",
-        })
-        # A top-level {% set %} is exported as a module attribute, which mypy cannot know.
-        subject = str(module.subject)  # type: ignore[attr-defined]
+        subject, body = compose_mail(
+            ALARM_TEMPLATE, kind=failed.kind, recipient=failed.to_address, message_id=failed.message_id,
+            attempts=failed.attempts, reason=failed.last_error or "onbekend",
+        )
         enqueue(
             session, kind=ALARM_KIND, to_address=coordinator, subject=subject,
-            body_text=str(module).strip(), domain=self.config.domain, now=now,
+            body_text=body, domain=self.config.domain, now=now,
             referral_id=failed.referral_id,
         )
 

@@ -213,3 +213,9 @@ def log_auto_reply(session: Session, address: str, *, now: datetime) -> AutoRepl
     session.add(entry)
     session.flush()
     return entry
+
+
+def has_kind_for_referral(session: Session, referral_id: int, *, kind: str) -> bool:
+    """Whether a mail of this kind was ever queued for this referral (so it is not queued twice)."""
+    query = select(OutboxMessage.id).where(OutboxMessage.referral_id == referral_id, OutboxMessage.kind == kind)
+    return session.scalar(query.limit(1)) is not None

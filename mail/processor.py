@@ -1,0 +1,289 @@
+"""Processes stored mail one by one: each ends as exactly one of handled (maybe answered) or quarantined.
+
+Order of the checks follows the risk: bounces and automatic mail never get a reply (RFC 3834), a
+forged or unreadable sender is quarantined, then the coordinator's answers, then staff mail (form,
+form request or consult question), and last, polite replies to unknown senders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any, cast
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.answers import fold
+from intake.consult import consult
+from intake.dialogue import Mode
+from intake.freetext import read_question
+from intake.lifecycle import Status
+from intake.texts import compose_mail
+from mail.body import all_text, body_text
+from mail.form import REFERENCE, FormResult, parse_form, render_form
+from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
+from store import inbound, outbox, questions, referrals
+from store.mail_models import InboundMail, Question
+from store.models import Referral, Staff
+from store.staff import get_active_staff
+from store.workflow import IntakeWorkflow, staff_prefill
+
+log = logging.getLogger(__name__)
+
+
+class ProcessorConfig(BaseModel):
+    """Who we are and whom we trust."""
+
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    domain: str
+    coordinator_email: str | None = None
+    allowed_domains: tuple[str, ...] = ()
+    trusted_authserv_id: str | None = None
+    auto_reply_limit: int = 10
+
+
+class Quarantined(Exception):
+    """This mail is set aside for the coordinator; the message is the Dutch reason."""
+
+
+@dataclass
+class Mail:
+    """One stored mail, parsed, with what every handler needs."""
+
+    row: InboundMail
+    message: EmailMessage
+    sender: str
+    subject: str
+
+    @property
+    def thread_ids(self) -> list[str]:
+        """The Message-IDs this mail answers (In-Reply-To, then References)."""
+        ids = str(self.message.get("In-Reply-To", "") or "").split()
+        return ids + str(self.message.get("References", "") or "").split()
+
+
+class MailProcessor:
+    """Turns stored mails into referrals, replies, questions and quarantine entries."""
+
+    def __init__(self, sessions: sessionmaker[Session], workflow: IntakeWorkflow, config: ProcessorConfig, *, clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.workflow = workflow
+        self.config = config
+        self.clock = clock
+
+    # --- running -----------------------------------------------------------------------------
+    def recover(self) -> int:
+        """After a crash: put mails that were being processed back in the queue."""
+        with self.sessions.begin() as session:
+            return inbound.recover_interrupted(session, now=self.clock())
+
+    def process_all(self) -> int:
+        """Process every waiting mail; the number processed."""
+        count = 0
+        while self.process_next():
+            count += 1
+        return count
+
+    def process_next(self) -> bool:
+        """Claim and process the oldest waiting mail; False when there is none."""
+        with self.sessions.begin() as session:
+            claimed = inbound.claim_next(session, now=self.clock())
+            mail_id = claimed.id if claimed else None
+        if mail_id is None:
+            return False
+        try:
+            with self.sessions.begin() as session:
+                self._process(session, session.get_one(InboundMail, mail_id))
+        except Exception:
+            log.exception("verwerking van mail %s mislukte", mail_id)  # our fault: details, no content
+            self._retry_or_quarantine(mail_id)
+        return True
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event, *, interval: float = 30.0) -> None:
+        """Process mail whenever intake wakes us (or every interval) until stop is set."""
+        await asyncio.to_thread(self.recover)
+        while not stop.is_set():
+            wake.clear()
+            await asyncio.to_thread(self.process_all)
+            await asyncio.to_thread(self.request_missing_details)
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    def _retry_or_quarantine(self, mail_id: int) -> None:
+        with self.sessions.begin() as session:
+            row = session.get_one(InboundMail, mail_id)
+            if row.attempts >= inbound.MAX_ATTEMPTS:
+                inbound.quarantine(session, row, reason="De verwerking mislukte herhaaldelijk; de coördinator bekijkt deze mail.", now=self.clock())
+            else:
+                row.status = inbound.InboundStatus.RECEIVED
+
+    # --- one mail ------------------------------------------------------------------------------
+    def _process(self, session: Session, row: InboundMail) -> None:
+        now = self.clock()
+        try:
+            outcome, reason = self._decide(session, row, now)
+        except Quarantined as quarantined:
+            inbound.quarantine(session, row, reason=str(quarantined), now=now)
+            log.info("mail %s in quarantaine", row.id)
+            return
+        inbound.finish(session, row, outcome=outcome, reason=reason, now=now)
+        log.info("mail %s verwerkt: %s", row.id, outcome)
+
+    def _decide(self, session: Session, row: InboundMail, now: datetime) -> tuple[str, str | None]:
+        message = cast(EmailMessage, message_from_bytes(row.raw, policy=default))
+        found = bounce(message)
+        if found is not None:
+            if found.original_message_id:
+                outbox.record_bounce(session, found.original_message_id, detail=", ".join(found.failed_addresses)[:200], now=now)
+            return "bounce", None
+        reason = automatic_reason(
+            message, envelope_from=row.envelope_from, our_domain=self.config.domain,
+            is_our_message_id=lambda mid: outbox.is_our_message_id(session, mid),
+        )
+        if reason is not None:
+            return "automatisch", reason
+        sender = sender_address(message)
+        if sender is None:
+            raise Quarantined("Geen afzender of meerdere afzenders: deze mail kan niet veilig beantwoord worden.")
+        self._check_authentication(session, message, row, now)
+        mail = Mail(row=row, message=message, sender=sender, subject=str(message.get("Subject", "") or ""))
+        if self.config.coordinator_email and sender == self.config.coordinator_email.lower():
+            return self._coordinator_answer(session, mail, now)
+        staff = get_active_staff(session, sender)
+        if staff is None and sender.rsplit("@", 1)[-1] not in self.config.allowed_domains:
+            return self._unknown_sender(session, mail, now)
+        return self._staff_mail(session, mail, staff, now)
+
+    def _check_authentication(self, session: Session, message: EmailMessage, row: InboundMail, now: datetime) -> None:
+        """When our mail server vouches for senders, a mail it did not vouch for is quarantined."""
+        if not self.config.trusted_authserv_id:
+            return
+        verdict = authentication_verdict(message, trusted_authserv_id=self.config.trusted_authserv_id)
+        if not verdict.passed:
+            self._tell_coordinator(session, "mail/quarantine_alarm.txt.j2", now, mail_id=row.id, reason=verdict.reason)
+            raise Quarantined(verdict.reason)
+
+    # --- staff mail ------------------------------------------------------------------------------
+    def _staff_mail(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[str, str | None]:
+        referral = self._own_referral(session, mail, staff)
+        mode = Mode.DETAILS if referral is not None and referral.status is Status.AWAITING_DETAILS else Mode.FULL
+        questionnaire = self.workflow.intake.questionnaire
+        form = parse_form(body_text(mail.message), questionnaire, mode=mode, today=now.date())
+        if form.labels_found == 0:
+            form = parse_form(all_text(mail.message), questionnaire, mode=mode, today=now.date())
+        if form.labels_found >= 2 or (referral is not None and form.labels_found >= 1):
+            return self._form(session, mail, staff, referral, mode, form, now)
+        if "formulier" in fold(mail.subject) or "formulier" in fold(body_text(mail.message))[:200]:
+            known = staff_prefill(staff) if staff is not None else {}
+            reply = self._reply(session, mail, "mail/form_request.txt.j2", now, form=render_form(questionnaire, answers=known))
+            return "formulier-verstuurd", reply
+        return self._question(session, mail, staff, now)
+
+    def _own_referral(self, session: Session, mail: Mail, staff: Staff | None) -> Referral | None:
+        """The referral named in the subject, if it is this sender's own."""
+        found = REFERENCE.search(mail.subject.upper())
+        referral = referrals.get_referral(session, found[0]) if found else None
+        if referral is None:
+            return None
+        own = (staff is not None and referral.staff_id == staff.id) or referral.answers.get("referrer_email") == mail.sender
+        return referral if own else None
+
+    def _form(self, session: Session, mail: Mail, staff: Staff | None, referral: Referral | None, mode: Mode, form: FormResult, now: datetime) -> tuple[str, str | None]:
+        if referral is not None and referral.status not in (Status.DRAFT, Status.AWAITING_DETAILS):
+            reply = self._reply(session, mail, "mail/already_submitted.txt.j2", now, reference=referral.reference, status=referral.status.label)
+            return "al-ingediend", reply
+        if referral is None:
+            referral = referrals.create_draft(session, staff_id=staff.id if staff else None, channel="email", mode="full", actor=mail.sender, now=now)
+        known: dict[str, Any] = staff_prefill(staff) if staff is not None and mode is Mode.FULL else {}
+        answers = {**known, **referral.answers, **form.answers}
+        invalid = [p for p in form.problems if p.received.strip()]
+        missing = [q for q in self.workflow.intake.missing(answers, mode=mode) if q.id not in {p.question_id for p in invalid}]
+        if not invalid and not missing:
+            done = self.workflow.submit_answers(session, referral, answers, mode=mode, actor=mail.sender, now=now)
+            reply = self._reply(session, mail, "mail/confirmation.txt.j2", now, reference=done.reference, text=done.text, referral_id=referral.id)
+            return "aanmelding-ingediend", reply
+        referrals.save_answers(session, referral, answers, now=now)
+        reference = referrals.assign_reference(session, referral, now=now)
+        blank = render_form(self.workflow.intake.questionnaire, answers=answers, mode=mode, reference=reference)
+        reply = self._reply(session, mail, "mail/form_problems.txt.j2", now, reference=reference, invalid=invalid, missing=missing, form=blank, referral_id=referral.id)
+        return "formulier-onvolledig", reply
+
+    def _question(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[str, str | None]:
+        """A free question: suggestions where it says enough, and always to the coordinator."""
+        text = body_text(mail.message).strip()[:5000]
+        read = read_question(text, today=now.date())
+        result = consult(read.facts, self.workflow.intake.catalogue, today=now.date()) if read.enough_for_consult else None
+        context = {"plaats": read.place, "leeftijd": read.age, "niveau": read.facts.school_level, "problemen": sorted(read.facts.problem_areas)}
+        question = questions.open_question(session, asker_email=mail.sender, staff_id=staff.id if staff else None, channel="email", text=text, context=context, now=now)
+        question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender, subject=mail.subject)
+        blank = render_form(self.workflow.intake.questionnaire)
+        reply = self._reply(session, mail, "mail/consult.txt.j2", now, consult=result, read=read, form=blank, number=question.id)
+        return "vraag-doorgestuurd", reply
+
+    # --- other senders ---------------------------------------------------------------------------
+    def _coordinator_answer(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
+        question = questions.by_escalation(session, mail.thread_ids)
+        answer = body_text(mail.message).strip()
+        if question is None or not answer:
+            raise Quarantined("Mail van de coördinator die niet als antwoord bij een open vraag hoort.")
+        return self.relay_answer(session, question, answer=answer, by=mail.sender, now=now), None
+
+    def relay_answer(self, session: Session, question: Question, *, answer: str, by: str, now: datetime) -> str:
+        """Store the coordinator's answer and mail it to whoever asked; also used by the CLI."""
+        questions.answer_question(session, question, answer=answer, by=by, now=now)
+        subject, body = compose_mail("mail/answer_relay.txt.j2", question=question, answer=answer, form=render_form(self.workflow.intake.questionnaire))
+        outbox.enqueue(session, kind="antwoord", to_address=question.asker_email, subject=subject, body_text=body, domain=self.config.domain, now=now)
+        return "antwoord-doorgegeven"
+
+    def _unknown_sender(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
+        """Referrals go through the CLB: one polite reply, and the coordinator sees the mail (a parent?)."""
+        text = body_text(mail.message).strip()[:5000]
+        question = questions.open_question(session, asker_email=mail.sender, staff_id=None, channel="email", text=text, context=None, now=now)
+        question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender, subject=mail.subject)
+        return "onbekende-afzender", self._reply(session, mail, "mail/unknown_sender.txt.j2", now)
+
+    # --- sending ---------------------------------------------------------------------------------
+    def _reply(self, session: Session, mail: Mail, template: str, now: datetime, *, referral_id: int | None = None, **context: Any) -> str | None:
+        """Queue an automatic reply, unless this address had its share today (loop safety)."""
+        if outbox.auto_replies_today(session, mail.sender, now=now) >= self.config.auto_reply_limit:
+            return "Geen antwoord: het maximum aantal automatische antwoorden voor vandaag is bereikt."
+        subject, body = compose_mail(template, subject_of_mail=mail.subject, **context)
+        outbox.enqueue(
+            session, kind="antwoord", to_address=mail.sender, subject=subject, body_text=body, domain=self.config.domain,
+            now=now, in_reply_to=mail.row.message_id and f"<{mail.row.message_id}>", referral_id=referral_id,
+            references=" ".join([*mail.thread_ids, f"<{mail.row.message_id}>"]) if mail.row.message_id else None,
+        )
+        outbox.log_auto_reply(session, mail.sender, now=now)
+        return None
+
+    def _tell_coordinator(self, session: Session, template: str, now: datetime, **context: Any) -> str | None:
+        """Queue a mail to the coordinator; its Message-ID lets a reply find its way back."""
+        if not self.config.coordinator_email:
+            return None
+        subject, body = compose_mail(template, **context)
+        row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=subject, body_text=body, domain=self.config.domain, now=now)
+        return row.message_id
+
+    def request_missing_details(self) -> int:
+        """Mail a prefilled form to the referrer of each referral awaiting details that did not get one yet."""
+        now, sent = self.clock(), 0
+        with self.sessions.begin() as session:
+            for referral in referrals.list_referrals(session, status=Status.AWAITING_DETAILS):
+                if referral.staff is None or outbox.has_kind_for_referral(session, referral.id, kind="gegevens"):
+                    continue
+                form = render_form(self.workflow.intake.questionnaire, answers=referral.answers, mode=Mode.DETAILS, reference=referral.reference)
+                subject, body = compose_mail("mail/details_request.txt.j2", reference=referral.reference, form=form)
+                outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=subject, body_text=body, domain=self.config.domain, now=now, referral_id=referral.id)
+                sent += 1
+        return sent

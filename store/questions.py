@@ -1,0 +1,52 @@
+"""Questions escalated to the coordinator, from any channel, and their answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.mail_models import Question, QuestionStatus
+from store.outbox import normalise_message_id
+
+
+def open_question(
+    session: Session, *, asker_email: str, staff_id: int | None, channel: str, text: str,
+    context: dict[str, Any] | None, now: datetime,
+) -> Question:
+    """Store a new open question; the caller sends it to the coordinator."""
+    question = Question(
+        asker_email=asker_email.lower(), asker_staff_id=staff_id, channel=channel, text=text,
+        context=context, status=QuestionStatus.OPEN, created_at=now,
+    )
+    session.add(question)
+    session.flush()
+    return question
+
+
+def by_escalation(session: Session, message_ids: list[str]) -> Question | None:
+    """The question whose escalation mail is one of these Message-IDs (a reply's In-Reply-To/References)."""
+    wanted = {normalise_message_id(m) for m in message_ids if m.strip()}
+    if not wanted:
+        return None
+    # Our Message-IDs are stored normalised by the outbox, so an exact match suffices.
+    return session.scalars(select(Question).where(Question.escalation_message_id.in_(wanted))).first()
+
+
+def get_question(session: Session, question_id: int) -> Question | None:
+    """A question by its number."""
+    return session.get(Question, question_id)
+
+
+def answer_question(session: Session, question: Question, *, answer: str, by: str, now: datetime) -> None:
+    """Record the coordinator's answer; the caller relays it to the asker."""
+    question.answer, question.answered_by, question.answered_at = answer, by, now
+    question.status = QuestionStatus.ANSWERED
+    session.flush()
+
+
+def open_questions(session: Session) -> list[Question]:
+    """Questions still waiting for an answer, oldest first."""
+    return list(session.scalars(select(Question).where(Question.status == QuestionStatus.OPEN).order_by(Question.id)))
