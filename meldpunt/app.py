@@ -13,6 +13,9 @@ from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake
 from intake.questionnaire import load_questionnaire
+from mail.imap_poller import ImapConfig
+from mail.outbox import OutboxConfig, OutboxRunner
+from mail.processor import MailProcessor, ProcessorConfig
 from meldpunt.settings import Settings
 from store.db import create_db_engine, make_session_factory, upgrade_database
 from store.workflow import IntakeWorkflow
@@ -55,3 +58,39 @@ class App:
     def workflow(self) -> IntakeWorkflow:
         """Stored conversations driven by the engine."""
         return IntakeWorkflow(self.intake, self.sessions)
+
+    @cached_property
+    def processor(self) -> MailProcessor:
+        """Turns stored mail into referrals, replies and questions."""
+        settings = self.settings
+        config = ProcessorConfig(
+            address=settings.mail_address, domain=settings.mail_domain, coordinator_email=settings.coordinator_email,
+            allowed_domains=tuple(settings.allowed_domains), trusted_authserv_id=settings.trusted_authserv_id,
+            auto_reply_limit=settings.auto_reply_limit,
+        )
+        return MailProcessor(self.sessions, self.workflow, config, clock=utc_now)
+
+    @cached_property
+    def outbox(self) -> OutboxRunner:
+        """Sends queued mail through the relay, or into var/maildir when there is none."""
+        settings = self.settings
+        host, _, port = (settings.smtp_relay or "").partition(":")
+        config = OutboxConfig(
+            from_address=settings.mail_address, from_name="Meldpunt Schoolexterne Interventies",
+            domain=settings.mail_domain, relay_host=host or None, relay_port=int(port or 587),
+            username=settings.smtp_username, password=settings.smtp_password, starttls=settings.smtp_starttls,
+            maildir=settings.var_dir / "maildir", coordinator_email=settings.coordinator_email,
+        )
+        return OutboxRunner(self.sessions, config, clock=utc_now)
+
+    @property
+    def imap_config(self) -> ImapConfig | None:
+        """The IMAP mailbox to poll, when one is configured."""
+        settings = self.settings
+        if not (settings.imap_host and settings.imap_username and settings.imap_password):
+            return None
+        return ImapConfig(
+            host=settings.imap_host, port=settings.imap_port, username=settings.imap_username,
+            password=settings.imap_password, ssl=settings.imap_ssl, folder=settings.imap_folder,
+            processed_folder=settings.imap_processed_folder, poll_seconds=settings.imap_poll_seconds,
+        )

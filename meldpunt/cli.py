@@ -6,7 +6,6 @@ import asyncio
 import getpass
 import json
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -46,29 +45,24 @@ def main(ctx: click.Context) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic reports every migration check at INFO; only problems matter on the command line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # aiosmtpd logs every envelope address and command at INFO: personal data, so only problems.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     ctx.obj = App(settings)
 
 
 @main.command()
 @click.pass_context
 def serve(ctx: click.Context) -> None:
-    """Start de dienst (databank bijwerken, aanbod laden, kanalen starten)."""
+    """Start de dienst: databank bijwerken, aanbod laden, mail ontvangen, verwerken en versturen."""
+    from meldpunt.service import serve as run_service
+
     app = _app(ctx)
     app.engine  # migrates on first start
     database = make_url(app.settings.effective_database_url).render_as_string(hide_password=True)
     click.echo(message("serve_started", database=database, services=len(app.catalogue.services)))
     click.echo(message("serve_channels"))
-    asyncio.run(_wait_for_stop())
+    asyncio.run(run_service(app))
     click.echo(message("serve_stopped"))
-
-
-async def _wait_for_stop() -> None:
-    """Run until SIGINT or SIGTERM; later channels join this loop."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 @main.command()
@@ -218,3 +212,54 @@ def db_upgrade(ctx: click.Context) -> None:
     url = _app(ctx).settings.effective_database_url
     upgrade_database(url)
     click.echo(message("db_upgraded", revision=database_revision(url)))
+
+
+@main.group("mail")
+def mail_group() -> None:
+    """De mailbox van het Meldpunt."""
+
+
+@mail_group.command("quarantine")
+@click.pass_context
+def mail_quarantine(ctx: click.Context) -> None:
+    """Toon de mails in quarantaine, met de reden."""
+    from store.inbound import quarantined
+
+    with _app(ctx).sessions() as session:
+        rows = quarantined(session)
+        click.echo(render("cli/quarantine.txt.j2", rows=rows) if rows else message("quarantine_empty"))
+
+
+@main.group("questions")
+def questions_group() -> None:
+    """Vragen die aan de coördinator zijn voorgelegd."""
+
+
+@questions_group.command("list")
+@click.pass_context
+def questions_list(ctx: click.Context) -> None:
+    """Toon de open vragen."""
+    from store.questions import open_questions
+
+    with _app(ctx).sessions() as session:
+        rows = open_questions(session)
+        click.echo(render("cli/questions.txt.j2", rows=rows) if rows else message("questions_none"))
+
+
+@questions_group.command("answer")
+@click.argument("number", type=int)
+@click.argument("answer")
+@click.pass_context
+def questions_answer(ctx: click.Context, number: int, answer: str) -> None:
+    """Beantwoord vraag NUMBER; het antwoord gaat per mail naar wie de vraag stelde."""
+    from store.questions import get_question
+
+    app = _app(ctx)
+    with app.sessions.begin() as session:
+        question = get_question(session, number)
+        if question is None or question.answer is not None:
+            raise click.ClickException(message("question_unknown", number=number))
+        app.processor.relay_answer(session, question, answer=answer, by=_cli_actor(), now=utc_now())
+        asker = question.asker_email
+    asyncio.run(app.outbox.drain())
+    click.echo(message("question_answered", number=number, asker=asker))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -25,6 +26,51 @@ class Settings(BaseSettings):
     log_level: str | None = Field(
         default=None, description="DEBUG, INFO, WARNING of ERROR; standaard INFO voor serve, WARNING voor de rest."
     )
+
+    mail_address: str = Field(
+        default="meldpunt@localhost", description="Het adres van het Meldpunt: aanmeldingen komen hierop binnen."
+    )
+    coordinator_email: str | None = Field(
+        default=None, description="Adres van de coördinator: vragen, quarantaine en alarmen gaan hierheen."
+    )
+    allowed_domains: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Domeinen van CLB's waarvan elk adres mag aanmelden (komma-gescheiden)."
+    )
+    trusted_authserv_id: str | None = Field(
+        default=None, description="authserv-id van de eigen mailserver; dan is een DMARC-pass verplicht."
+    )
+    auto_reply_limit: int = Field(default=10, description="Automatische antwoorden per adres per dag.")
+    smtp_listen: str | None = Field(
+        default="127.0.0.1:8025", description="host:poort van de SMTP-ontvanger; leeg = uit."
+    )
+    smtp_size_limit: int = Field(default=10 * 1024 * 1024, description="Grootste mail in bytes (SIZE).")
+    smtp_relay: str | None = Field(
+        default=None, description="host:poort van de uitgaande mailserver; leeg = lokale Maildir in var_dir."
+    )
+    smtp_username: str | None = Field(default=None, description="Login op de relay.")
+    smtp_password: SecretStr | None = Field(default=None, description="Wachtwoord op de relay.")
+    smtp_starttls: bool = Field(default=True, description="STARTTLS verplicht (behalve naar 127.0.0.1).")
+    imap_host: str | None = Field(default=None, description="IMAP-server van de Meldpunt-mailbox; leeg = uit.")
+    imap_port: int = Field(default=993, description="IMAP-poort.")
+    imap_username: str | None = Field(default=None, description="IMAP-login.")
+    imap_password: SecretStr | None = Field(default=None, description="IMAP-wachtwoord.")
+    imap_ssl: bool = Field(default=True, description="IMAP over TLS (poort 993).")
+    imap_folder: str = Field(default="INBOX", description="Map die gelezen wordt.")
+    imap_processed_folder: str | None = Field(default="Verwerkt", description="Map voor verwerkte mails.")
+    imap_poll_seconds: int = Field(default=60, description="Om de hoeveel seconden, als IDLE ontbreekt.")
+
+    @field_validator("allowed_domains", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """Read "clb-a.be, clb-b.be" from the environment or the settings file."""
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def mail_domain(self) -> str:
+        """The domain of our address: our Message-IDs and the loop marker use it."""
+        return self.mail_address.rsplit("@", 1)[-1]
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,69 @@
+"""`meldpunt serve`: every channel and runner on one asyncio loop, closed in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+
+import click
+
+from intake.texts import message
+from mail.imap_poller import ImapPoller
+from mail.smtp_intake import IntakeHandler, start_smtp_server
+from meldpunt.app import App, utc_now
+
+log = logging.getLogger(__name__)
+OUTBOX_INTERVAL = 5.0  # seconds between outbox drains; a reply is queued, then sent within this time
+
+
+async def serve(app: App) -> None:
+    """Run until SIGINT or SIGTERM: SMTP intake, IMAP poller, mail processor and outbox runner."""
+    stop, wake = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    def wake_processor() -> None:
+        loop.call_soon_threadsafe(wake.set)
+
+    async with AsyncExitStack() as stack:
+        await _start_smtp(app, stack, wake_processor)
+        tasks = [asyncio.create_task(app.processor.run(stop, wake), name="verwerking")]
+        tasks.append(asyncio.create_task(_drain_outbox(app, stop), name="outbox"))
+        imap = app.imap_config
+        if imap is not None:
+            poller = ImapPoller(imap, app.sessions, clock=utc_now, on_stored=wake_processor)
+            tasks.append(asyncio.create_task(poller.run(stop), name="imap"))
+        click.echo(message("serve_imap", host=imap.host if imap else None))
+        await stop.wait()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _start_smtp(app: App, stack: AsyncExitStack, wake: Callable[[], None]) -> None:
+    """Listen for mail when configured; the exit stack closes the server before the loop ends."""
+    listen = app.settings.smtp_listen
+    if not listen:
+        click.echo(message("serve_smtp", listen=None))
+        return
+    host, _, port = listen.rpartition(":")
+    handler = IntakeHandler(app.sessions, recipients={app.settings.mail_address}, clock=utc_now, on_stored=wake)
+    server = await start_smtp_server(handler, host=host, port=int(port), size_limit=app.settings.smtp_size_limit)
+    stack.push_async_callback(server.wait_closed)
+    stack.callback(server.close)
+    click.echo(message("serve_smtp", listen=listen, address=app.settings.mail_address))
+
+
+async def _drain_outbox(app: App, stop: asyncio.Event) -> None:
+    """Send what is queued, again and again, until stop; the database is the truth, not this loop."""
+    while not stop.is_set():
+        try:
+            await app.outbox.drain()
+        except Exception:
+            log.exception("outbox: versturen mislukte; volgende poging binnen %s s", OUTBOX_INTERVAL)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=OUTBOX_INTERVAL)
+        except asyncio.TimeoutError:
+            pass
