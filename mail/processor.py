@@ -142,17 +142,18 @@ class MailProcessor:
 
     def _decide(self, session: Session, row: InboundMail, now: datetime) -> tuple[str, str | None]:
         message = cast(EmailMessage, message_from_bytes(row.raw, policy=default))
-        found = bounce(message)
-        if found is not None:
-            if found.original_message_id:
-                outbox.record_bounce(session, found.original_message_id, detail=", ".join(found.failed_addresses)[:200], now=now)
-            return "bounce", None
         reason = automatic_reason(
             message, envelope_from=row.envelope_from, our_domain=self.config.domain,
             is_our_message_id=lambda mid: outbox.is_our_message_id(session, mid),
         )
         if reason is not None:
-            return "automatisch", reason
+            # Only automatic mail can be a bounce; scanning ordinary mail twice cost half the time.
+            found = bounce(message)
+            if found is None:
+                return "automatisch", reason
+            if found.original_message_id:
+                outbox.record_bounce(session, found.original_message_id, detail=", ".join(found.failed_addresses)[:200], now=now)
+            return "bounce", reason
         sender = sender_address(message)
         if sender is None:
             raise Quarantined("Geen afzender of meerdere afzenders: deze mail kan niet veilig beantwoord worden.")
