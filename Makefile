@@ -23,3 +23,4 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/dialogue_turns.py
+	$(BIN)/python bench/mail_intake.py
