@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -16,7 +17,7 @@ def environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         undefined=StrictUndefined,
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -34,9 +35,20 @@ def message(name: str, **context: Any) -> str:
     return str(macro(**context)).strip()
 
 
-def compose_mail(name: str, **context: Any) -> tuple[str, str]:
-    """(subject, body) of a mail template; the template sets its subject with `{% set subject = … %}`."""
+class Composed(NamedTuple):
+    """A mail's subject, plain text and its HTML alternative."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def compose_mail(name: str, **context: Any) -> Composed:
+    """A mail from its template, which sets its subject with `{% set subject = … %}`; HTML follows the text."""
     module = environment().get_template(name).make_module(context)
     # A top-level {% set %} is exported as a module attribute, which mypy cannot know.
-    subject = str(module.subject)  # type: ignore[attr-defined]
-    return " ".join(subject.split()), str(module).strip()
+    subject = " ".join(str(module.subject).split())  # type: ignore[attr-defined]
+    text = str(module).strip()
+    blocks = [block.split("\n") for block in re.split(r"\n\s*\n", text)]
+    html = environment().get_template("mail/layout.html.j2").render(subject=subject, blocks=blocks)
+    return Composed(subject=subject, text=text, html=html)

@@ -262,13 +262,13 @@ class OutboxRunner:
         coordinator = self.config.coordinator_email
         if coordinator is None or failed.kind == ALARM_KIND:
             return
-        subject, body = compose_mail(
+        alarm = compose_mail(
             ALARM_TEMPLATE, kind=failed.kind, recipient=failed.to_address, message_id=failed.message_id,
             attempts=failed.attempts, reason=failed.last_error or "onbekend",
         )
         enqueue(
-            session, kind=ALARM_KIND, to_address=coordinator, subject=subject,
-            body_text=body, domain=self.config.domain, now=now,
+            session, kind=ALARM_KIND, to_address=coordinator, subject=alarm.subject,
+            body_text=alarm.text, body_html=alarm.html, domain=self.config.domain, now=now,
             referral_id=failed.referral_id,
         )
 

@@ -243,8 +243,8 @@ class MailProcessor:
     def relay_answer(self, session: Session, question: Question, *, answer: str, by: str, now: datetime) -> str:
         """Store the coordinator's answer and mail it to whoever asked; also used by the CLI."""
         questions.answer_question(session, question, answer=answer, by=by, now=now)
-        subject, body = compose_mail("mail/answer_relay.txt.j2", question=question, answer=answer, form=render_form(self.workflow.intake.questionnaire))
-        outbox.enqueue(session, kind="antwoord", to_address=question.asker_email, subject=subject, body_text=body, domain=self.config.domain, now=now)
+        mail = compose_mail("mail/answer_relay.txt.j2", question=question, answer=answer, form=render_form(self.workflow.intake.questionnaire))
+        outbox.enqueue(session, kind="antwoord", to_address=question.asker_email, subject=mail.subject, body_text=mail.text, body_html=mail.html, domain=self.config.domain, now=now)
         return "antwoord-doorgegeven"
 
     def _unknown_sender(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
@@ -259,9 +259,10 @@ class MailProcessor:
         """Queue an automatic reply, unless this address had its share today (loop safety)."""
         if outbox.auto_replies_today(session, mail.sender, now=now) >= self.config.auto_reply_limit:
             return "Geen antwoord: het maximum aantal automatische antwoorden voor vandaag is bereikt."
-        subject, body = compose_mail(template, subject_of_mail=mail.subject, **context)
+        reply = compose_mail(template, subject_of_mail=mail.subject, **context)
         outbox.enqueue(
-            session, kind="antwoord", to_address=mail.sender, subject=subject, body_text=body, domain=self.config.domain,
+            session, kind="antwoord", to_address=mail.sender, subject=reply.subject, body_text=reply.text,
+            body_html=reply.html, domain=self.config.domain,
             now=now, in_reply_to=mail.row.message_id and f"<{mail.row.message_id}>", referral_id=referral_id,
             references=" ".join([*mail.thread_ids, f"<{mail.row.message_id}>"]) if mail.row.message_id else None,
         )
@@ -272,8 +273,8 @@ class MailProcessor:
         """Queue a mail to the coordinator; its Message-ID lets a reply find its way back."""
         if not self.config.coordinator_email:
             return None
-        subject, body = compose_mail(template, **context)
-        row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=subject, body_text=body, domain=self.config.domain, now=now)
+        mail = compose_mail(template, **context)
+        row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=mail.subject, body_text=mail.text, body_html=mail.html, domain=self.config.domain, now=now)
         return row.message_id
 
     def request_missing_details(self) -> int:
@@ -284,7 +285,7 @@ class MailProcessor:
                 if referral.staff is None or outbox.has_kind_for_referral(session, referral.id, kind="gegevens"):
                     continue
                 form = render_form(self.workflow.intake.questionnaire, answers=referral.answers, mode=Mode.DETAILS, reference=referral.reference)
-                subject, body = compose_mail("mail/details_request.txt.j2", reference=referral.reference, form=form)
-                outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=subject, body_text=body, domain=self.config.domain, now=now, referral_id=referral.id)
+                mail = compose_mail("mail/details_request.txt.j2", reference=referral.reference, form=form)
+                outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=mail.subject, body_text=mail.text, body_html=mail.html, domain=self.config.domain, now=now, referral_id=referral.id)
                 sent += 1
         return sent

@@ -19,6 +19,8 @@ from store.mail_models import InboundMail, InboundStatus
 MAX_ATTEMPTS = 3
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+# No control character belongs in a Message-ID (RFC 5322 §3.6.4), and PostgreSQL text cannot hold NUL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def message_id_of(raw: bytes) -> str | None:
@@ -28,7 +30,7 @@ def message_id_of(raw: bytes) -> str | None:
     found = _MESSAGE_ID.search(headers)
     if not found:
         return None
-    value = b" ".join(found[1].split()).decode("ascii", "replace").strip().strip("<>").strip().lower()
+    value = _CONTROL.sub("", b" ".join(found[1].split()).decode("ascii", "replace")).strip().strip("<>").strip().lower()
     return value[:500] or None
 
 
@@ -70,14 +72,19 @@ def claim_next(session: Session, *, now: datetime) -> InboundMail | None:
 
 def finish(session: Session, mail: InboundMail, *, outcome: str, now: datetime, reason: str | None = None) -> None:
     """Mark a mail as handled, with a short outcome code (and an optional Dutch explanation)."""
-    mail.status, mail.outcome, mail.reason, mail.processed_at = InboundStatus.DONE, outcome, reason, now
+    mail.status, mail.outcome, mail.reason, mail.processed_at = InboundStatus.DONE, outcome, _storable(reason), now
     session.flush()
 
 
 def quarantine(session: Session, mail: InboundMail, *, reason: str, now: datetime) -> None:
     """Set a mail aside for the coordinator with a Dutch reason; it is never processed again by itself."""
-    mail.status, mail.outcome, mail.reason, mail.processed_at = InboundStatus.QUARANTINED, "quarantaine", reason, now
+    mail.status, mail.outcome, mail.reason, mail.processed_at = InboundStatus.QUARANTINED, "quarantaine", _storable(reason), now
     session.flush()
+
+
+def _storable(reason: str | None) -> str | None:
+    """A reason fit to store: it may quote a header, and PostgreSQL text cannot hold NUL."""
+    return reason.replace("\x00", "") if reason is not None else None
 
 
 def recover_interrupted(session: Session, *, now: datetime) -> int:
