@@ -83,6 +83,7 @@ class _Context(NamedTuple):
     envelope_from: str | None
     our_domain: str
     is_our_message_id: Callable[[str], bool]
+    trusted_senders: frozenset[str]
 
 
 class _ResInfo(NamedTuple):
@@ -246,6 +247,8 @@ def _our_own(message: Message, context: _Context) -> str | None:
             return "eigen bericht teruggekomen (Message-ID van ons domein)"
     for address in _addresses(message, "From"):
         sender_domain = address.rpartition("@")[2].lower()
+        if address.lower() in context.trusted_senders:
+            continue  # a person of our own (the coordinator) writes from our domain on purpose
         if sender_domain == domain or sender_domain.endswith(f".{domain}"):
             return "afzender is ons eigen domein"
     return None
@@ -317,9 +320,13 @@ def automatic_reason(
     envelope_from: str | None,
     our_domain: str,
     is_our_message_id: Callable[[str], bool] = lambda _: False,
+    trusted_senders: frozenset[str] = frozenset(),
 ) -> str | None:
-    """None when a person sent this and may get an automatic answer, else a Dutch reason why not."""
-    context = _Context(envelope_from, our_domain, is_our_message_id)
+    """None when a person sent this and may get an automatic answer, else a Dutch reason why not.
+
+    `trusted_senders` (lower case) may write from our own domain; every other check still applies.
+    """
+    context = _Context(envelope_from, our_domain, is_our_message_id, trusted_senders)
     for check in _CHECKS:
         try:
             reason = check(message, context)

@@ -47,6 +47,8 @@ def main(ctx: click.Context) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # aiosmtpd logs every envelope address and command at INFO: personal data, so only problems.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # flufl.bounce logs each of its ~40 detectors per scanned mail at INFO.
+    logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
     ctx.obj = App(settings)
 
 

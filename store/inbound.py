@@ -83,8 +83,11 @@ def quarantine(session: Session, mail: InboundMail, *, reason: str, now: datetim
 
 
 def _storable(reason: str | None) -> str | None:
-    """A reason fit to store: it may quote a header, and PostgreSQL text cannot hold NUL."""
-    return reason.replace("\x00", "") if reason is not None else None
+    """A reason fit to store: it may quote a raw header, whose undecodable bytes (lone surrogates)
+    no database can encode and whose NUL PostgreSQL text cannot hold."""
+    if reason is None:
+        return None
+    return reason.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
 def recover_interrupted(session: Session, *, now: datetime) -> int:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from store.mail_models import AutoReplyLog, OutboxMessage, OutboxStatus
+from store.mail_models import HEADER_LENGTH, AutoReplyLog, OutboxMessage, OutboxStatus
 from store.models import normalise_email
 
 DEFAULT_MAX_ATTEMPTS = 8
@@ -34,8 +34,8 @@ def new_message_id(domain: str) -> str:
 
 
 def normalise_message_id(message_id: str) -> str:
-    """A Message-ID as we store ours: trimmed, lowercase, in angle brackets."""
-    bare = message_id.strip().strip("<>").strip().lower()
+    """A Message-ID as we store ours: trimmed, lowercase, in angle brackets (NUL, never valid, dropped)."""
+    bare = message_id.replace("\x00", "").strip().strip("<>").strip().lower()
     return f"<{bare}>"
 
 
@@ -58,10 +58,15 @@ def enqueue(
     references: str | None = None,
     referral_id: int | None = None,
 ) -> OutboxMessage:
-    """Queue a mail for the runner, due now, with its Message-ID fixed from this moment on."""
+    """Queue a mail for the runner, due now, with its Message-ID fixed from this moment on.
+
+    NUL characters (quoted from a received mail) are dropped: RFC 5322 forbids them and PostgreSQL
+    text cannot hold them; a subject is clipped to the longest header line RFC 5322 allows.
+    """
     message = OutboxMessage(
         message_id=new_message_id(domain), kind=kind, to_address=to_address.strip(),
-        subject=subject, body_text=body_text, body_html=body_html, in_reply_to=in_reply_to,
+        subject=subject.replace("\x00", "")[:HEADER_LENGTH], body_text=body_text.replace("\x00", ""),
+        body_html=body_html.replace("\x00", "") if body_html is not None else None, in_reply_to=in_reply_to,
         references=references, referral_id=referral_id, status=OutboxStatus.QUEUED, attempts=0,
         next_attempt_at=now, created_at=now,
     )

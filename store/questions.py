@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from store.mail_models import Question, QuestionStatus
 from store.outbox import normalise_message_id
 
+_CHUNK = 1000
+
 
 def open_question(
     session: Session, *, asker_email: str, staff_id: int | None, channel: str, text: str,
@@ -18,7 +20,8 @@ def open_question(
 ) -> Question:
     """Store a new open question; the caller sends it to the coordinator."""
     question = Question(
-        asker_email=asker_email.lower(), asker_staff_id=staff_id, channel=channel, text=text,
+        # A mail body may carry NUL characters, which PostgreSQL text cannot hold (and nobody can read).
+        asker_email=asker_email.lower(), asker_staff_id=staff_id, channel=channel, text=text.replace("\x00", ""),
         context=context, status=QuestionStatus.OPEN, created_at=now,
     )
     session.add(question)
@@ -28,11 +31,15 @@ def open_question(
 
 def by_escalation(session: Session, message_ids: list[str]) -> Question | None:
     """The question whose escalation mail is one of these Message-IDs (a reply's In-Reply-To/References)."""
-    wanted = {normalise_message_id(m) for m in message_ids if m.strip()}
-    if not wanted:
-        return None
-    # Our Message-IDs are stored normalised by the outbox, so an exact match suffices.
-    return session.scalars(select(Question).where(Question.escalation_message_id.in_(wanted))).first()
+    wanted = sorted({normalise_message_id(m) for m in message_ids if m.strip()})
+    # Our Message-IDs are stored normalised by the outbox, so an exact match suffices. In chunks: a
+    # References header can name more Message-IDs than one statement may bind (65535 on PostgreSQL).
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        found = session.scalars(select(Question).where(Question.escalation_message_id.in_(chunk))).first()
+        if found is not None:
+            return found
+    return None
 
 
 def get_question(session: Session, question_id: int) -> Question | None:

@@ -481,3 +481,19 @@ def test_never_raises_on_damaged_corpus(path: Path, where: int, junk: bytes, cut
     data = path.read_bytes()
     where %= len(data) + 1
     exercise(parse(data[:where] + junk + data[where + cut :]))
+
+
+def test_the_coordinator_may_write_from_our_own_domain() -> None:
+    """Answers from a coordinator at meldpunt.example are not loops; anyone else from our domain is."""
+    message = EmailMessage()
+    message["From"] = "Coördinator <coordinator@meldpunt.example>"
+    message["To"] = "meldpunt@meldpunt.example"
+    message["Subject"] = "Re: [Vraag 3] spijbelen"
+    message["Message-ID"] = "<answer-3@mail.meldpunt-intern.example>"
+    message.set_content("Neem contact op met Arktos.")
+    ours = {"our_domain": "meldpunt.example", "envelope_from": "coordinator@meldpunt.example"}
+    trusted = frozenset({"coordinator@meldpunt.example"})
+    assert automatic_reason(message, **ours, trusted_senders=trusted) is None
+    assert automatic_reason(message, **ours) == "afzender is ons eigen domein"
+    message.replace_header("From", "iemand@meldpunt.example")
+    assert automatic_reason(message, **ours, trusted_senders=trusted) == "afzender is ons eigen domein"
