@@ -108,3 +108,30 @@ def test_staff_remove_revokes_access(env: dict[str, str]) -> None:
     assert "verwijderd" in meldpunt(env, "staff", "remove", EMAIL).stdout
     assert "niet geregistreerd" in meldpunt(env, "chat", "--as", EMAIL, stdin="x\n").stderr
     assert "Er zijn nog geen medewerkers" in meldpunt(env, "staff", "list").stdout
+
+
+def test_coordinator_answers_a_question_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+    from email import message_from_bytes
+    from email.policy import default
+
+    from store import inbound, questions
+    from store.db import create_db_engine, make_session_factory
+
+    assert "geen open vragen" in meldpunt(env, "questions", "list").stdout
+    assert "geen mails in quarantaine" in meldpunt(env, "mail", "quarantine").stdout
+    sessions = make_session_factory(create_db_engine(f"sqlite:///{tmp_path / 'var' / 'meldpunt.db'}"))
+    now = datetime(2026, 11, 18, 10, 0, tzinfo=timezone.utc)
+    with sessions.begin() as session:
+        questions.open_question(session, asker_email="els@clb-halle.example", staff_id=None, channel="email",
+                                text="Welk aanbod voor een leerling van 15 in Halle?", context=None, now=now)
+        mail, _ = inbound.accept(session, b"From: a@b.example\r\n\r\nx", source="smtp", envelope_from=None, envelope_to=[], now=now)
+        inbound.quarantine(session, mail, reason="Geen afzender of meerdere afzenders.", now=now)
+    assert "Vraag 1 van els@clb-halle.example" in meldpunt(env, "questions", "list").stdout
+    assert "Geen afzender of meerdere afzenders." in meldpunt(env, "mail", "quarantine").stdout
+    answered = meldpunt(env, "questions", "answer", "1", "Neem contact op met Arktos of Groep Intro.")
+    assert answered.returncode == 0 and "verstuurd naar els@clb-halle.example" in answered.stdout
+    (delivered,) = (tmp_path / "var" / "maildir" / "new").iterdir()
+    relayed = message_from_bytes(delivered.read_bytes(), policy=default)
+    assert relayed["To"] == "els@clb-halle.example" and "Neem contact op met Arktos" in relayed.get_body(("plain",)).get_content()
+    assert "al beantwoord" in meldpunt(env, "questions", "answer", "1", "nogmaals").stderr

@@ -28,6 +28,7 @@ from mail.outbox import (
 )
 from store import outbox
 from store.mail_models import AutoReplyLog, OutboxMessage, OutboxStatus
+from tests.mail_harness import Clock
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DOMAIN = "meldpunt.example"
@@ -62,22 +63,6 @@ class Sink:
     def messages(self) -> list[EmailMessage]:
         """The accepted messages, parsed."""
         return [_parse(raw) for _, _, raw in self.received]
-
-
-class Clock:
-    """A fixed clock the test moves by hand."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        """Stand still at now."""
-        self.now = now
-
-    def __call__(self) -> datetime:
-        """The current fixed time."""
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        """Move the clock forward."""
-        self.now += delta
 
 
 def _parse(raw: bytes) -> EmailMessage:
@@ -171,7 +156,7 @@ async def test_a_queued_reply_is_delivered_with_its_headers(
         body_text="Dag,\n\nDe coördinator antwoordt: ja.", body_html="<p>De coördinator: ja.</p>",
         in_reply_to="<vraag-1@clb.example>", references="<start@clb.example> <vraag-1@clb.example>",
     )
-    report = await OutboxRunner(sessions, _config(tmp_path, port), clock=Clock()).drain()
+    report = await OutboxRunner(sessions, _config(tmp_path, port), clock=Clock(NOW)).drain()
 
     assert report == DrainReport(sent=1)
     [(mail_from, rcpt_tos, _)] = handler.received
@@ -203,7 +188,7 @@ async def test_a_new_mail_is_auto_generated_plain_text(
     """A mail that answers nothing says auto-generated and carries no threading headers."""
     handler, port = sink
     row = _enqueue(session_factory)
-    await OutboxRunner(session_factory, _config(tmp_path, port), clock=Clock()).drain()
+    await OutboxRunner(session_factory, _config(tmp_path, port), clock=Clock(NOW)).drain()
 
     [message] = handler.messages()
     assert message["Message-ID"] == row.message_id
@@ -219,7 +204,7 @@ async def test_without_a_relay_mail_lands_in_a_maildir(
     """No relay configured: the mail is filed in a Maildir (made on first use) to read locally."""
     row = _enqueue(session_factory)
     config = _config(tmp_path, None)
-    report = await OutboxRunner(session_factory, config, clock=Clock()).drain()
+    report = await OutboxRunner(session_factory, config, clock=Clock(NOW)).drain()
 
     assert report == DrainReport(sent=1)
     [stored] = list(mailbox.Maildir(config.maildir, create=False))
@@ -237,7 +222,7 @@ async def test_a_451_is_retried_with_backoff_and_sent_once_the_clock_moves(
     """4xx: retry after 1, then 2 minutes; not before it is due; then sent, same Message-ID."""
     handler, port = sink
     handler.refuse[PROVIDER] = f"451 4.2.1 <{PROVIDER}>: mailbox busy, try later"
-    row, clock = _enqueue(session_factory), Clock()
+    row, clock = _enqueue(session_factory), Clock(NOW)
     runner = OutboxRunner(session_factory, _config(tmp_path, port), clock=clock)
 
     assert await runner.drain() == DrainReport(retried=1)
@@ -271,7 +256,7 @@ async def test_a_550_fails_and_the_coordinator_gets_an_alarm(
     handler, port = sink
     handler.refuse[PROVIDER] = f"550 5.1.1 <{PROVIDER}>: Recipient address rejected"
     row = _enqueue(session_factory, referral_id=None)
-    runner = OutboxRunner(session_factory, _config(tmp_path, port), clock=Clock())
+    runner = OutboxRunner(session_factory, _config(tmp_path, port), clock=Clock(NOW))
 
     assert await runner.drain() == DrainReport(failed=1)
     failed, alarm = _all_rows(session_factory)
@@ -300,7 +285,7 @@ async def test_there_is_no_alarm_about_an_alarm(
     handler, port = sink
     handler.refuse[COORDINATOR] = "550 5.1.1 No such user"
     _enqueue(session_factory, kind="alarm", to_address=COORDINATOR)
-    runner = OutboxRunner(session_factory, _config(tmp_path, port), clock=Clock())
+    runner = OutboxRunner(session_factory, _config(tmp_path, port), clock=Clock(NOW))
 
     assert await runner.drain() == DrainReport(failed=1)
     assert [row.kind for row in _all_rows(session_factory)] == ["alarm"]
@@ -313,7 +298,7 @@ async def test_retries_that_run_out_fail_and_raise_an_alarm(
     handler, port = sink
     handler.refuse[PROVIDER] = "452 4.2.2 Mailbox full"
     _enqueue(session_factory)
-    clock = Clock()
+    clock = Clock(NOW)
     config = _config(tmp_path, port, max_attempts=2)
     runner = OutboxRunner(session_factory, config, clock=clock)
 
@@ -331,7 +316,7 @@ async def test_a_header_injection_fails_without_reaching_the_relay(
     """A line break in a stored subject could smuggle in headers: failed for good, nothing sent."""
     handler, port = sink
     row = _enqueue(session_factory, subject="Vraag\r\nBcc: iedereen@example.org")
-    runner = OutboxRunner(session_factory, _config(tmp_path, port), clock=Clock())
+    runner = OutboxRunner(session_factory, _config(tmp_path, port), clock=Clock(NOW))
 
     assert await runner.drain() == DrainReport(failed=1)
     assert handler.received == []
@@ -343,7 +328,7 @@ async def test_a_refused_connection_is_retried(
 ) -> None:
     """Nobody listening on the relay port: a connection error, so retry, not failure."""
     row = _enqueue(session_factory)
-    runner = OutboxRunner(session_factory, _config(tmp_path, _free_port()), clock=Clock())
+    runner = OutboxRunner(session_factory, _config(tmp_path, _free_port()), clock=Clock(NOW))
 
     assert await runner.drain() == DrainReport(retried=1)
     stored = _row(session_factory, row.id)
@@ -407,7 +392,7 @@ async def test_a_remote_relay_without_starttls_is_refused(
     config = _config(tmp_path, None, relay_host="smtp.provider.example", starttls=False)
 
     with caplog.at_level(logging.ERROR, logger="mail.outbox"):
-        report = await OutboxRunner(session_factory, config, clock=Clock()).drain()
+        report = await OutboxRunner(session_factory, config, clock=Clock(NOW)).drain()
 
     assert report == DrainReport()
     assert "STARTTLS staat uit" in caplog.text and "onversleuteld" in caplog.text
