@@ -35,12 +35,13 @@ def create_db_engine(url: str) -> Engine:
     """An engine for url; for SQLite the file's folder is made and each connection gets pragmas."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, json_serializer=_json_dumps, pool_pre_ping=True)
+        return create_engine(parsed, json_serializer=_json_dumps, pool_pre_ping=True, hide_parameters=True)
     _ensure_parent_dir(parsed)
     # pysqlite's default transaction handling is relied on: it sends BEGIN only before the first
     # write, so a writer's transaction starts by taking the write lock and busy_timeout queues it
     # (a transaction that read first could fail at once with SQLITE_BUSY_SNAPSHOT under WAL).
-    engine = create_engine(parsed, json_serializer=_json_dumps)
+    # hide_parameters: database errors are logged, and their parameters are answers and raw mails.
+    engine = create_engine(parsed, json_serializer=_json_dumps, hide_parameters=True)
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
 

@@ -455,3 +455,18 @@ def test_json_answers_round_trip_with_dutch_text(
         ).one()
         assert "Zoë" in raw[0] and "één" in raw[0]  # stored readable, not as \u escapes
         assert raw[1] is True or raw[1] == 1
+
+
+def test_database_errors_do_not_list_the_statement_parameters(database_url: str) -> None:
+    """A failing statement's message (which ends up in logs) leaves out the values it was given."""
+    from sqlalchemy.exc import IntegrityError
+
+    from store.models import Staff
+
+    engine = create_db_engine(database_url)
+    now = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+    with pytest.raises(IntegrityError) as failed, engine.begin() as connection:
+        insert = Staff.__table__.insert()
+        row = {"email": "zoe.peeters@school.example", "name": "Zoë Peeters", "clb": "CLB", "created_at": now}
+        connection.execute(insert, [row, row])
+    assert "SQL parameters hidden" in str(failed.value) and "Zoë Peeters" not in str(failed.value)
