@@ -63,7 +63,7 @@ class ConsultResult(BaseModel):
     advice: str | None
 
 
-class Outcome(Enum):
+class Fit(Enum):
     """What one check found about one service."""
 
     MATCH = "match"  # a decisive criterion fits: region, level, form, place, age
@@ -75,7 +75,7 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class _Finding:
-    outcome: Outcome
+    outcome: Fit
     text: str
     points: int = 0
     topic: str = ""
@@ -109,11 +109,11 @@ def _region(service: Service, ask: _Ask) -> list[_Finding]:
     if region is None:
         return []
     if service.service_areas is None:
-        return [_Finding(Outcome.UNKNOWN, "werkgebied niet gekend")]
+        return [_Finding(Fit.UNKNOWN, "werkgebied niet gekend")]
     if region in service.service_areas:
-        return [_Finding(Outcome.MATCH, f"werkgebied {region.label}", 3)]
+        return [_Finding(Fit.MATCH, f"werkgebied {region.label}", 3)]
     areas = ", ".join(area.label for area in service.service_areas)
-    return [_Finding(Outcome.EXCLUDE, f"werkt niet in {region.label} (werkgebied: {areas})")]
+    return [_Finding(Fit.EXCLUDE, f"werkt niet in {region.label} (werkgebied: {areas})")]
 
 
 def _level(service: Service, ask: _Ask) -> list[_Finding]:
@@ -122,11 +122,11 @@ def _level(service: Service, ask: _Ask) -> list[_Finding]:
     if level is None:
         return []
     if service.levels is None:
-        return [_Finding(Outcome.UNKNOWN, "onderwijsniveau niet gekend")]
+        return [_Finding(Fit.UNKNOWN, "onderwijsniveau niet gekend")]
     if level in service.levels:
-        return [_Finding(Outcome.MATCH, f"voor {_lower(level.label)}", 2)]
+        return [_Finding(Fit.MATCH, f"voor {_lower(level.label)}", 2)]
     text = f"niet voor {_lower(level.label)} (enkel {_lowers(service.levels)})"
-    return [_Finding(Outcome.EXCLUDE, text)]
+    return [_Finding(Fit.EXCLUDE, text)]
 
 
 def _form(service: Service, ask: _Ask) -> list[_Finding]:
@@ -135,11 +135,11 @@ def _form(service: Service, ask: _Ask) -> list[_Finding]:
     if form is None:
         return []
     if service.forms is None:
-        return [_Finding(Outcome.UNKNOWN, "aangeboden vormen van begeleiding niet gekend")]
+        return [_Finding(Fit.UNKNOWN, "aangeboden vormen van begeleiding niet gekend")]
     if form in service.forms:
-        return [_Finding(Outcome.MATCH, f"biedt {_lower(form.label)} aan", 2)]
+        return [_Finding(Fit.MATCH, f"biedt {_lower(form.label)} aan", 2)]
     text = f"biedt geen {_lower(form.label)} aan (wel: {_lowers(service.forms)})"
-    return [_Finding(Outcome.EXCLUDE, text)]
+    return [_Finding(Fit.EXCLUDE, text)]
 
 
 _PLACES = {
@@ -156,10 +156,10 @@ def _place(service: Service, ask: _Ask) -> list[_Finding]:
     attribute, place = _PLACES[preference]
     possible = getattr(service, attribute)
     if possible is None:
-        return [_Finding(Outcome.UNKNOWN, f"niet gekend of het {place} kan doorgaan")]
+        return [_Finding(Fit.UNKNOWN, f"niet gekend of het {place} kan doorgaan")]
     if possible:
-        return [_Finding(Outcome.MATCH, f"kan {place} doorgaan", 1)]
-    return [_Finding(Outcome.EXCLUDE, f"gaat niet {place} door")]
+        return [_Finding(Fit.MATCH, f"kan {place} doorgaan", 1)]
+    return [_Finding(Fit.EXCLUDE, f"gaat niet {place} door")]
 
 
 def _span(bounds: AgeRange) -> str:
@@ -185,24 +185,24 @@ def _age(service: Service, ask: _Ask) -> list[_Finding]:
     bounds = service.age_range
     if bounds is None or (bounds.minimum is None and bounds.maximum is None):
         # Not decisive: no provider's age limits are known yet, and the level already narrows it.
-        return [_Finding(Outcome.NOTE, "leeftijdsgrenzen niet gekend")]
+        return [_Finding(Fit.NOTE, "leeftijdsgrenzen niet gekend")]
     # From the birth year alone the pupil may not have had this year's birthday yet.
     ages = {ask.age - 1, ask.age} if ask.facts.age_is_approximate else {ask.age}
     if any(_within(bounds, age) for age in ages):
-        return [_Finding(Outcome.MATCH, f"leeftijd past ({_span(bounds)})", 1)]
+        return [_Finding(Fit.MATCH, f"leeftijd past ({_span(bounds)})", 1)]
     text = f"leeftijd ({ask.age} jaar) valt buiten de leeftijdsgrenzen ({_span(bounds)})"
-    return [_Finding(Outcome.EXCLUDE, text)]
+    return [_Finding(Fit.EXCLUDE, text)]
 
 
 def _capacity(service: Service, ask: _Ask) -> list[_Finding]:
     """A provider that is full or paused cannot take the referral."""
     if not service.accepting_referrals:
-        return [_Finding(Outcome.EXCLUDE, "neemt momenteel geen aanmeldingen aan")]
+        return [_Finding(Fit.EXCLUDE, "neemt momenteel geen aanmeldingen aan")]
     if service.capacity is None:
-        return [_Finding(Outcome.NOTE, "vrije plaatsen niet gekend")]
+        return [_Finding(Fit.NOTE, "vrije plaatsen niet gekend")]
     if service.capacity == 0:
-        return [_Finding(Outcome.EXCLUDE, "heeft geen vrije plaatsen")]
-    return [_Finding(Outcome.BONUS, f"{service.capacity} vrije plaats(en)", 1)]
+        return [_Finding(Fit.EXCLUDE, "heeft geen vrije plaatsen")]
+    return [_Finding(Fit.BONUS, f"{service.capacity} vrije plaats(en)", 1)]
 
 
 def _problems(service: Service, ask: _Ask) -> list[_Finding]:
@@ -211,11 +211,11 @@ def _problems(service: Service, ask: _Ask) -> list[_Finding]:
     if not wanted:
         return []
     if service.problem_areas is None:
-        return [_Finding(Outcome.NOTE, "probleemgebieden van het aanbod niet gekend")]
+        return [_Finding(Fit.NOTE, "probleemgebieden van het aanbod niet gekend")]
     shared = [area for area in service.problem_areas if area in wanted]
     if not shared:
-        return [_Finding(Outcome.NOTE, "hulpvraag niet uitdrukkelijk vermeld in het aanbod")]
-    return [_Finding(Outcome.BONUS, f"sluit aan bij de hulpvraag: {_lowers(shared)}", len(shared))]
+        return [_Finding(Fit.NOTE, "hulpvraag niet uitdrukkelijk vermeld in het aanbod")]
+    return [_Finding(Fit.BONUS, f"sluit aan bij de hulpvraag: {_lowers(shared)}", len(shared))]
 
 
 def _route(service: Service, ask: _Ask) -> list[_Finding]:
@@ -225,7 +225,7 @@ def _route(service: Service, ask: _Ask) -> list[_Finding]:
     organization = ask.catalogue.organization(service.organization_id)
     who = organization.name if organization else "de aanbieder"
     text = f"aanmelden gebeurt rechtstreeks bij {who}, niet via het Meldpunt"
-    return [_Finding(Outcome.EXCLUDE, text, topic="route")]
+    return [_Finding(Fit.EXCLUDE, text, topic="route")]
 
 
 _CHECKS: tuple[Check, ...] = (_region, _level, _age, _form, _place, _capacity, _problems, _route)
@@ -236,7 +236,7 @@ def _assess(service: Service, ask: _Ask) -> tuple[_Finding, ...]:
     return tuple(finding for check in _CHECKS for finding in check(service, ask))
 
 
-def _texts(findings: Iterable[_Finding], *outcomes: Outcome) -> list[str]:
+def _texts(findings: Iterable[_Finding], *outcomes: Fit) -> list[str]:
     """The texts of the findings with these outcomes, in check order."""
     return [f.text for f in findings if f.outcome in outcomes]
 
@@ -244,8 +244,8 @@ def _texts(findings: Iterable[_Finding], *outcomes: Outcome) -> list[str]:
 def _suggest(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> Suggestion:
     """A suggestion from the findings; certain only when something decisive fits and nothing is unknown."""
     preferred = ask.facts.preferred_intervention == service.id
-    certain = bool(_texts(findings, Outcome.MATCH)) and not _texts(findings, Outcome.UNKNOWN)
-    caveats = _texts(findings, Outcome.UNKNOWN, Outcome.NOTE) + ([] if certain else [ASK_COORDINATOR])
+    certain = bool(_texts(findings, Fit.MATCH)) and not _texts(findings, Fit.UNKNOWN)
+    caveats = _texts(findings, Fit.UNKNOWN, Fit.NOTE) + ([] if certain else [ASK_COORDINATOR])
     organization = ask.catalogue.organization(service.organization_id)
     return Suggestion(
         service_id=service.id,
@@ -253,7 +253,7 @@ def _suggest(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> Sug
         organization_name=organization.name if organization else service.organization_id,
         website=service.website or (organization.website if organization else None),
         score=sum(f.points for f in findings) + (PREFERENCE_BONUS if preferred else 0),
-        reasons=tuple(([PREFERENCE] if preferred else []) + _texts(findings, Outcome.MATCH, Outcome.BONUS)),
+        reasons=tuple(([PREFERENCE] if preferred else []) + _texts(findings, Fit.MATCH, Fit.BONUS)),
         caveats=tuple(caveats),
         certain=certain,
     )
@@ -293,7 +293,7 @@ def _nothing_fits_advice(suggestions: tuple[Suggestion, ...], facts: ReferralFac
 
 def _direct_route_advice(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> str | None:
     """Point to the provider itself when only the direct route keeps a service out."""
-    excluding = [f for f in findings if f.outcome is Outcome.EXCLUDE]
+    excluding = [f for f in findings if f.outcome is Fit.EXCLUDE]
     if not excluding or any(f.topic != "route" for f in excluding):
         return None
     organization = ask.catalogue.organization(service.organization_id)
@@ -360,12 +360,12 @@ def consult(facts: ReferralFacts, catalogue: Catalogue, *, today: date, limit: i
     ask = _Ask(facts=facts, catalogue=catalogue, age=facts.age_on(today))
     assessed = [(service, _assess(service, ask)) for service in catalogue.services]
     excluded = tuple(
-        Exclusion(service_id=s.id, service_name=s.name, reason="; ".join(_texts(f, Outcome.EXCLUDE)))
+        Exclusion(service_id=s.id, service_name=s.name, reason="; ".join(_texts(f, Fit.EXCLUDE)))
         for s, f in assessed
-        if _texts(f, Outcome.EXCLUDE)
+        if _texts(f, Fit.EXCLUDE)
     )
     ranked = tuple(sorted(
-        (_suggest(s, f, ask) for s, f in assessed if not _texts(f, Outcome.EXCLUDE)), key=_rank
+        (_suggest(s, f, ask) for s, f in assessed if not _texts(f, Fit.EXCLUDE)), key=_rank
     ))
     return ConsultResult(
         suggestions=ranked[: max(limit, 0)],

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -63,6 +64,11 @@ class Mail:
     message: EmailMessage
     sender: str
     subject: str
+
+    @cached_property
+    def text(self) -> str:
+        """The readable new text (HTML converted, quoted history removed), worked out once per mail."""
+        return body_text(self.message).strip()
 
     @property
     def thread_ids(self) -> list[str]:
@@ -186,12 +192,12 @@ class MailProcessor:
         referral = self._own_referral(session, mail, staff)
         mode = Mode.DETAILS if referral is not None and referral.status is Status.AWAITING_DETAILS else Mode.FULL
         questionnaire = self.workflow.intake.questionnaire
-        form = parse_form(body_text(mail.message), questionnaire, mode=mode, today=now.date())
+        form = parse_form(mail.text, questionnaire, mode=mode, today=now.date())
         if form.labels_found == 0:
             form = parse_form(all_text(mail.message), questionnaire, mode=mode, today=now.date())
         if form.labels_found >= 2 or (referral is not None and form.labels_found >= 1):
             return self._form(session, mail, staff, referral, mode, form, now)
-        if "formulier" in fold(mail.subject) or "formulier" in fold(body_text(mail.message))[:200]:
+        if "formulier" in fold(mail.subject) or "formulier" in fold(mail.text[:200]):
             known = staff_prefill(staff) if staff is not None else {}
             reply = self._reply(session, mail, "mail/form_request.txt.j2", now, form=render_form(questionnaire, answers=known))
             return "formulier-verstuurd", reply
@@ -228,12 +234,10 @@ class MailProcessor:
 
     def _question(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[str, str | None]:
         """A free question: suggestions where it says enough, and always to the coordinator."""
-        text = body_text(mail.message).strip()[:5000]
-        read = read_question(text, today=now.date())
+        read = read_question(mail.text[:5000], today=now.date())
         result = consult(read.facts, self.workflow.intake.catalogue, today=now.date()) if read.enough_for_consult else None
         context = {"plaats": read.place, "leeftijd": read.age, "niveau": read.facts.school_level, "problemen": sorted(read.facts.problem_areas)}
-        question = questions.open_question(session, asker_email=mail.sender, staff_id=staff.id if staff else None, channel="email", text=text, context=context, now=now)
-        question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender, subject=mail.subject)
+        question = self._escalate(session, mail, staff_id=staff.id if staff else None, context=context, now=now)
         blank = render_form(self.workflow.intake.questionnaire)
         reply = self._reply(session, mail, "mail/consult.txt.j2", now, consult=result, read=read, form=blank, number=question.id)
         return "vraag-doorgestuurd", reply
@@ -241,7 +245,7 @@ class MailProcessor:
     # --- other senders ---------------------------------------------------------------------------
     def _coordinator_answer(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
         question = questions.by_escalation(session, mail.thread_ids)
-        answer = body_text(mail.message).strip()
+        answer = mail.text
         if question is None or not answer:
             raise Quarantined("Mail van de coördinator die niet als antwoord bij een open vraag hoort.")
         return self.relay_answer(session, question, answer=answer, by=mail.sender, now=now), None
@@ -249,16 +253,20 @@ class MailProcessor:
     def relay_answer(self, session: Session, question: Question, *, answer: str, by: str, now: datetime) -> str:
         """Store the coordinator's answer and mail it to whoever asked; also used by the CLI."""
         questions.answer_question(session, question, answer=answer, by=by, now=now)
-        mail = compose_mail("mail/answer_relay.txt.j2", question=question, answer=answer, form=render_form(self.workflow.intake.questionnaire))
-        outbox.enqueue(session, kind="antwoord", to_address=question.asker_email, subject=mail.subject, body_text=mail.text, body_html=mail.html, domain=self.config.domain, now=now)
+        composed = compose_mail("mail/answer_relay.txt.j2", question=question, answer=answer, form=render_form(self.workflow.intake.questionnaire))
+        outbox.enqueue(session, kind="antwoord", to_address=question.asker_email, subject=composed.subject, body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now)
         return "antwoord-doorgegeven"
 
     def _unknown_sender(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
         """Referrals go through the CLB: one polite reply, and the coordinator sees the mail (a parent?)."""
-        text = body_text(mail.message).strip()[:5000]
-        question = questions.open_question(session, asker_email=mail.sender, staff_id=None, channel="email", text=text, context=None, now=now)
-        question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender, subject=mail.subject)
+        self._escalate(session, mail, staff_id=None, context=None, now=now)
         return "onbekende-afzender", self._reply(session, mail, "mail/unknown_sender.txt.j2", now)
+
+    def _escalate(self, session: Session, mail: Mail, *, staff_id: int | None, context: dict[str, Any] | None, now: datetime) -> Question:
+        """Store the mail as an open question and send it to the coordinator, who can answer by replying."""
+        question = questions.open_question(session, asker_email=mail.sender, staff_id=staff_id, channel="email", text=mail.text[:5000], context=context, now=now)
+        question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender, subject=mail.subject)
+        return question
 
     # --- sending ---------------------------------------------------------------------------------
     def _reply(self, session: Session, mail: Mail, template: str, now: datetime, *, referral_id: int | None = None, **context: Any) -> str | None:
@@ -279,8 +287,8 @@ class MailProcessor:
         """Queue a mail to the coordinator; its Message-ID lets a reply find its way back."""
         if not self.config.coordinator_email:
             return None
-        mail = compose_mail(template, **context)
-        row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=mail.subject, body_text=mail.text, body_html=mail.html, domain=self.config.domain, now=now)
+        composed = compose_mail(template, **context)
+        row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=composed.subject, body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now)
         return row.message_id
 
     def request_missing_details(self) -> int:
@@ -291,7 +299,7 @@ class MailProcessor:
                 if referral.staff is None or outbox.has_kind_for_referral(session, referral.id, kind="gegevens"):
                     continue
                 form = render_form(self.workflow.intake.questionnaire, answers=referral.answers, mode=Mode.DETAILS, reference=referral.reference)
-                mail = compose_mail("mail/details_request.txt.j2", reference=referral.reference, form=form)
-                outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=mail.subject, body_text=mail.text, body_html=mail.html, domain=self.config.domain, now=now, referral_id=referral.id)
+                composed = compose_mail("mail/details_request.txt.j2", reference=referral.reference, form=form)
+                outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=composed.subject, body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now, referral_id=referral.id)
                 sent += 1
         return sent
