@@ -27,8 +27,7 @@ def _lines(stdin: TextIO, stdout: TextIO, interactive: bool) -> Iterator[str]:
 
 
 def _show(turn: Turn, stdout: TextIO) -> None:
-    for outbound in turn.outbounds:
-        stdout.write(outbound.text + "\n\n")
+    stdout.writelines(outbound.text + "\n\n" for outbound in turn.outbounds)
     stdout.flush()
 
 

@@ -6,6 +6,8 @@ Every channel (terminal, Telegram, e-mail) turns what a person sent into an `Inb
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +31,12 @@ class Mode(StrEnum):
     FULL = "full"
     MINIMAL = "minimal"
     DETAILS = "details"
+    ADVICE = "advice"
+
+
+# Advice asks only what matching needs; a referral started from it keeps these answers.
+ADVICE_QUESTIONS = ("school_postcode", "school_level", "problem_areas", "desired_form")
+ADVICE_PREFILL = {"pupil_enrolled": True}  # school_postcode is asked only of enrolled pupils
 
 
 class Phase(StrEnum):
@@ -95,6 +103,7 @@ class OutKind(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
     PAUSED = "paused"
+    ADVICE = "advice"
 
 
 class Outbound(BaseModel):
@@ -108,6 +117,10 @@ class Outbound(BaseModel):
     choices: tuple[Choice, ...] = ()
     multi: bool = False
     optional: bool = False
+    question_type: str | None = None
+    # Where the conversation stood when this was shown (see Intake.position): buttons carry it,
+    # so a button pressed under an older question or summary is recognised as stale.
+    token: str | None = None
 
 
 class DialogueState(BaseModel):
@@ -149,10 +162,10 @@ class Intake:
         state = DialogueState(mode=mode, answers=dict(prefill or {}), started_at=now, updated_at=now)
         return self._advance(state, now, [])
 
-    def resume(self, state: DialogueState) -> list[Outbound]:
-        """Show again where the conversation stands, after a pause or a restart."""
-        notice = Outbound(kind=OutKind.INFO, text=render("dialogue/resumed.txt.j2"))
-        return [notice, *self._show(state)]
+    def resume(self, state: DialogueState, *, notice: str = "dialogue/resumed.txt.j2") -> list[Outbound]:
+        """Show again where the conversation stands, after a pause, a restart or a stale button."""
+        shown = Outbound(kind=OutKind.INFO, text=render(notice))
+        return [shown, *self._show(state)]
 
     def step(self, state: DialogueState, inbound: Inbound, *, now: datetime) -> tuple[DialogueState, list[Outbound]]:
         """Apply one inbound message and return the new state and what to say."""
@@ -182,6 +195,15 @@ class Intake:
             q for q in self.questionnaire.questions
             if q.required and in_mode(q, mode) and q.applies(answers) and q.id not in answers
         ]
+
+    def position(self, state: DialogueState) -> str | None:
+        """A short token for where the conversation stands: the question asked, or this summary."""
+        if state.phase is Phase.ASKING:
+            return state.current
+        if state.phase is Phase.SUMMARY:
+            answers = json.dumps(state.answers, sort_keys=True, default=str) + repr(state.skipped)
+            return "s" + hashlib.sha256(answers.encode()).hexdigest()[:8]
+        return None
 
     def applicable(self, state: DialogueState) -> list[Question]:
         """The questions this conversation asks, given its mode and the answers so far."""
@@ -232,6 +254,8 @@ class Intake:
         return state, [self._ask(state, question)]
 
     def _confirm(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        if state.mode is Mode.ADVICE:
+            return state, self._show(state)  # advice submits nothing
         if state.phase is not Phase.SUMMARY:
             return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/not_yet.txt.j2")), *self._show(state)]
         state = state.model_copy(update={"phase": Phase.DONE, "current": None, "updated_at": now})
@@ -300,7 +324,8 @@ class Intake:
         )
         return Outbound(
             kind=OutKind.QUESTION, text=text, question_id=question.id, choices=question.choices,
-            multi=question.type == "multi_choice", optional=not question.required,
+            multi=question.type == "multi_choice", optional=not question.required, token=question.id,
+            question_type=question.type.value,
         )
 
     def _summary_questions(self, state: DialogueState) -> list[Question]:
@@ -312,11 +337,14 @@ class Intake:
             for q in self._summary_questions(state)
         ]
         evaluation = self.evaluate(state.answers, now=now)
+        if state.mode is Mode.ADVICE:
+            text = render("dialogue/advice.txt.j2", rows=rows, consult=evaluation.consult)
+            return Outbound(kind=OutKind.ADVICE, text=text, token=self.position(state))
         text = render(
             "dialogue/summary.txt.j2", rows=rows, assessment=evaluation.assessment,
             consult=evaluation.consult, mode=state.mode.value,
         )
-        return Outbound(kind=OutKind.SUMMARY, text=text)
+        return Outbound(kind=OutKind.SUMMARY, text=text, choices=_numbered(len(rows)), token=self.position(state))
 
     def _early_warnings(self, before: Assessment, answers: dict[str, Any], now: datetime) -> list[Outbound]:
         """Say at once when an answer makes the referral blocked or flagged, not only at the end."""
@@ -333,7 +361,14 @@ def in_mode(question: Question, mode: Mode) -> bool:
         return not question.minimal_only
     if mode is Mode.MINIMAL:
         return not question.identifying
+    if mode is Mode.ADVICE:
+        return question.id in ADVICE_QUESTIONS
     return question.identifying
+
+
+def _numbered(count: int) -> tuple[Choice, ...]:
+    """The summary's rows as choices "1"…"N", so a channel can offer a button to correct each."""
+    return tuple(Choice(value=str(n), label=str(n)) for n in range(1, count + 1))
 
 
 def _service_label(catalogue: Catalogue, service: Service) -> str:

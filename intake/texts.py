@@ -29,9 +29,9 @@ def render(name: str, **context: Any) -> str:
     return environment().get_template(name).render(**context).rstrip()
 
 
-def message(name: str, **context: Any) -> str:
-    """A short message: the macro `name` of templates/messages.txt.j2."""
-    macro = getattr(environment().get_template("messages.txt.j2").make_module(), name)
+def message(name: str, /, *, source: str = "messages.txt.j2", **context: Any) -> str:
+    """A short message: the macro `name` of templates/messages.txt.j2 (or of another macro file)."""
+    macro = getattr(environment().get_template(source).make_module(), name)
     return str(macro(**context)).strip()
 
 

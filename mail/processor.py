@@ -27,6 +27,7 @@ from intake.dialogue import Mode
 from intake.freetext import read_question
 from intake.lifecycle import Status
 from intake.texts import compose_mail
+from intake.workhours import BRUSSELS
 from mail.body import all_text, body_text
 from mail.form import REFERENCE, FormResult, parse_form, render_form
 from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
@@ -50,6 +51,9 @@ class ProcessorConfig(BaseModel):
     allowed_domains: tuple[str, ...] = ()
     trusted_authserv_id: str | None = None
     auto_reply_limit: int = 10
+    # Working hours after which an unanswered question is mailed to the coordinator again;
+    # None when the coordinator's Telegram chat gets the reminders instead.
+    reminder_hours: float | None = None
 
 
 class Quarantined(Exception):
@@ -121,6 +125,7 @@ class MailProcessor:
             wake.clear()
             await asyncio.to_thread(self.process_all)
             await asyncio.to_thread(self.request_missing_details)
+            await asyncio.to_thread(self.remind_open_questions)
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
             await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
@@ -303,3 +308,22 @@ class MailProcessor:
                 outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=composed.subject, body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now, referral_id=referral.id)
                 sent += 1
         return sent
+
+    def remind_open_questions(self) -> int:
+        """Mail the coordinator again about questions left unanswered too long; a reply still finds them."""
+        if self.config.reminder_hours is None or not self.config.coordinator_email:
+            return 0
+        now = self.clock()
+        with self.sessions.begin() as session:
+            due = questions.due_for_reminder(session, now=now, after_hours=self.config.reminder_hours)
+            for question in due:
+                asked_at = question.created_at.astimezone(BRUSSELS).strftime("%d/%m/%Y om %H:%M")
+                composed = compose_mail("mail/escalation_reminder.txt.j2", question=question, asked_at=asked_at)
+                original = question.escalation_message_id
+                # Threaded under the first mail: a reply's References names it, so by_escalation finds it.
+                outbox.enqueue(
+                    session, kind="escalatie", to_address=self.config.coordinator_email, subject=composed.subject,
+                    body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now,
+                    in_reply_to=original, references=original,
+                )
+            return len(due)

@@ -9,9 +9,11 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.desk import Desk, DeskConfig
+from bot.telegram_bot import TelegramBot, TelegramConfig
 from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Intake
+from intake.dialogue import Intake, Mode
 from intake.questionnaire import load_questionnaire
 from mail.imap_poller import ImapConfig
 from mail.outbox import OutboxConfig, OutboxRunner
@@ -67,6 +69,7 @@ class App:
             address=settings.mail_address, domain=settings.mail_domain, coordinator_email=settings.coordinator_email,
             allowed_domains=tuple(settings.allowed_domains), trusted_authserv_id=settings.trusted_authserv_id,
             auto_reply_limit=settings.auto_reply_limit,
+            reminder_hours=settings.question_reminder_hours if settings.coordinator_chat_id is None else None,
         )
         return MailProcessor(self.sessions, self.workflow, config, clock=utc_now)
 
@@ -82,6 +85,33 @@ class App:
             maildir=settings.var_dir / "maildir", coordinator_email=settings.coordinator_email,
         )
         return OutboxRunner(self.sessions, config, clock=utc_now)
+
+    @cached_property
+    def desk(self) -> Desk:
+        """The chat desk: linking, referrals, advice, catalogue and questions in chat."""
+        settings = self.settings
+        config = DeskConfig(
+            mode=Mode(settings.chat_personal_data), coordinator_chat_id=settings.coordinator_chat_id,
+            coordinator_email=settings.coordinator_email, allowed_domains=tuple(settings.allowed_domains),
+            mail_domain=settings.mail_domain, reminder_hours=settings.question_reminder_hours,
+        )
+        processor = self.processor
+        return Desk(self.workflow, self.sessions, config, clock=utc_now,
+                    relay_by_mail=lambda session, question, answer, by, now: processor.relay_answer(session, question, answer=answer, by=by, now=now))
+
+    @property
+    def telegram(self) -> TelegramBot | None:
+        """The Telegram bot, when a token is configured."""
+        settings = self.settings
+        if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+            return None
+        config = TelegramConfig(
+            token=settings.telegram_token.get_secret_value(), api_url=settings.telegram_api_url,
+            webhook_url=settings.telegram_webhook_url, webhook_listen=settings.telegram_webhook_listen,
+            webhook_secret=settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None,
+            coordinator_chat_id=settings.coordinator_chat_id,
+        )
+        return TelegramBot(config, self.desk)
 
     @property
     def imap_config(self) -> ImapConfig | None:

@@ -20,7 +20,7 @@ OUTBOX_INTERVAL = 5.0  # seconds between outbox drains; a reply is queued, then 
 
 
 async def serve(app: App) -> None:
-    """Run until SIGINT or SIGTERM: SMTP intake, IMAP poller, mail processor and outbox runner."""
+    """Run until SIGINT or SIGTERM: SMTP intake, IMAP poller, mail processor, outbox runner and Telegram."""
     stop, wake = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -38,6 +38,11 @@ async def serve(app: App) -> None:
             poller = ImapPoller(imap, app.sessions, clock=utc_now, on_stored=wake_processor)
             tasks.append(asyncio.create_task(poller.run(stop), name="imap"))
         click.echo(message("serve_imap", host=imap.host if imap else None))
+        bot = app.telegram
+        if bot is not None:
+            tasks.append(asyncio.create_task(bot.run(stop), name="telegram"))
+        log.info(message("serve_telegram", on=bot is not None, webhook=app.settings.telegram_webhook_url is not None))
+        click.echo(message("serve_telegram", on=bot is not None, webhook=app.settings.telegram_webhook_url is not None))
         await stop.wait()
         await asyncio.gather(*tasks, return_exceptions=True)
 

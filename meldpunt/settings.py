@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -58,6 +58,31 @@ class Settings(BaseSettings):
     imap_folder: str = Field(default="INBOX", description="Map die gelezen wordt.")
     imap_processed_folder: str | None = Field(default="Verwerkt", description="Map voor verwerkte mails.")
     imap_poll_seconds: int = Field(default=60, description="Om de hoeveel seconden, als IDLE ontbreekt.")
+
+    telegram_token: SecretStr | None = Field(
+        default=None, description="Token van de Telegram-bot (van @BotFather); leeg = Telegram staat uit."
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org/bot", description="Bot API-server; een eigen server (telegram-bot-api) mag."
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, description="Publieke https-URL voor webhook-modus; leeg = polling (standaard)."
+    )
+    telegram_webhook_listen: str = Field(
+        default="127.0.0.1:8443", description="host:poort waarop de webhook luistert (achter een reverse proxy)."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, description="Geheim dat Telegram meestuurt met elke webhook-oproep (aanbevolen)."
+    )
+    coordinator_chat_id: int | None = Field(
+        default=None, description="Telegram-chat van de coördinator: vragen en herinneringen komen daar."
+    )
+    chat_personal_data: Literal["minimal", "full"] = Field(
+        default="minimal", description="minimal: initialen en geboortejaar in de chat, de rest per e-mail; full: alles in de chat."
+    )
+    question_reminder_hours: float = Field(
+        default=8, description="Na zoveel werkuren zonder antwoord wordt een vraag opnieuw aan de coördinator gestuurd."
+    )
 
     @field_validator("allowed_domains", mode="before")
     @classmethod

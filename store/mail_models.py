@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models import Base, EnumValue, UTCDateTime
@@ -117,6 +117,8 @@ class Question(Base):
     # The outbox Message-ID of the mail to the coordinator: their reply's In-Reply-To finds it.
     escalation_message_id: Mapped[str | None] = mapped_column(String(HEADER_LENGTH), index=True)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Asked in chat: the answer goes back to this chat.
+    asker_chat_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AutoReplyLog(Base):

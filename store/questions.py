@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.workhours import working_hours_between
 from store.mail_models import Question, QuestionStatus
 from store.outbox import normalise_message_id
 
@@ -16,13 +17,13 @@ _CHUNK = 1000
 
 def open_question(
     session: Session, *, asker_email: str, staff_id: int | None, channel: str, text: str,
-    context: dict[str, Any] | None, now: datetime,
+    context: dict[str, Any] | None, now: datetime, asker_chat_id: int | None = None,
 ) -> Question:
     """Store a new open question; the caller sends it to the coordinator."""
     question = Question(
         # A mail body may carry NUL characters, which PostgreSQL text cannot hold (and nobody can read).
         asker_email=asker_email.lower(), asker_staff_id=staff_id, channel=channel, text=text.replace("\x00", ""),
-        context=context, status=QuestionStatus.OPEN, created_at=now,
+        context=context, status=QuestionStatus.OPEN, created_at=now, asker_chat_id=asker_chat_id,
     )
     session.add(question)
     session.flush()
@@ -57,3 +58,15 @@ def answer_question(session: Session, question: Question, *, answer: str, by: st
 def open_questions(session: Session) -> list[Question]:
     """Questions still waiting for an answer, oldest first."""
     return list(session.scalars(select(Question).where(Question.status == QuestionStatus.OPEN).order_by(Question.id)))
+
+
+def due_for_reminder(session: Session, *, now: datetime, after_hours: float, closures: frozenset[date] = frozenset()) -> list[Question]:
+    """Open questions with no answer or reminder for `after_hours` working hours; marked reminded now."""
+    due = [
+        q for q in open_questions(session)
+        if working_hours_between(q.reminded_at or q.created_at, now, closures) >= after_hours
+    ]
+    for question in due:
+        question.reminded_at = now
+    session.flush()
+    return due

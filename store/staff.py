@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from store.chat_models import TelegramLink
 from store.models import Staff, normalise_email
 
 
@@ -54,6 +55,8 @@ def remove_staff(session: Session, email: str, *, now: datetime) -> bool:
     if staff is None:
         return False
     staff.removed_at = now
+    # Revoked at once: a linked chat account loses access with the staff member.
+    session.execute(delete(TelegramLink).where(TelegramLink.staff_id == staff.id))
     session.flush()
     return True
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.dialogue import DialogueState, Evaluation, Inbound, Intake, Mode, Outbound, OutKind, Phase
+from intake.dialogue import ADVICE_PREFILL, DialogueState, Evaluation, Inbound, Intake, Mode, Outbound, OutKind, Phase
 from intake.eligibility import Outcome
 from intake.lifecycle import Status
 from intake.texts import render
@@ -48,6 +48,10 @@ class DetailsRefused(Exception):
     """A referral cannot be completed with details by this person (Dutch message)."""
 
 
+class Busy(Exception):
+    """The person has a referral in progress that another action would overwrite (Dutch message)."""
+
+
 class Turn(BaseModel):
     """What one message produced: the messages to show and, once submitted, the referral."""
 
@@ -56,14 +60,18 @@ class Turn(BaseModel):
     outbounds: tuple[Outbound, ...]
     reference: str | None = None
     status: Status | None = None
+    outcome: Outcome | None = None  # eligibility of a submitted referral
+    stale: bool = False  # a button of an earlier question or summary was pressed; nothing changed
 
 
 def staff_prefill(staff: Staff) -> dict[str, Any]:
     """Answers we already know of a registered staff member, so they are not asked again."""
-    return {
+    known = {
         "referrer_role": ReferrerRole.CLB.value, "referrer_name": staff.name,
         "referrer_organisation": staff.clb, "referrer_email": staff.email,
     }
+    # Staff linked through an allowed CLB domain have no name or CLB on file yet: ask them.
+    return {key: value for key, value in known.items() if value}
 
 
 class IntakeWorkflow:
@@ -79,12 +87,39 @@ class IntakeWorkflow:
             conversation = conversations.get_conversation(session, channel.value, external_id)
             if conversation is not None:
                 state = DialogueState.model_validate(conversation.state)
-                return Turn(outbounds=tuple(self.intake.resume(state)))
-            draft = referrals.create_draft(session, staff_id=staff.id, channel=channel.value, mode=mode.value, actor=staff.email, now=now)
-            state, outbounds = self.intake.start(mode=mode, now=now, prefill=staff_prefill(staff))
-            self._save(session, channel, external_id, staff, draft, state, now)
-            log.info("gesprek gestart: aanmelding %s, kanaal %s", draft.id, channel.value)
+                if state.mode is not Mode.ADVICE:
+                    return Turn(outbounds=tuple(self.intake.resume(state)))
+                conversations.delete_conversation(session, channel.value, external_id)
+            return self._start_referral(session, channel, external_id, staff, mode, {}, now)
+
+    def open_from_advice(self, *, channel: Channel, external_id: str, staff: Staff, mode: Mode, now: datetime) -> Turn:
+        """Start a referral with the answers of the advice just given (or resume the one in progress)."""
+        with self.sessions.begin() as session:
+            conversation = conversations.get_conversation(session, channel.value, external_id)
+            state = DialogueState.model_validate(conversation.state) if conversation else None
+            if state is None or state.mode is not Mode.ADVICE:
+                return self.open(channel=channel, external_id=external_id, staff=staff, mode=mode, now=now)
+            conversations.delete_conversation(session, channel.value, external_id)
+            return self._start_referral(session, channel, external_id, staff, mode, state.answers, now)
+
+    def open_advice(self, *, channel: Channel, external_id: str, staff: Staff, now: datetime) -> Turn:
+        """Ask the few questions matching needs; a referral in progress is never overwritten."""
+        with self.sessions.begin() as session:
+            conversation = conversations.get_conversation(session, channel.value, external_id)
+            if conversation is not None:
+                if DialogueState.model_validate(conversation.state).mode is not Mode.ADVICE:
+                    raise Busy(render("dialogue/busy.txt.j2"))
+                conversations.delete_conversation(session, channel.value, external_id)
+            state, outbounds = self.intake.start(mode=Mode.ADVICE, now=now, prefill=ADVICE_PREFILL)
+            self._save(session, channel, external_id, staff, None, state, now)
             return Turn(outbounds=tuple(outbounds))
+
+    def _start_referral(self, session: Session, channel: Channel, external_id: str, staff: Staff, mode: Mode, known: dict[str, Any], now: datetime) -> Turn:
+        draft = referrals.create_draft(session, staff_id=staff.id, channel=channel.value, mode=mode.value, actor=staff.email, now=now)
+        state, outbounds = self.intake.start(mode=mode, now=now, prefill={**known, **staff_prefill(staff)})
+        self._save(session, channel, external_id, staff, draft, state, now)
+        log.info("gesprek gestart: aanmelding %s, kanaal %s", draft.id, channel.value)
+        return Turn(outbounds=tuple(outbounds))
 
     def open_details(self, *, channel: Channel, external_id: str, staff: Staff, reference: str, now: datetime) -> Turn:
         """Start completing the identifying details of one's own referral that awaits them."""
@@ -99,13 +134,19 @@ class IntakeWorkflow:
             self._save(session, channel, external_id, staff, referral, state, now)
             return Turn(outbounds=tuple(outbounds))
 
-    def handle(self, *, channel: Channel, external_id: str, inbound: Inbound, now: datetime) -> Turn:
-        """Apply one message to the stored conversation and commit before answering."""
+    def handle(self, *, channel: Channel, external_id: str, inbound: Inbound, now: datetime, expect: str | None = None) -> Turn:
+        """Apply one message to the stored conversation and commit before answering.
+
+        `expect` is the position a pressed button belongs to: when the conversation has moved on,
+        nothing changes and the person sees where it stands now.
+        """
         with self.sessions.begin() as session:
             conversation = conversations.get_conversation(session, channel.value, external_id)
             if conversation is None:
-                return Turn(outbounds=(Outbound(kind=OutKind.INFO, text=render("dialogue/no_conversation.txt.j2")),))
+                return Turn(outbounds=(Outbound(kind=OutKind.INFO, text=render("dialogue/no_conversation.txt.j2")),), stale=expect is not None)
             state = DialogueState.model_validate(conversation.state)
+            if expect is not None and expect != self.intake.position(state):
+                return Turn(outbounds=tuple(self.intake.resume(state, notice="dialogue/stale_button.txt.j2")), stale=True)
             state, outbounds = self.intake.step(state, inbound, now=now)
             if state.phase is Phase.DONE:
                 return self._submit(session, conversation, state, outbounds, now)
@@ -114,6 +155,11 @@ class IntakeWorkflow:
                 return Turn(outbounds=tuple(outbounds), status=Status.CANCELLED)
             self._save(session, channel, external_id, conversation.staff, conversation.referral, state, now)
             return Turn(outbounds=tuple(outbounds))
+
+    def has_conversation(self, *, channel: Channel, external_id: str) -> bool:
+        """Whether this person is in the middle of a referral or an advice."""
+        with self.sessions.begin() as session:
+            return conversations.get_conversation(session, channel.value, external_id) is not None
 
     def _save(self, session: Session, channel: Channel, external_id: str, staff: Staff | None, referral: Referral | None, state: DialogueState, now: datetime) -> None:
         step = state.current or state.phase.value
@@ -137,7 +183,7 @@ class IntakeWorkflow:
         submitted = self.submit_answers(session, referral, state.answers, mode=state.mode, actor=actor, now=now)
         conversations.delete_conversation(session, conversation.channel, conversation.external_id)
         done = Outbound(kind=OutKind.DONE, text=submitted.text)
-        return Turn(outbounds=(*[o for o in outbounds if o.kind is not OutKind.DONE], done), reference=submitted.reference, status=submitted.status)
+        return Turn(outbounds=(*[o for o in outbounds if o.kind is not OutKind.DONE], done), reference=submitted.reference, status=submitted.status, outcome=submitted.evaluation.assessment.outcome)
 
     def submit_answers(self, session: Session, referral: Referral, answers: dict[str, Any], *, mode: Mode, actor: str, now: datetime) -> "Submission":
         """Store complete answers with eligibility and suggestions, and route the referral; any channel."""

@@ -232,7 +232,7 @@ class MailHarness:
 async def running_harness(
     sessions: sessionmaker[Session], tmp_path: Path, *, domain: str = DOMAIN, coordinator: str | None = COORDINATOR,
     allowed_domains: tuple[str, ...] = (), trusted_authserv_id: str | None = None, auto_reply_limit: int = 10,
-    now: datetime = NOW,
+    now: datetime = NOW, reminder_hours: float | None = None,
 ) -> AsyncIterator[MailHarness]:
     """Start the intake and the sink on loopback, wire processor and runner, and stop them after."""
     clock = Clock(now)
@@ -244,7 +244,7 @@ async def running_harness(
     intake_server = await start_smtp_server(handler, host="127.0.0.1", port=0)
     config = ProcessorConfig(
         address=address, domain=domain, coordinator_email=coordinator, allowed_domains=allowed_domains,
-        trusted_authserv_id=trusted_authserv_id, auto_reply_limit=auto_reply_limit,
+        trusted_authserv_id=trusted_authserv_id, auto_reply_limit=auto_reply_limit, reminder_hours=reminder_hours,
     )
     processor = MailProcessor(sessions, IntakeWorkflow(shared_intake(), sessions), config, clock=clock)
     outbox_config = OutboxConfig(

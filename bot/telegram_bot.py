@@ -1,0 +1,291 @@
+"""The Telegram adapter: python-telegram-bot 22 in front of the chat desk, by polling or webhook.
+
+PTB keeps no state of ours (no pickle persistence): every conversation lives in the database, so a
+restart continues at the same question, and updates sent while the bot was down arrive after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, InvalidToken, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.desk import Answer, ChatEvent, Desk, Reply, chat_text
+from bot.keyboards import Keyboard
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 4096  # Telegram's longest text message
+ALLOWED_UPDATES = ["message", "callback_query"]
+START_RETRY_SECONDS = 30.0
+
+COMMANDS = [
+    BotCommand("aanmelden", "Een leerling aanmelden (of verder waar je was)"),
+    BotCommand("advies", "Welk aanbod past bij een leerling?"),
+    BotCommand("aanbod", "Het aanbod per regio bekijken"),
+    BotCommand("vraag", "Een vraag aan de coördinator"),
+    BotCommand("status", "Je aanmeldingen en hoe ver ze staan"),
+    BotCommand("terug", "Terug naar de vorige vraag"),
+    BotCommand("overslaan", "Deze vraag overslaan (als dat mag)"),
+    BotCommand("overzicht", "Het overzicht van je aanmelding"),
+    BotCommand("annuleer", "De aanmelding stoppen (antwoorden worden gewist)"),
+    BotCommand("help", "Uitleg"),
+    BotCommand("start", "Begin, of koppel je account"),
+    BotCommand("ontkoppel", "Dit Telegram-account loskoppelen"),
+]
+COORDINATOR_COMMANDS = [
+    BotCommand("vragen", "Open vragen van CLB-medewerkers"),
+    BotCommand("antwoord", "Antwoorden: /antwoord NUMMER tekst"),
+    BotCommand("help", "Uitleg voor de coördinator"),
+]
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """How to reach Telegram and how to receive updates."""
+
+    token: str
+    api_url: str = "https://api.telegram.org/bot"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8443"
+    webhook_secret: str | None = None
+    coordinator_chat_id: int | None = None
+    poll_timeout: int = 30
+    reminder_interval: float = 600.0  # seconds between looks for questions that need a reminder
+
+    @property
+    def file_url(self) -> str:
+        """Where files are fetched: the API address with /file before /bot."""
+        base, _, _ = self.api_url.rstrip("/").rpartition("/bot")
+        return f"{base}/file/bot"
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut a long text into messages Telegram accepts, at line ends where possible."""
+    chunks: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*chunks, text] if text else chunks
+
+
+def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in buttons])
+
+
+def _event(update: Update, bot_id: int) -> ChatEvent | None:
+    """The desk's view of an update: who, where, and what (command, text or button)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    private = chat.type == chat.PRIVATE
+    if update.callback_query is not None:
+        return ChatEvent(user_id=user.id, chat_id=chat.id, private=private, button=update.callback_query.data or "")
+    message = update.message
+    if message is None or message.text is None:
+        return None
+    replied = message.reply_to_message
+    replied_text = replied.text if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id else None
+    if message.text.startswith("/") and any(e.type == e.BOT_COMMAND and e.offset == 0 for e in message.entities):
+        word, _, argument = message.text[1:].partition(" ")
+        command = word.split("@", 1)[0].lower()
+        return ChatEvent(user_id=user.id, chat_id=chat.id, private=private, command=command, argument=argument, reply_to_bot_text=replied_text)
+    return ChatEvent(user_id=user.id, chat_id=chat.id, private=private, text=message.text, reply_to_bot_text=replied_text)
+
+
+def quiet_library_logs() -> None:
+    """Keep what people type and the token out of the logs, whatever the log level.
+
+    PTB logs whole updates (with the text) at DEBUG, and httpx logs every request URL at INFO,
+    and the URL carries the bot's token.
+    """
+    for name in ("telegram", "httpx", "httpcore", "apscheduler", "tornado"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class TelegramBot:
+    """Runs the desk on Telegram: receives updates, one chat at a time, and sends the desk's replies."""
+
+    def __init__(self, config: TelegramConfig, desk: Desk, *, flood_control: bool = True, concurrent_updates: int = 64) -> None:
+        quiet_library_logs()
+        self.config = config
+        self.desk = desk
+        builder = (
+            ApplicationBuilder().token(config.token).base_url(config.api_url).base_file_url(config.file_url)
+            .concurrent_updates(concurrent_updates)
+        )
+        if flood_control:
+            # Stays under Telegram's limits (30 messages/s, 20/min per group) and waits out a 429's
+            # retry_after before sending again. Off only in the benchmark, to measure our own cost.
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]  # PTB types the builder per limiter
+        self.application: Application = builder.build()  # type: ignore[type-arg]
+        # One update at a time per chat: a fast second tap must not race the first on the same state.
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.application.add_handler(CallbackQueryHandler(self._on_button))
+        self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
+        self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT, self._on_other))
+        self.application.add_error_handler(self._on_error)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect, register the commands, and start receiving updates."""
+        app = self.application
+        await app.initialize()
+        await app.start()
+        await self._register_commands()
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(self._remind, interval=self.config.reminder_interval, first=min(30.0, self.config.reminder_interval))
+        if self.config.webhook_url:
+            host, _, port = self.config.webhook_listen.rpartition(":")
+            secret = self.config.webhook_secret
+            await app.updater.start_webhook(  # type: ignore[union-attr]
+                listen=host, port=int(port), url_path=urlsplit(self.config.webhook_url).path.lstrip("/"),
+                webhook_url=self.config.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            log.info("Telegram: webhook actief op %s", self.config.webhook_listen)
+        else:
+            await app.updater.start_polling(  # type: ignore[union-attr]
+                poll_interval=0, timeout=self.config.poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+            )
+            log.info("Telegram: polling actief")
+
+    async def stop(self) -> None:
+        """Stop receiving, finish running handlers, and close the connection."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Start (retrying while Telegram is unreachable) and run until stop is set."""
+        while not stop.is_set():
+            try:
+                await self.start()
+                break
+            except InvalidToken:
+                log.error("Telegram: het token wordt geweigerd; Telegram blijft uit (kijk MELDPUNT_TELEGRAM_TOKEN na)")
+                return
+            except TelegramError as error:
+                log.warning("Telegram: niet bereikbaar (%s); nieuwe poging binnen %s s", type(error).__name__, START_RETRY_SECONDS)
+                with contextlib.suppress(Exception):
+                    await self.stop()  # a half-started application starts cleanly next time
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=START_RETRY_SECONDS)
+                except TimeoutError:
+                    pass
+        else:
+            return
+        await stop.wait()
+        await self.stop()
+
+    async def wait_idle(self) -> None:
+        """Wait until every received update has been handled (tests and the benchmark use this)."""
+        await self.application.update_queue.join()
+
+    async def _register_commands(self) -> None:
+        bot = self.application.bot
+        await bot.set_my_commands(COMMANDS, scope=BotCommandScopeDefault())
+        if self.config.coordinator_chat_id is not None:
+            try:
+                await bot.set_my_commands(COORDINATOR_COMMANDS, scope=BotCommandScopeChat(self.config.coordinator_chat_id))
+            except BadRequest as error:
+                log.warning("Telegram: commando's voor de chat van de coördinator niet gezet (%s)", error.message)
+
+    # --- updates -------------------------------------------------------------------------------
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = _event(update, context.bot.id)
+        if event is None:
+            return
+        async with self._locks[event.chat_id]:
+            answer = await asyncio.to_thread(self.desk.handle, event)
+            await self._send(event.chat_id, answer, pressed=None)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        event = _event(update, context.bot.id)
+        if query is None or event is None:
+            return
+        pressed = query.message if isinstance(query.message, Message) else None
+        async with self._locks[event.chat_id]:
+            answer = await asyncio.to_thread(self.desk.handle, event)
+            await query.answer(answer.toast)
+            if answer.clear_pressed and pressed is not None and pressed.reply_markup is not None:
+                try:
+                    await pressed.edit_reply_markup(reply_markup=None)
+                except BadRequest:
+                    pass  # already without buttons, or too old to edit: nothing to tidy
+            await self._send(event.chat_id, answer, pressed=pressed)
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Photos, files, voice: not read and not kept (they may show a pupil)."""
+        if update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, chat_text("text_only"))
+
+    async def _send(self, chat_id: int, answer: Answer, *, pressed: Message | None) -> None:
+        for reply in answer.replies:
+            await self._send_reply(chat_id, reply, pressed)
+
+    async def _send_reply(self, chat_id: int, reply: Reply, pressed: Message | None) -> None:
+        bot = self.application.bot
+        if reply.edit_keyboard:
+            if pressed is not None:
+                try:
+                    await pressed.edit_reply_markup(reply_markup=_markup(reply.buttons))
+                except BadRequest:
+                    pass  # the same keyboard pressed twice quickly: nothing changed
+            return
+        chunks = split_text(reply.text)
+        for number, chunk in enumerate(chunks, 1):
+            last = number == len(chunks)
+            markup = (ForceReply(input_field_placeholder="Je vraag") if reply.force_reply else _markup(reply.buttons)) if last else None
+            await bot.send_message(reply.chat_id or chat_id, chunk, reply_markup=markup)
+
+    async def _remind(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        for reply in await asyncio.to_thread(self.desk.reminders):
+            await self._send_reply(reply.chat_id or 0, reply, None)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log where it failed, never what was typed, and tell the person their answers are kept."""
+        error = context.error
+        frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+        where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames[-6:]))
+        update_id = update.update_id if isinstance(update, Update) else None
+        # Exception messages can quote the input (a parse error, a database value): type and place only.
+        log.error("Telegram: fout bij update %s: %s bij %s", update_id, type(error).__name__, where)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, chat_text("failure"))
+            except TelegramError:
+                log.warning("Telegram: ook de foutmelding kon niet verstuurd worden")

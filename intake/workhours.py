@@ -1,0 +1,38 @@
+"""Working days and hours of the Meldpunt (Brussels time, weekdays, no Belgian public holidays)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+OFFICE_START = time(9, 0)
+OFFICE_END = time(17, 0)
+
+
+@cache
+def _belgian_holidays(year: int) -> holidays.HolidayBase:
+    """Belgium's public holidays of one year (the holidays library keeps the rules)."""
+    return holidays.country_holidays("BE", years=year)
+
+
+def is_working_day(day: date, closures: frozenset[date] = frozenset()) -> bool:
+    """A weekday that is neither a Belgian public holiday nor a configured closure day."""
+    return day.weekday() < 5 and day not in _belgian_holidays(day.year) and day not in closures
+
+
+def working_hours_between(start: datetime, end: datetime, closures: frozenset[date] = frozenset()) -> float:
+    """Office hours (09:00–17:00 Brussels on working days) that passed between two moments."""
+    start, end = start.astimezone(BRUSSELS), end.astimezone(BRUSSELS)
+    total, day = 0.0, start.date()
+    while day <= end.date():
+        if is_working_day(day, closures):
+            opens = datetime.combine(day, OFFICE_START, BRUSSELS)
+            closes = datetime.combine(day, OFFICE_END, BRUSSELS)
+            overlap = min(closes, end) - max(opens, start)
+            total += max(overlap.total_seconds(), 0) / 3600
+        day += timedelta(days=1)
+    return total
