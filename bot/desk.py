@@ -129,7 +129,7 @@ class Desk:
 
     # --- strangers: linking and the public catalogue -------------------------------------------
     def _stranger(self, event: ChatEvent) -> Answer:
-        if event.command in ("start", None) and event.text is None and event.button is None:
+        if event.command == "start":
             return Answer([Reply(chat_text("welcome_unlinked"))])
         if event.command == "aanbod":
             return self._catalogue(Press("c", ()))

@@ -42,7 +42,6 @@ async def serve(app: App) -> None:
         if bot is not None:
             tasks.append(asyncio.create_task(bot.run(stop), name="telegram"))
         log.info(message("serve_telegram", on=bot is not None, webhook=app.settings.telegram_webhook_url is not None))
-        click.echo(message("serve_telegram", on=bot is not None, webhook=app.settings.telegram_webhook_url is not None))
         await stop.wait()
         await asyncio.gather(*tasks, return_exceptions=True)
 

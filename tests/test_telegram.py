@@ -91,7 +91,8 @@ async def test_a_linked_staff_member_completes_a_minimal_referral_with_keyboards
             referral = referrals.get_referral(session, "MSI-2026-0001")
             assert referral is not None and referral.status is Status.AWAITING_DETAILS
             assert referral.channel == "telegram" and referral.answers["pupil_initials"] == "Z.P."
-            assert referral.answers["problem_areas"] == ["schoolmoeheid", "gedrag"] or len(referral.answers["problem_areas"]) == 2
+            choices = h.mail.workflow.intake.questionnaire.get("problem_areas").choices
+            assert referral.answers["problem_areas"] == [choices[0].value, choices[2].value], "the two ticked areas"
             assert "pupil_first_name" not in referral.answers and "pupil_birth_date" not in referral.answers
         await h.deliver_mail()
         details = h.mail.inbox(ELS_MAIL)
@@ -207,7 +208,7 @@ async def test_removing_a_staff_member_revokes_the_chat_at_once(session_factory:
         with session_factory.begin() as session:
             assert staff_repo.remove_staff(session, ELS_MAIL, now=h.mail.clock())
         reply = await h.say(ELS, "02 123 45 67")
-        assert "geregistreerde CLB-medewerkers" in reply[-1].text or "koppel" in reply[-1].text.lower()
+        assert "koppel je eerst" in reply[-1].text
         assert "geregistreerde CLB-medewerkers" in (await h.say(ELS, "/status"))[-1].text
 
 
@@ -225,7 +226,7 @@ async def test_linking_with_a_mailed_code_wrong_expired_and_reused(session_facto
         await h.say(ELS, ELS_MAIL)
         await h.deliver_mail()
         code = h.code_for(ELS_MAIL)
-        assert code != first or len(h.mail.inbox(ELS_MAIL)) == 2
+        assert len(h.mail.inbox(ELS_MAIL)) == 2, "a second code was mailed"
         wrong = "000000" if code != "000000" else "111111"
         assert "klopt niet" in (await h.say(ELS, wrong))[-1].text and "4 pogingen" in h.last_text(ELS)
         assert "gekoppeld aan Els Janssens" in (await h.say(ELS, code))[-1].text
@@ -287,8 +288,6 @@ async def test_advice_then_a_referral_with_those_answers_filled_in(session_facto
             state = DialogueState.model_validate(conversation.state)
             assert state.mode is Mode.MINIMAL and state.answers["school_postcode"] == "1500"
             assert state.answers["desired_form"] and state.answers["referrer_email"] == ELS_MAIL
-        remaining = [s for s in MINIMAL_STEPS if s[1] not in ("Sint-Jozefscollege",)]
-        assert remaining  # the prefilled questions are skipped by the engine, so the script is shorter
         await h.say(ELS, "/advies")
         assert "aanmelding aan het invullen" in h.last_text(ELS), "advice never overwrites a referral in progress"
 
@@ -359,7 +358,8 @@ async def test_status_lists_own_referrals_and_commands_are_registered_in_dutch(s
         await h.say(ELS, "/aanmelden")
         for line in [*TYPED, "bevestig"]:
             await h.say(ELS, line)
-        assert "MSI-2026-0001 · Wacht op aanvullende gegevens" in (await h.say(ELS, "/status"))[-1].text or "MSI-2026-0001" in h.last_text(ELS)
+        listed = (await h.say(ELS, "/status"))[-1].text
+        assert f"MSI-2026-0001 · {Status.AWAITING_DETAILS.label} · 18/11/2026" in listed
         default = h.fake.commands["default"] if "default" in h.fake.commands else next(iter(h.fake.commands.values()))
         assert {"aanmelden", "advies", "aanbod", "vraag", "status", "terug", "overslaan", "annuleer", "help"} <= {c["command"] for c in default}
         assert any(c["description"].startswith("Een leerling aanmelden") for c in default)
