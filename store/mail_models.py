@@ -74,6 +74,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounce_detail: Mapped[str | None] = mapped_column(Text)
+    # [{"filename", "content_type", "text"}]: small text attachments, such as a dispatch's CSV.
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class InboundMail(Base):

@@ -57,6 +57,7 @@ def enqueue(
     in_reply_to: str | None = None,
     references: str | None = None,
     referral_id: int | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> OutboxMessage:
     """Queue a mail for the runner, due now, with its Message-ID fixed from this moment on.
 
@@ -67,7 +68,7 @@ def enqueue(
         message_id=new_message_id(domain), kind=kind, to_address=to_address.strip(),
         subject=subject.replace("\x00", "")[:HEADER_LENGTH], body_text=body_text.replace("\x00", ""),
         body_html=body_html.replace("\x00", "") if body_html is not None else None, in_reply_to=in_reply_to,
-        references=references, referral_id=referral_id, status=OutboxStatus.QUEUED, attempts=0,
+        references=references, referral_id=referral_id, attachments=attachments, status=OutboxStatus.QUEUED, attempts=0,
         next_attempt_at=now, created_at=now,
     )
     session.add(message)

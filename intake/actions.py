@@ -1,0 +1,155 @@
+"""One line per referral: how providers report back and how the coordinator decides.
+
+Providers write `MSI-2026-0042: aanvaard`, `…: geweigerd - geen plaats`, `…: ronde tafel 14/01/2027`,
+`…: gestart`, `…: afgerond - terug naar school`. The coordinator may also write `…: goedkeuren`,
+`…: vasthouden - reden`, `…: weigeren - reden`, `…: doorverwijzen naar arktos-oost` and
+`…: corrigeer Postcode school = 1500`. The same grammar serves mail, chat and the command line;
+whether the change fits the referral's status is the lifecycle's call, not the parser's.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from intake.answers import fold
+from intake.lifecycle import CompletionOutcome
+
+REFERENCE_LINE = re.compile(r"^[\s>*\-•]*(MSI-\d{4}-\d{1,6})\b\s*[:\-–—]?\s*(.*)$", re.IGNORECASE)
+_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+
+
+class Verb(StrEnum):
+    """What a line asks to do with a referral."""
+
+    ACCEPT = "aanvaard"
+    DECLINE = "geweigerd"
+    ROUND_TABLE = "ronde tafel"
+    START = "gestart"
+    COMPLETE = "afgerond"
+    APPROVE = "goedkeuren"
+    HOLD = "vasthouden"
+    REDIRECT = "doorverwijzen"
+    CORRECT = "corrigeer"
+
+
+PROVIDER_VERBS = frozenset({Verb.ACCEPT, Verb.DECLINE, Verb.ROUND_TABLE, Verb.START, Verb.COMPLETE})
+
+# Folded words a person may write for each verb, longest first where one starts another.
+_SYNONYMS: tuple[tuple[str, Verb], ...] = (
+    ("ronde tafel", Verb.ROUND_TABLE), ("rondetafel", Verb.ROUND_TABLE),
+    ("aanvaard", Verb.ACCEPT), ("aanvaarden", Verb.ACCEPT), ("akkoord", Verb.ACCEPT),
+    ("geweigerd", Verb.DECLINE), ("weigeren", Verb.DECLINE), ("weiger", Verb.DECLINE),
+    ("gestart", Verb.START), ("start", Verb.START),
+    ("afgerond", Verb.COMPLETE), ("afgesloten", Verb.COMPLETE),
+    ("goedkeuren", Verb.APPROVE), ("goedgekeurd", Verb.APPROVE), ("keur goed", Verb.APPROVE),
+    ("vasthouden", Verb.HOLD), ("houd vast", Verb.HOLD), ("tegenhouden", Verb.HOLD),
+    ("doorverwijzen", Verb.REDIRECT), ("doorverwezen", Verb.REDIRECT),
+    ("corrigeer", Verb.CORRECT), ("corrigeren", Verb.CORRECT), ("wijzig", Verb.CORRECT),
+)
+_OUTCOME_WORDS: tuple[tuple[str, CompletionOutcome], ...] = (
+    ("overdracht", CompletionOutcome.HAND_OVER),
+    ("ander onderwijs", CompletionOutcome.OTHER_EDUCATION), ("andere vorm", CompletionOutcome.OTHER_EDUCATION),
+    ("school", CompletionOutcome.BACK_TO_SCHOOL),
+)
+VERBS_HELP = "aanvaard, geweigerd - reden, ronde tafel DD/MM/JJJJ, gestart, afgerond - terug naar school / ander onderwijs / overdracht"
+
+
+class Action(BaseModel):
+    """One understood line: which referral, what to do, and its details."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reference: str
+    verb: Verb
+    line: str
+    note: str | None = None
+    on: date | None = None
+    outcome: CompletionOutcome | None = None
+    target: str | None = None
+    value: str | None = None
+
+
+class LineProblem(BaseModel):
+    """A line naming a referral that could not be understood, with the Dutch reason."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: str
+    reason: str
+
+
+def parse_actions(text: str) -> tuple[list[Action], list[LineProblem]]:
+    """Every line that starts with a reference, understood or explained; other lines are ignored."""
+    actions: list[Action] = []
+    problems: list[LineProblem] = []
+    for raw in text.splitlines():
+        found = REFERENCE_LINE.match(raw)
+        if found is None:
+            continue
+        line = " ".join(raw.split())[:300]
+        result = parse_line(found[1].upper(), found[2].strip())
+        if isinstance(result, str):
+            problems.append(LineProblem(line=line, reason=result))
+        else:
+            actions.append(result.model_copy(update={"line": line}))
+    return actions, problems
+
+
+def parse_line(reference: str, rest: str) -> Action | str:
+    """The action of one line after its reference, or the Dutch reason it is not understood."""
+    rest = " ".join(rest.split())
+    verb, after = _verb(fold(rest), rest)
+    if verb is None:
+        return f"Niet begrepen: '{rest[:60]}'. Schrijf één van: {VERBS_HELP}." if rest else f"Er staat niets na {reference}. Schrijf één van: {VERBS_HELP}."
+    note = _note(after)
+    base = {"reference": reference, "verb": verb, "line": ""}
+    if verb is Verb.ROUND_TABLE:
+        on = _date(after)
+        if isinstance(on, str):
+            return on
+        return Action(**base, on=on, note=note if on is None else None)
+    if verb is Verb.COMPLETE:
+        outcome = next((o for word, o in _OUTCOME_WORDS if word in fold(after)), None)
+        if outcome is None:
+            return "Schrijf na 'afgerond' hoe het traject eindigde: terug naar school, ander onderwijs of overdracht."
+        return Action(**base, outcome=outcome, note=note)
+    if verb in (Verb.DECLINE, Verb.HOLD) and not note:
+        return f"Geef na '{verb.value}' een reden, bijvoorbeeld '{reference}: {verb.value} - geen plaats'."
+    if verb is Verb.REDIRECT:
+        target = re.sub(r"^(naar|to)\s+", "", after.strip(" :-–"), flags=re.IGNORECASE).strip()
+        return Action(**base, target=target) if target else "Schrijf naar welk aanbod, bijvoorbeeld 'doorverwijzen naar arktos-oost'."
+    if verb is Verb.CORRECT:
+        question, sep, value = after.strip(" :-–").partition("=")
+        if not sep or not question.strip() or not value.strip():
+            return "Schrijf 'corrigeer <vraag> = <nieuw antwoord>', bijvoorbeeld 'corrigeer Postcode school = 1500'."
+        return Action(**base, target=question.strip(), value=value.strip())
+    return Action(**base, note=note)
+
+
+def _verb(folded: str, rest: str) -> tuple[Verb | None, str]:
+    """The verb the text starts with and the original text after it."""
+    for word, verb in _SYNONYMS:
+        if folded == word or folded.startswith(word + " ") or (folded.startswith(word) and not folded[len(word)].isalnum()):
+            return verb, rest[len(word):]
+    return None, rest
+
+
+def _note(after: str) -> str | None:
+    """The free text after the verb ("- geen plaats"), trimmed of its separator."""
+    note = after.strip().lstrip("-–—:").strip()
+    return note[:500] or None
+
+
+def _date(after: str) -> date | None | str:
+    """A round table's date (dd/mm/jjjj), None when not given, or the Dutch reason it is wrong."""
+    found = _DATE.search(after)
+    if found is None:
+        return None
+    try:
+        return date(int(found[3]), int(found[2]), int(found[1]))
+    except ValueError:
+        return f"'{found[0]}' is geen geldige datum; schrijf DD/MM/JJJJ, bijvoorbeeld 14/01/2027."
