@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from intake.workhours import BRUSSELS, is_working_day
 
+DAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 WEEKDAYS = {"ma": 0, "di": 1, "wo": 2, "do": 3, "vr": 4, "za": 5, "zo": 6}
 _MOMENT = re.compile(r"^\s*(ma|di|wo|do|vr|za|zo)[a-z]*\s+(\d{1,2})[:.hu](\d{2})\s*$", re.IGNORECASE)
 # How far back a restarted service looks for a slot it missed.
@@ -101,3 +102,9 @@ def next_slot(now: datetime, moments: tuple[WeeklyMoment, ...], closures: frozen
     """The first slot that runs after now."""
     ahead = slots_between(now + timedelta(microseconds=1), now + timedelta(days=60), moments, closures)
     return ahead[0]
+
+
+def describe(moment: datetime) -> str:
+    """A moment as a Flemish reader expects it, in Brussels time: "woensdag 02/12/2026 om 09:00"."""
+    local = moment.astimezone(BRUSSELS)
+    return f"{DAY_NAMES[local.weekday()]} {local:%d/%m/%Y} om {local:%H:%M}"

@@ -36,3 +36,12 @@ def working_hours_between(start: datetime, end: datetime, closures: frozenset[da
             total += max(overlap.total_seconds(), 0) / 3600
         day += timedelta(days=1)
     return total
+
+
+def working_days_between(start: datetime, end: datetime, closures: frozenset[date] = frozenset()) -> int:
+    """Working days after start's day up to and including end's day (Brussels): Wednesday to the next Wednesday is 5."""
+    day, last, count = start.astimezone(BRUSSELS).date(), end.astimezone(BRUSSELS).date(), 0
+    while day < last:
+        day += timedelta(days=1)
+        count += is_working_day(day, closures)
+    return count

@@ -67,6 +67,8 @@ class OutboxConfig(BaseModel):
     coordinator_email: str | None = None
     timeout: float = 30.0
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    # Relays cap mails per mailbox (Exchange Online: 30 a minute); None sends as fast as it can.
+    rate_per_minute: float | None = None
 
     def refusal(self) -> str | None:
         """Why sending must not start (in Dutch, for the log), or None if the setup is safe."""
@@ -132,6 +134,11 @@ def build_message(row: OutboxMessage, config: OutboxConfig) -> EmailMessage:
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    for attachment in row.attachments or ():
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        # Bytes, not str: set_content would re-encode str and drop the charset parameter.
+        message.add_attachment(attachment["text"].encode("utf-8"), maintype=maintype, subtype=subtype,
+                               filename=attachment["filename"], params={"charset": "utf-8"})
     return message
 
 
@@ -160,6 +167,7 @@ class OutboxRunner:
         self.sessions = sessions
         self.config = config
         self.clock = clock
+        self._last_handover: float | None = None
 
     async def drain(self, limit: int = 100) -> DrainReport:
         """Send up to limit due mails once each; a temporary failure waits for a later drain."""
@@ -170,6 +178,7 @@ class OutboxRunner:
             return DrainReport()
         counts: Counter[OutboxStatus] = Counter()
         for row in self._claim(limit):
+            await self._keep_rate()
             attempt = await self._attempt(row)
             counts[self._finish(row, attempt)] += 1
         return DrainReport(
@@ -177,6 +186,14 @@ class OutboxRunner:
             retried=counts[OutboxStatus.RETRY],
             failed=counts[OutboxStatus.FAILED],
         )
+
+    async def _keep_rate(self) -> None:
+        """Wait until the configured rate allows the next hand-over (monotonic time, not the clock)."""
+        rate = self.config.rate_per_minute
+        loop = asyncio.get_running_loop()
+        if rate and self._last_handover is not None:
+            await asyncio.sleep(max(0.0, self._last_handover + 60.0 / rate - loop.time()))
+        self._last_handover = loop.time()
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         """Recover orphaned mails, claim due ones and commit, so no other runner takes them."""

@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 
 import click
 
+from intake.schedule import describe
 from intake.texts import message
 from mail.imap_poller import ImapPoller
 from mail.smtp_intake import IntakeHandler, start_smtp_server
@@ -33,6 +34,8 @@ async def serve(app: App) -> None:
         await _start_smtp(app, stack, wake_processor)
         tasks = [asyncio.create_task(app.processor.run(stop, wake), name="verwerking")]
         tasks.append(asyncio.create_task(_drain_outbox(app, stop), name="outbox"))
+        tasks.append(asyncio.create_task(app.dispatcher.run(stop), name="verzending"))
+        click.echo(message("serve_dispatch", times=app.settings.dispatch_times, next=describe(app.dispatcher.next_slot().runs_at)))
         imap = app.imap_config
         if imap is not None:
             poller = ImapPoller(imap, app.sessions, clock=utc_now, on_stored=wake_processor)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from intake.schedule import parse_moments
 
 
 class Settings(BaseSettings):
@@ -83,6 +86,34 @@ class Settings(BaseSettings):
     question_reminder_hours: float = Field(
         default=8, description="Na zoveel werkuren zonder antwoord wordt een vraag opnieuw aan de coördinator gestuurd."
     )
+
+    dispatch_times: str = Field(
+        default="wo 09:00, vr 09:00", description="Verzendmomenten naar de aanbieders (Brusselse tijd), komma-gescheiden."
+    )
+    closure_days: Annotated[list[date], NoDecode] = Field(
+        default=[], description="Sluitingsdagen van het Meldpunt (JJJJ-MM-DD, komma-gescheiden), naast de Belgische feestdagen."
+    )
+    feedback_reminder_days: int = Field(
+        default=10, ge=1, description="Werkdagen zonder nieuws van een aanbieder tot een herinnering; nog eens zoveel tot de coördinator het hoort."
+    )
+    send_rate_per_minute: float | None = Field(
+        default=30, description="Hoogstens zoveel mails per minuut naar de relay (Exchange Online: 30); leeg = geen grens."
+    )
+
+    @field_validator("dispatch_times")
+    @classmethod
+    def _valid_moments(cls, value: str) -> str:
+        """Refuse a schedule that cannot be read, at start, with the Dutch reason."""
+        parse_moments(value)
+        return value
+
+    @field_validator("closure_days", mode="before")
+    @classmethod
+    def _comma_separated_days(cls, value: object) -> object:
+        """Read "2026-12-24, 2026-12-31" from the environment or the settings file."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("allowed_domains", mode="before")
     @classmethod

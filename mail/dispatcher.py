@@ -1,0 +1,112 @@
+"""The dispatch runner: runs the batch a slot asks for (once), a batch on demand, and provider reminders.
+
+The database is the truth: every tick asks which slot should have run by now and whether its batch
+exists, so a service that was down runs the missed batch when it comes back, and two instances
+cannot both run it (the batch's slot is unique; the loser rolls back). The outbox sends the mails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.dialogue import Intake
+from intake.schedule import Slot, WeeklyMoment, due_slot, next_slot
+from store import dispatch
+from store.dispatch import BatchReport, Plan
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 60.0
+SCHEDULE_ACTOR = "planning"
+
+
+class DispatchConfig(BaseModel):
+    """When batches run, how long providers get before a reminder, and who is told."""
+
+    model_config = ConfigDict(frozen=True)
+
+    moments: tuple[WeeklyMoment, ...]
+    closures: frozenset[date] = frozenset()
+    reminder_days: int = 10
+    domain: str
+    coordinator_email: str | None = None
+
+
+class Dispatcher:
+    """Runs batches and reminders against the store; the intake is read anew each time (catalogue changes)."""
+
+    def __init__(self, sessions: sessionmaker[Session], intake: Callable[[], Intake], config: DispatchConfig, *, clock: Callable[[], datetime]) -> None:
+        """Keep the session factory, where to find the current intake, the configuration and the clock."""
+        self.sessions = sessions
+        self.intake = intake
+        self.config = config
+        self.clock = clock
+
+    def due(self) -> Slot | None:
+        """The slot whose batch should run now (not yet run), or None."""
+        slot = due_slot(self.clock(), self.config.moments, self.config.closures)
+        if slot is None:
+            return None
+        with self.sessions() as session:
+            return None if dispatch.batch_exists(session, slot.key) else slot
+
+    def next_slot(self) -> Slot:
+        """When the next scheduled batch runs."""
+        return next_slot(self.clock(), self.config.moments, self.config.closures)
+
+    def tick(self) -> BatchReport | None:
+        """Run the due batch if there is one, then remind late providers; the batch's report or None."""
+        slot = self.due()
+        report = self._run(slot.key, SCHEDULE_ACTOR) if slot is not None else None
+        self.remind()
+        return report
+
+    def run_now(self, actor: str) -> BatchReport:
+        """A batch at once, outside the schedule (`meldpunt dispatch --now`)."""
+        now = self.clock()
+        report = self._run(f"handmatig {now.isoformat(timespec='seconds')}", actor)
+        if report is None:
+            raise RuntimeError("Er liep net op hetzelfde moment een andere batch; probeer opnieuw.")
+        return report
+
+    def preview(self) -> Plan:
+        """What a batch would send now, without changing anything (`--dry-run`)."""
+        with self.sessions() as session:
+            return dispatch.make_plan(session, self.intake())
+
+    def remind(self) -> tuple[int, int]:
+        """Remind providers without news, and tell the coordinator about the ones still silent."""
+        config = self.config
+        with self.sessions.begin() as session:
+            return dispatch.remind_late_providers(session, days=config.reminder_days, closures=config.closures, domain=config.domain,
+                                                  coordinator_email=config.coordinator_email, now=self.clock())
+
+    def _run(self, slot_key: str, actor: str) -> BatchReport | None:
+        """One batch in one transaction; None when another run took the same slot first."""
+        try:
+            with self.sessions.begin() as session:
+                return dispatch.run_batch(session, self.intake(), slot_key=slot_key, actor=actor, domain=self.config.domain,
+                                          coordinator_email=self.config.coordinator_email, now=self.clock())
+        except IntegrityError:
+            log.info("batch %s liep al", slot_key)
+            return None
+
+    async def run(self, stop: asyncio.Event, *, on_batch: Callable[[], None] = lambda: None, interval: float = TICK_SECONDS) -> None:
+        """Tick every interval until stop; a failing tick is logged and tried again at the next."""
+        while not stop.is_set():
+            try:
+                if await asyncio.to_thread(self.tick) is not None:
+                    on_batch()
+            except Exception:
+                log.exception("verzending: de planning mislukte; volgende poging binnen %s s", interval)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except asyncio.TimeoutError:
+                pass
