@@ -15,6 +15,8 @@ from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake, Mode
 from intake.questionnaire import load_questionnaire
+from intake.schedule import parse_moments
+from mail.dispatcher import DispatchConfig, Dispatcher
 from mail.imap_poller import ImapConfig
 from mail.outbox import OutboxConfig, OutboxRunner
 from mail.processor import MailProcessor, ProcessorConfig
@@ -83,6 +85,7 @@ class App:
             domain=settings.mail_domain, relay_host=host or None, relay_port=int(port or 587),
             username=settings.smtp_username, password=settings.smtp_password, starttls=settings.smtp_starttls,
             maildir=settings.var_dir / "maildir", coordinator_email=settings.coordinator_email,
+            rate_per_minute=settings.send_rate_per_minute,
         )
         return OutboxRunner(self.sessions, config, clock=utc_now)
 
@@ -94,10 +97,21 @@ class App:
             mode=Mode(settings.chat_personal_data), coordinator_chat_id=settings.coordinator_chat_id,
             coordinator_email=settings.coordinator_email, allowed_domains=tuple(settings.allowed_domains),
             mail_domain=settings.mail_domain, reminder_hours=settings.question_reminder_hours,
+            closures=frozenset(settings.closure_days),
         )
         processor = self.processor
         return Desk(self.workflow, self.sessions, config, clock=utc_now,
                     relay_by_mail=lambda session, question, answer, by, now: processor.relay_answer(session, question, answer=answer, by=by, now=now))
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        """Runs the Wednesday/Friday batches and reminds providers; reads the workflow's current catalogue."""
+        settings = self.settings
+        config = DispatchConfig(
+            moments=parse_moments(settings.dispatch_times), closures=frozenset(settings.closure_days),
+            reminder_days=settings.feedback_reminder_days, domain=settings.mail_domain, coordinator_email=settings.coordinator_email,
+        )
+        return Dispatcher(self.sessions, lambda: self.workflow.intake, config, clock=utc_now)
 
     @property
     def telegram(self) -> TelegramBot | None:

@@ -265,3 +265,8 @@ def questions_answer(ctx: click.Context, number: int, answer: str) -> None:
         asker = question.asker_email
     asyncio.run(app.outbox.drain())
     click.echo(message("question_answered", number=number, asker=asker))
+
+
+from meldpunt.cli_dispatch import dispatch  # noqa: E402 — registered after the group exists
+
+main.add_command(dispatch)
