@@ -62,9 +62,9 @@ class Dispatcher:
         return next_slot(self.clock(), self.config.moments, self.config.closures)
 
     def tick(self) -> BatchReport | None:
-        """Run the due batch if there is one, then remind late providers; the batch's report or None."""
+        """Run the due batch if there is one (even an empty one: the slot is then done), then remind late providers."""
         slot = self.due()
-        report = self._run(slot.key, SCHEDULE_ACTOR) if slot is not None else None
+        report = self._run(slot.key, SCHEDULE_ACTOR, submitted_before=slot.runs_at) if slot is not None else None
         self.remind()
         return report
 
@@ -88,12 +88,12 @@ class Dispatcher:
             return dispatch.remind_late_providers(session, days=config.reminder_days, closures=config.closures, domain=config.domain,
                                                   coordinator_email=config.coordinator_email, now=self.clock())
 
-    def _run(self, slot_key: str, actor: str) -> BatchReport | None:
+    def _run(self, slot_key: str, actor: str, *, submitted_before: datetime | None = None) -> BatchReport | None:
         """One batch in one transaction; None when another run took the same slot first."""
         try:
             with self.sessions.begin() as session:
                 return dispatch.run_batch(session, self.intake(), slot_key=slot_key, actor=actor, domain=self.config.domain,
-                                          coordinator_email=self.config.coordinator_email, now=self.clock())
+                                          coordinator_email=self.config.coordinator_email, now=self.clock(), submitted_before=submitted_before)
         except IntegrityError:
             log.info("batch %s liep al", slot_key)
             return None
@@ -102,7 +102,8 @@ class Dispatcher:
         """Tick every interval until stop; a failing tick is logged and tried again at the next."""
         while not stop.is_set():
             try:
-                if await asyncio.to_thread(self.tick) is not None:
+                report = await asyncio.to_thread(self.tick)
+                if report is not None and report.mails:
                     on_batch()
             except Exception:
                 log.exception("verzending: de planning mislukte; volgende poging binnen %s s", interval)

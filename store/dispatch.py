@@ -80,10 +80,12 @@ class BatchReport:
     set_aside: int
 
 
-def make_plan(session: Session, intake: Intake) -> Plan:
-    """Plan every queued referral, oldest first; reads only, so a dry run shows exactly this."""
+def make_plan(session: Session, intake: Intake, *, submitted_before: datetime | None = None) -> Plan:
+    """Plan every queued referral (submitted before the cutoff), oldest first; reads only, so a dry run shows exactly this."""
     plan = Plan()
     query = select(Referral).where(Referral.status == Status.QUEUED).order_by(Referral.submitted_at, Referral.id)
+    if submitted_before is not None:
+        query = query.where(Referral.submitted_at <= submitted_before)
     for referral in session.scalars(query):
         reference = referral.reference or f"#{referral.id}"
         choice = choose_service(assigned=referral.assigned_service_id, answers=referral.answers or {},
@@ -118,12 +120,17 @@ def batch_exists(session: Session, slot_key: str) -> bool:
     return session.scalar(select(DispatchBatch.id).where(DispatchBatch.slot_key == slot_key)) is not None
 
 
-def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, domain: str, coordinator_email: str | None, now: datetime) -> BatchReport:
-    """Plan and queue a whole batch; raises IntegrityError (at flush) when the slot already ran."""
+def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, domain: str, coordinator_email: str | None, now: datetime,
+              submitted_before: datetime | None = None) -> BatchReport:
+    """Plan and queue a whole batch; raises IntegrityError (at flush) when the slot already ran.
+
+    A slot caught up late sends only what was submitted by its moment (`submitted_before`): what
+    came after waits for the next slot, as it would have had the service been up.
+    """
     batch = DispatchBatch(slot_key=slot_key, started_at=now, actor=actor, referrals=0, mails=0)
     session.add(batch)
     session.flush()
-    plan = make_plan(session, intake)
+    plan = make_plan(session, intake, submitted_before=submitted_before)
     day = now.astimezone(BRUSSELS).date()
     notices: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
     for address, planned in plan.mails.items():
@@ -197,7 +204,7 @@ def remind_late_providers(session: Session, *, days: int, closures: frozenset[da
              .where(Referral.status == Status.DISPATCHED, DispatchItem.escalated_at.is_(None)).order_by(DispatchItem.id))
     to_remind: defaultdict[str, list[tuple[DispatchItem, Referral]]] = defaultdict(list)
     to_escalate: list[tuple[DispatchItem, Referral]] = []
-    for item, referral in session.execute(query).tuples():
+    for item, referral in session.execute(query):
         if item.reminded_at is None and working_days_between(item.dispatched_at, now, closures) >= days:
             to_remind[item.provider_address].append((item, referral))
         elif item.reminded_at is not None and working_days_between(item.reminded_at, now, closures) >= days:

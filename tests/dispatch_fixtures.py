@@ -58,8 +58,19 @@ def add_staff(sessions: sessionmaker[Session], email: str = STAFF_EMAIL, name: s
         return staff_repo.add_staff(session, email=email, name=name, clb="Vrij CLB Halle", now=NOW)
 
 
+_TEMPLATES: dict[tuple[int, str], dict[str, Any]] = {}
+
+
 def template_answers(intake: Intake, sessions: sessionmaker[Session], staff: Staff) -> dict[str, Any]:
-    """The answers of one real terminal conversation, up to the summary (nothing is submitted)."""
+    """The answers of one real terminal conversation, up to the summary (nothing is submitted); once per intake and person."""
+    key = (id(intake), staff.email)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = _converse(intake, sessions, staff)
+    return dict(_TEMPLATES[key])
+
+
+def _converse(intake: Intake, sessions: sessionmaker[Session], staff: Staff) -> dict[str, Any]:
+    """Type the script in the terminal channel, read the answers at the summary, then cancel."""
     workflow = IntakeWorkflow(intake, sessions)
     workflow.open(channel=Channel.TERMINAL, external_id="sjabloon", staff=staff, mode=Mode.FULL, now=NOW)
     for line in SCRIPT:
