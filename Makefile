@@ -24,3 +24,5 @@ test: setup
 bench: setup
 	$(BIN)/python bench/dialogue_turns.py
 	$(BIN)/python bench/mail_intake.py
+	$(BIN)/python bench/telegram_turns.py
+	$(BIN)/python bench/dispatch.py
