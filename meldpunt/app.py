@@ -50,8 +50,25 @@ class App:
 
     @cached_property
     def catalogue(self) -> Catalogue:
-        """The provider catalogue, validated."""
-        return load_catalogue(self.settings.catalogue_path)
+        """The provider catalogue, validated, with the providers' approved changes laid over the file."""
+        from store.catalogue_changes import apply_approved
+
+        # One indexed query; read once per process, so a running service sees new approvals at restart.
+        with self.sessions() as session:
+            return apply_approved(session, load_catalogue(self.settings.catalogue_path))
+
+    def refresh_catalogue(self) -> bool:
+        """Lay changes approved since start over the catalogue of the running service; True when it changed."""
+        from store.catalogue_changes import apply_approved
+
+        with self.sessions() as session:
+            fresh = apply_approved(session, load_catalogue(self.settings.catalogue_path))
+        if fresh == self.workflow.intake.catalogue:
+            return False
+        # Every channel reads workflow.intake at each message, so one assignment switches them all.
+        self.workflow.intake = Intake(load_questionnaire(), fresh)
+        self.__dict__["catalogue"] = fresh
+        return True
 
     @cached_property
     def intake(self) -> Intake:

@@ -18,6 +18,7 @@ from meldpunt.app import App, utc_now
 
 log = logging.getLogger(__name__)
 OUTBOX_INTERVAL = 5.0  # seconds between outbox drains; a reply is queued, then sent within this time
+CATALOGUE_INTERVAL = 60.0  # seconds between looks for catalogue changes approved from the command line
 
 
 async def serve(app: App) -> None:
@@ -35,6 +36,7 @@ async def serve(app: App) -> None:
         tasks = [asyncio.create_task(app.processor.run(stop, wake), name="verwerking")]
         tasks.append(asyncio.create_task(_drain_outbox(app, stop), name="outbox"))
         tasks.append(asyncio.create_task(app.dispatcher.run(stop), name="verzending"))
+        tasks.append(asyncio.create_task(_refresh_catalogue(app, stop), name="aanbod"))
         click.echo(message("serve_dispatch", times=app.settings.dispatch_times, next=describe(app.dispatcher.next_slot().runs_at)))
         imap = app.imap_config
         if imap is not None:
@@ -61,6 +63,20 @@ async def _start_smtp(app: App, stack: AsyncExitStack, wake: Callable[[], None])
     stack.push_async_callback(server.wait_closed)
     stack.callback(server.close)
     click.echo(message("serve_smtp", listen=listen, address=app.settings.mail_address))
+
+
+async def _refresh_catalogue(app: App, stop: asyncio.Event) -> None:
+    """Pick up catalogue changes the coordinator approved (`meldpunt catalogue approve`) while we run."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=CATALOGUE_INTERVAL)
+        except asyncio.TimeoutError:
+            pass
+        try:
+            if not stop.is_set() and await asyncio.to_thread(app.refresh_catalogue):
+                log.info("aanbod: goedgekeurde wijzigingen zijn nu van kracht")
+        except Exception:
+            log.exception("aanbod: herladen mislukte; het vorige aanbod blijft gelden")
 
 
 async def _drain_outbox(app: App, stop: asyncio.Event) -> None:

@@ -1,0 +1,139 @@
+"""`meldpunt catalogue changes|approve|reject|history`: the coordinator decides on providers' offer updates."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from datetime import datetime
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from intake.catalogue import Catalogue
+from intake.catalogue_loader import load_catalogue
+from intake.offer_update import change_rows, validation_problems
+from intake.texts import compose_mail, message, render
+from meldpunt.app import App, utc_now
+from store import audit, outbox
+from store import catalogue_changes as changes_repo
+from store.dispatch_models import CatalogueChange, ChangeStatus
+from store.outbox import LOCAL_ZONE
+
+MESSAGES = changes_repo.MESSAGES
+STATUS_TEXT = {ChangeStatus.PENDING: "wacht", ChangeStatus.APPROVED: "goedgekeurd", ChangeStatus.REJECTED: "geweigerd"}
+DECIDED_KIND = "aanbod-besluit"
+
+
+def _app(ctx: click.Context) -> App:
+    return ctx.ensure_object(App)  # type: ignore[no-any-return]
+
+
+def _actor() -> str:
+    """Who is at the keyboard, as meldpunt/cli.py names them in the audit trail."""
+    return f"cli:{getpass.getuser()}"
+
+
+def _say(name: str, **context: Any) -> str:
+    """A short text of these commands."""
+    return message(name, source=MESSAGES, **context)
+
+
+def _when(moment: datetime | None) -> str:
+    """A moment as the coordinator reads it: Brussels time."""
+    return moment.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _row(change: CatalogueChange, catalogue: Catalogue) -> dict[str, Any]:
+    """The template's view of one change."""
+    service = catalogue.service(change.service_id)
+    return {
+        "number": change.id, "service_id": change.service_id, "service": service.name if service else "(niet meer in het aanbod)",
+        "by": change.submitted_by, "at": _when(change.submitted_at), "status": STATUS_TEXT[change.status],
+        "decided_by": change.decided_by, "decided_at": _when(change.decided_at), "note": change.note,
+        "rows": change_rows(change.old, change.new),
+    }
+
+
+def _effective(app: App, session: Session) -> Catalogue:
+    """The catalogue as it is now: the file, with the approved changes of this very moment."""
+    return changes_repo.apply_approved(session, load_catalogue(app.settings.catalogue_path))
+
+
+def _tell_provider(app: App, session: Session, change: CatalogueChange, service_name: str, now: datetime) -> None:
+    """Queue the mail that tells the provider what was decided."""
+    composed = compose_mail(
+        "mail/offer_decided.txt.j2", approved=change.status is ChangeStatus.APPROVED, number=change.id,
+        service_name=service_name, rows=change_rows(change.old, change.new), reason=change.note,
+    )
+    outbox.enqueue(session, kind=DECIDED_KIND, to_address=change.submitted_by, subject=composed.subject,
+                   body_text=composed.text, body_html=composed.html, domain=app.settings.mail_domain, now=now)
+
+
+def changes_command(ctx: click.Context) -> None:
+    """Toon de wijzigingen aan het aanbod die op goedkeuring wachten."""
+    app = _app(ctx)
+    with app.sessions() as session:
+        catalogue = _effective(app, session)
+        rows = [_row(c, catalogue) for c in changes_repo.pending(session)]
+    click.echo(render("cli/catalogue_changes.txt.j2", rows=rows) if rows else _say("changes_none"))
+
+
+def approve_command(ctx: click.Context, number: int) -> None:
+    """Keur wijziging NUMBER goed: ze komt in het aanbod en de aanbieder krijgt een bericht."""
+    app, now = _app(ctx), utc_now()
+    with app.sessions.begin() as session:
+        try:
+            change = changes_repo.decidable(session, number)
+        except changes_repo.ChangeRefused as refused:
+            raise click.ClickException(str(refused)) from None
+        service = _effective(app, session).service(change.service_id)
+        if service is None:
+            raise click.ClickException(_say("change_service_gone", number=number, service_id=change.service_id))
+        # The catalogue may have moved on since the provider wrote: approve only what still validates.
+        problems = validation_problems(service, change.new)
+        if problems:
+            raise click.ClickException(_say("change_invalid", number=number, problems=problems))
+        changes_repo.approve(session, number, by=_actor(), now=now, current=service)
+        audit.record_audit(session, actor=_actor(), action="aanbod-goedgekeurd", now=now, detail=f"wijziging:{number}")
+        _tell_provider(app, session, change, service.name, now)
+    asyncio.run(app.outbox.drain())
+    click.echo(_say("change_approved", number=number, service=service.name))
+
+
+def reject_command(ctx: click.Context, number: int, reason: str) -> None:
+    """Weiger wijziging NUMBER; de aanbieder krijgt de reden te lezen."""
+    if not reason.strip():
+        raise click.ClickException(_say("reason_empty"))
+    app, now = _app(ctx), utc_now()
+    with app.sessions.begin() as session:
+        try:
+            change = changes_repo.reject(session, number, by=_actor(), reason=reason, now=now)
+        except changes_repo.ChangeRefused as refused:
+            raise click.ClickException(str(refused)) from None
+        service = load_catalogue(app.settings.catalogue_path).service(change.service_id)
+        name = service.name if service else change.service_id
+        audit.record_audit(session, actor=_actor(), action="aanbod-geweigerd", now=now, detail=f"wijziging:{number}")
+        _tell_provider(app, session, change, name, now)
+    asyncio.run(app.outbox.drain())
+    click.echo(_say("change_rejected", number=number, service=name))
+
+
+def history_command(ctx: click.Context, service_id: str | None) -> None:
+    """Toon alle wijzigingen aan het aanbod, nieuwste eerst (wie, wanneer, oud en nieuw)."""
+    app = _app(ctx)
+    with app.sessions() as session:
+        catalogue = _effective(app, session)
+        rows = [_row(c, catalogue) for c in changes_repo.history(session, service_id)]
+    click.echo(render("cli/catalogue_history.txt.j2", rows=rows) if rows else _say("history_none"))
+
+
+def register_catalogue_commands(group: click.Group) -> None:
+    """Add the change commands to the existing `catalogue` group."""
+    group.command("changes")(click.pass_context(changes_command))
+    approve = click.argument("number", type=int)(click.pass_context(approve_command))
+    group.command("approve")(approve)
+    reject = click.option("--reden", "reason", required=True, help="Waarom; de aanbieder krijgt dit te lezen.")(
+        click.argument("number", type=int)(click.pass_context(reject_command)))
+    group.command("reject")(reject)
+    group.command("history")(click.argument("service_id", metavar="[DIENST]", required=False)(click.pass_context(history_command)))
