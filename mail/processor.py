@@ -1,14 +1,16 @@
 """Processes stored mail one by one: each ends as exactly one of handled (maybe answered) or quarantined.
 
 Order of the checks follows the risk: bounces and automatic mail never get a reply (RFC 3834), a
-forged or unreadable sender is quarantined, then the coordinator's answers, then staff mail (form,
-form request or consult question), and last, polite replies to unknown senders.
+forged or unreadable sender is quarantined, then the coordinator's answers and decisions, then
+providers' feedback and offer changes, then staff mail (form, form request or consult question), and
+last, polite replies to unknown senders.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +23,7 @@ from typing import Any, cast
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.actions import Action, LineProblem, parse_actions
 from intake.answers import fold
 from intake.consult import consult
 from intake.dialogue import Mode
@@ -30,14 +33,17 @@ from intake.texts import compose_mail
 from intake.workhours import BRUSSELS
 from mail.body import all_text, body_text
 from mail.form import REFERENCE, FormResult, parse_form, render_form
+from mail.offer_mail import handle_offer_mail, looks_like_offer_update
 from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
-from store import inbound, outbox, questions, referrals
+from store import decisions, inbound, outbox, questions, referrals
 from store.mail_models import InboundMail, Question
 from store.models import Referral, Staff
 from store.staff import get_active_staff
 from store.workflow import IntakeWorkflow, staff_prefill
 
 log = logging.getLogger(__name__)
+# "Re:", "Antw:", "AW:" (Outlook in Dutch and German), repeated: our templates add one "Re: " of their own.
+_REPLY_PREFIX = re.compile(r"^(\s*(re|antw|aw|sv)\s*:\s*)+", re.IGNORECASE)
 
 
 class ProcessorConfig(BaseModel):
@@ -178,6 +184,8 @@ class MailProcessor:
         mail = Mail(row=row, message=message, sender=sender, subject=str(message.get("Subject", "") or ""))
         if self.config.coordinator_email and sender == self.config.coordinator_email.lower():
             return self._coordinator_answer(session, mail, now)
+        if self._is_provider(sender):
+            return self._provider_mail(session, mail, now)
         staff = get_active_staff(session, sender)
         if staff is None and sender.rsplit("@", 1)[-1] not in self.config.allowed_domains:
             return self._unknown_sender(session, mail, now)
@@ -251,9 +259,49 @@ class MailProcessor:
     def _coordinator_answer(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
         question = questions.by_escalation(session, mail.thread_ids)
         answer = mail.text
-        if question is None or not answer:
+        if question is not None and answer:
+            return self.relay_answer(session, question, answer=answer, by=mail.sender, now=now), None
+        actions, problems = parse_actions(answer)
+        if not actions and not problems:
             raise Quarantined("Mail van de coördinator die niet als antwoord bij een open vraag hoort.")
-        return self.relay_answer(session, question, answer=answer, by=mail.sender, now=now), None
+        results = decisions.apply_actions(
+            session, actions, role=decisions.Role.COORDINATOR, actor=mail.sender, intake=self.workflow.intake,
+            domain=self.config.domain, now=now,
+        )
+        reply = self._reply(session, mail, "mail/decisions_reply.txt.j2", now, decisions=results, problems=problems, coordinator=True)
+        return "beslissingen-coordinator", reply
+
+    # --- providers -------------------------------------------------------------------------------
+    def _is_provider(self, sender: str) -> bool:
+        """Whether the sender is the dispatch address of a service in the catalogue."""
+        return any((s.dispatch_email or "").lower() == sender.lower() for s in self.workflow.intake.catalogue.services)
+
+    def _provider_mail(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
+        """A provider reports back line by line, sends an offer change, or asks something."""
+        actions, problems = parse_actions(mail.text)
+        if actions or problems:
+            return self._provider_feedback(session, mail, actions, problems, now)
+        if "aanbod" in fold(mail.subject) or looks_like_offer_update(mail.text):
+            outcome, template, context = handle_offer_mail(
+                session, sender=mail.sender, subject=mail.subject, text=mail.text, catalogue=self.workflow.intake.catalogue,
+                domain=self.config.domain, coordinator_email=self.config.coordinator_email, now=now,
+            )
+            return outcome, self._reply(session, mail, template, now, **context)
+        self._escalate(session, mail, staff_id=None, context=None, now=now)
+        return "vraag-aanbieder", self._reply(session, mail, "mail/provider_question.txt.j2", now)
+
+    def _provider_feedback(self, session: Session, mail: Mail, actions: list[Action], problems: list[LineProblem], now: datetime) -> tuple[str, str | None]:
+        """Apply a provider's lines; lines about referrals it does not have also go to the coordinator."""
+        # Worked out before applying: ownership does not change by applying, and the reply must not tell.
+        foreign = sorted({a.reference for a in actions if not decisions.dispatched_to(session, a.reference, mail.sender)})
+        results = decisions.apply_actions(
+            session, actions, role=decisions.Role.PROVIDER, actor=mail.sender, intake=self.workflow.intake,
+            domain=self.config.domain, now=now, provider_address=mail.sender,
+        )
+        if foreign:
+            self._tell_coordinator(session, "mail/provider_foreign.txt.j2", now, sender=mail.sender, references=foreign)
+        reply = self._reply(session, mail, "mail/decisions_reply.txt.j2", now, decisions=results, problems=problems, coordinator=False)
+        return "terugkoppeling-aanbieder", reply
 
     def relay_answer(self, session: Session, question: Question, *, answer: str, by: str, now: datetime) -> str:
         """Store the coordinator's answer and mail it to whoever asked; also used by the CLI."""
@@ -275,10 +323,11 @@ class MailProcessor:
 
     # --- sending ---------------------------------------------------------------------------------
     def _reply(self, session: Session, mail: Mail, template: str, now: datetime, *, referral_id: int | None = None, **context: Any) -> str | None:
-        """Queue an automatic reply, unless this address had its share today (loop safety)."""
-        if outbox.auto_replies_today(session, mail.sender, now=now) >= self.config.auto_reply_limit:
+        """Queue an automatic reply, unless this address had its share today (loop safety; the coordinator has no cap)."""
+        coordinator = (self.config.coordinator_email or "").lower()
+        if mail.sender != coordinator and outbox.auto_replies_today(session, mail.sender, now=now) >= self.config.auto_reply_limit:
             return "Geen antwoord: het maximum aantal automatische antwoorden voor vandaag is bereikt."
-        reply = compose_mail(template, subject_of_mail=mail.subject, **context)
+        reply = compose_mail(template, subject_of_mail=_REPLY_PREFIX.sub("", mail.subject), **context)
         outbox.enqueue(
             session, kind="antwoord", to_address=mail.sender, subject=reply.subject, body_text=reply.text,
             body_html=reply.html, domain=self.config.domain,

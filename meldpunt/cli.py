@@ -270,3 +270,13 @@ def questions_answer(ctx: click.Context, number: int, answer: str) -> None:
 from meldpunt.cli_dispatch import dispatch  # noqa: E402 — registered after the group exists
 
 main.add_command(dispatch)
+
+
+from meldpunt.cli_review import review  # noqa: E402
+
+main.add_command(review)
+
+
+from meldpunt.cli_catalogue import register_catalogue_commands  # noqa: E402
+
+register_catalogue_commands(catalogue)

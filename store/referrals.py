@@ -162,3 +162,17 @@ def status_history(session: Session, referral: Referral) -> list[StatusChange]:
         .order_by(StatusChange.at, StatusChange.id)
     )
     return list(session.scalars(query))
+
+
+def add_note(session: Session, referral: Referral, *, note: str, actor: str, now: datetime) -> StatusChange:
+    """Record a remark in the history without a status change (from and to are the current status)."""
+    change = StatusChange(
+        referral_id=referral.id, at=now, actor=actor, from_status=referral.status, to_status=referral.status,
+        note=note,
+    )
+    session.add(change)
+    # Touching the row bumps its version: a note written over a concurrent change is refused too.
+    referral.updated_at = now
+    record_audit(session, actor=actor, action=AuditAction.CHANGED, now=now, referral_id=referral.id, detail="notitie")
+    session.flush()
+    return change

@@ -1,0 +1,162 @@
+"""`meldpunt review`: the coordinator lists waiting referrals and decides, or records a provider's phone call."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from intake.actions import Action, Verb, parse_actions
+from intake.eligibility import Outcome
+from intake.lifecycle import Status
+from intake.texts import message, render
+from intake.workhours import BRUSSELS
+from meldpunt.app import App, utc_now
+from store import audit
+from store.decisions import Decision, Role, apply_actions, waiting_for_coordinator
+from store.models import Referral, StatusChange
+
+_TEXTS = "cli/review.txt.j2"
+
+
+def _app(ctx: click.Context) -> App:
+    """The App the `main` group made (not imported from meldpunt.cli: that module imports this one)."""
+    return ctx.ensure_object(App)  # type: ignore[no-any-return]
+
+
+def _actor() -> str:
+    """Who is at the keyboard, for the history and the audit trail (as meldpunt.cli does)."""
+    return f"cli:{getpass.getuser()}"
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def review(ctx: click.Context) -> None:
+    """Beslis over aanmeldingen die wachten."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(review_list)
+
+
+@review.command("list")
+@click.pass_context
+def review_list(ctx: click.Context) -> None:
+    """Toon de aanmeldingen die op de coördinator wachten (zonder namen van leerlingen)."""
+    with _app(ctx).sessions.begin() as session:
+        rows = [_row(session, r) for r in waiting_for_coordinator(session)]
+        audit.record_audit(session, actor=_actor(), action="lijst-gelezen", now=utc_now(), detail=f"review: {len(rows)} aanmeldingen")
+    click.echo(render("cli/review_list.txt.j2", rows=rows) if rows else message("none_waiting", source=_TEXTS))
+
+
+
+
+def _row(session: Session, referral: Referral) -> dict[str, Any]:
+    """What the coordinator needs to decide: status, eligibility reasons, the last note; no pupil data."""
+    eligibility = referral.eligibility or {}
+    query = (
+        select(StatusChange).where(StatusChange.referral_id == referral.id, StatusChange.note.is_not(None))
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(1)
+    )
+    last = session.scalar(query)
+    return {
+        "reference": referral.reference, "status": referral.status.label, "service": referral.assigned_service_id,
+        "outcome": Outcome.parse(eligibility["outcome"]).label if eligibility.get("outcome") else None,
+        "findings": [f["reason"] for f in eligibility.get("findings", []) if f.get("severity") != "note"],
+        "note": last.note if last else None, "note_by": last.actor if last else None,
+        "note_at": last.at.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M") if last else None,
+    }
+
+
+@review.command("approve")
+@click.argument("reference")
+@click.pass_context
+def review_approve(ctx: click.Context, reference: str) -> None:
+    """Keur een aanmelding goed: ze gaat mee met de volgende verzending."""
+    _decide(ctx, [_action(reference, Verb.APPROVE, "goedkeuren")])
+
+
+@review.command("hold")
+@click.argument("reference")
+@click.option("--reden", required=True, help="Waarom de aanmelding wacht (komt in de geschiedenis en bij de aanmelder).")
+@click.pass_context
+def review_hold(ctx: click.Context, reference: str, reden: str) -> None:
+    """Houd een aanmelding tegen: ze gaat niet mee met de verzending."""
+    _decide(ctx, [_action(reference, Verb.HOLD, f"vasthouden - {reden}", note=reden)])
+
+
+@review.command("decline")
+@click.argument("reference")
+@click.option("--reden", required=True, help="Waarom de aanmelding geweigerd wordt (de aanmelder krijgt die te lezen).")
+@click.pass_context
+def review_decline(ctx: click.Context, reference: str, reden: str) -> None:
+    """Weiger een aanmelding."""
+    _decide(ctx, [_action(reference, Verb.DECLINE, f"weigeren - {reden}", note=reden)])
+
+
+@review.command("redirect")
+@click.argument("reference")
+@click.argument("service")
+@click.pass_context
+def review_redirect(ctx: click.Context, reference: str, service: str) -> None:
+    """Verwijs een aanmelding door naar een ander aanbod (kenmerk of naam uit de catalogus)."""
+    _decide(ctx, [_action(reference, Verb.REDIRECT, f"doorverwijzen naar {service}", target=service)])
+
+
+@review.command("correct")
+@click.argument("reference")
+@click.argument("vraag")
+@click.argument("waarde")
+@click.pass_context
+def review_correct(ctx: click.Context, reference: str, vraag: str, waarde: str) -> None:
+    """Corrigeer één antwoord (vraag: kenmerk of label), vóór de verzending; de ontvankelijkheid wordt herberekend."""
+    _decide(ctx, [_action(reference, Verb.CORRECT, f"corrigeer {vraag} = ...", target=vraag, value=waarde)])
+
+
+@review.command("record")
+@click.argument("lines", nargs=-1)
+@click.pass_context
+def review_record(ctx: click.Context, lines: tuple[str, ...]) -> None:
+    """Noteer wat een aanbieder meldde (bv. telefonisch): "MSI-2026-0042: gestart", één regel per argument."""
+    actions, problems = parse_actions("\n".join(lines))
+    if not actions and not problems:
+        raise click.UsageError(message("no_lines", source=_TEXTS))
+    for problem in problems:
+        click.echo(message("not_understood", source=_TEXTS, line=problem.line, reason=problem.reason))
+    _decide(ctx, actions, failed=bool(problems))
+
+
+def _action(reference: str, verb: Verb, rest: str, **details: Any) -> Action:
+    """An action as if the line had been written; the written line leaves out a corrected value."""
+    reference = reference.strip().upper()
+    return Action(reference=reference, verb=verb, line=f"{reference}: {rest}", **details)
+
+
+def _decide(ctx: click.Context, actions: list[Action], *, failed: bool = False) -> None:
+    """Apply as the coordinator, print each result, send the referrers' mails; exit 1 if anything was refused."""
+    app = _app(ctx)
+    try:
+        with app.sessions.begin() as session:
+            results = apply_actions(
+                session, actions, role=Role.COORDINATOR, actor=_actor(), intake=app.intake,
+                domain=app.settings.mail_domain, now=utc_now(),
+            )
+    except StaleDataError:
+        raise click.ClickException(message("concurrent", source="decisions.txt.j2")) from None
+    _print(results)
+    if any(r.applied for r in results):
+        asyncio.run(app.outbox.drain())  # the referrers hear it now, not at the service's next drain
+    if failed or not all(r.applied for r in results):
+        ctx.exit(1)
+
+
+def _print(results: list[Decision]) -> None:
+    """One line per decision and a count."""
+    for result in results:
+        click.echo(message("applied" if result.applied else "refused", source=_TEXTS, text=result.message))
+    if len(results) > 1:
+        applied = sum(r.applied for r in results)
+        click.echo(message("summary", source=_TEXTS, applied=applied, refused=len(results) - applied))
