@@ -13,7 +13,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.actions import Action, Verb, parse_actions
 from intake.eligibility import Outcome
-from intake.lifecycle import Status
 from intake.texts import message, render
 from intake.workhours import BRUSSELS
 from meldpunt.app import App, utc_now
