@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.keyboards import (
     Button,
@@ -25,11 +26,14 @@ from bot.keyboards import (
     multi_keyboard,
     selected_numbers,
 )
+from intake.actions import parse_actions
 from intake.dialogue import ADVICE_QUESTIONS, DialogueState, Inbound, Mode, OutKind
 from intake.eligibility import Outcome
+from intake.schedule import WeeklyMoment, describe, next_slot, parse_moments
 from intake.texts import compose_mail, message
 from intake.vocabulary import OfferKind, ReferralRoute, Region
-from store import conversations, outbox, questions, referrals, telegram
+from store import conversations, dispatch, outbox, questions, referrals, telegram
+from store.decisions import Role, apply_actions, review_row, waiting_for_coordinator
 from store import staff as staff_repo
 from store.mail_models import Question
 from store.models import Staff
@@ -41,6 +45,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _CODE = re.compile(r"^\d{6}$")
 _QUESTION_NUMBER = re.compile(r"[Vv]raag #(\d+)")
 _REFERENCE = re.compile(r"MSI-\d{4}-\d{4,}")
+_ACTION_LINE = re.compile(r"^\s*MSI-\d{4}-\d+\s*[:\-–]", re.IGNORECASE | re.MULTILINE)
 _ASK_PROMPT = "Je vraag aan de coördinator"  # the start of ask_prompt: a reply to it is a question
 _ENGINE_COMMANDS = {"terug", "overslaan", "annuleer", "help", "overzicht", "bevestig", "wijzig", "pauze"}
 _CONVERSATION_BUTTONS = {"q", "y", "d", "o", "b", "k", "e", "x"}
@@ -99,6 +104,7 @@ class DeskConfig:
     mail_domain: str = "localhost"
     reminder_hours: float = 8
     closures: frozenset[date] = frozenset()
+    dispatch_moments: tuple[WeeklyMoment, ...] = parse_moments("wo 09:00, vr 09:00")
 
 
 class Desk:
@@ -324,7 +330,13 @@ class Desk:
         return Reply(text, chat_id=self.config.coordinator_chat_id)
 
     def _coordinator(self, event: ChatEvent) -> Answer:
-        """The coordinator's chat: list open questions, answer one by number or by replying to it."""
+        """The coordinator's chat: questions, the review queue, the next batch, and decisions line by line."""
+        if event.command == "nakijken":
+            return Answer([Reply(self._review_queue())])
+        if event.command == "verzending":
+            return Answer([Reply(self._next_batch())])
+        if event.command == "beslis":
+            return Answer([Reply(self._decide(event.argument, event.user_id))])
         if event.command == "vragen":
             with self.sessions.begin() as session:
                 return Answer([Reply(chat_text("open_questions", items=questions.open_questions(session)))])
@@ -337,9 +349,37 @@ class Desk:
             found = _QUESTION_NUMBER.search(event.reply_to_bot_text)
             if found:
                 return Answer(self._answer(int(found[1]), event.text.strip(), event.user_id))
+        if event.text and _ACTION_LINE.search(event.text):
+            return Answer([Reply(self._decide(event.text, event.user_id))])
         if event.command is not None or event.button is not None:
             return Answer([Reply(chat_text("coordinator_help"))])
         return Answer()  # the coordinator's own chatter in their chat is none of our business
+
+    def _review_queue(self) -> str:
+        """Referrals waiting for the coordinator, with their reasons; never the pupil's identity."""
+        with self.sessions() as session:
+            rows = [review_row(session, referral) for referral in waiting_for_coordinator(session)]
+        return chat_text("review_queue", rows=rows)
+
+    def _next_batch(self) -> str:
+        """What the next batch will send to whom (a dry run: nothing changes)."""
+        slot = next_slot(self.clock(), self.config.dispatch_moments, self.config.closures)
+        with self.sessions() as session:
+            plan = dispatch.make_plan(session, self.workflow.intake)
+        return chat_text("next_batch", plan=plan, next=describe(slot.runs_at))
+
+    def _decide(self, text: str, user_id: int) -> str:
+        """Apply the coordinator's lines ("MSI-2026-0042: goedkeuren"); the result of each, in Dutch."""
+        actions, problems = parse_actions(text)
+        if not actions and not problems:
+            return chat_text("decide_usage")
+        try:
+            with self.sessions.begin() as session:
+                results = apply_actions(session, actions, role=Role.COORDINATOR, actor=f"coördinator (telegram {user_id})",
+                                        intake=self.workflow.intake, domain=self.config.mail_domain, now=self.clock())
+        except StaleDataError:
+            return chat_text("decide_concurrent")
+        return chat_text("decisions", results=results, problems=problems)
 
     def _answer(self, number: int, text: str, user_id: int) -> list[Reply]:
         """Store the answer and pass it on: in chat to a chat question, else by mail."""

@@ -61,6 +61,9 @@ COMMANDS = [
 COORDINATOR_COMMANDS = [
     BotCommand("vragen", "Open vragen van CLB-medewerkers"),
     BotCommand("antwoord", "Antwoorden: /antwoord NUMMER tekst"),
+    BotCommand("nakijken", "Aanmeldingen die op de coördinator wachten"),
+    BotCommand("beslis", "Beslissen: /beslis MSI-2026-0042: goedkeuren"),
+    BotCommand("verzending", "Wat de volgende batch naar wie stuurt"),
     BotCommand("help", "Uitleg voor de coördinator"),
 ]
 

@@ -114,7 +114,7 @@ class App:
             mode=Mode(settings.chat_personal_data), coordinator_chat_id=settings.coordinator_chat_id,
             coordinator_email=settings.coordinator_email, allowed_domains=tuple(settings.allowed_domains),
             mail_domain=settings.mail_domain, reminder_hours=settings.question_reminder_hours,
-            closures=frozenset(settings.closure_days),
+            closures=frozenset(settings.closure_days), dispatch_moments=parse_moments(settings.dispatch_times),
         )
         processor = self.processor
         return Desk(self.workflow, self.sessions, config, clock=utc_now,

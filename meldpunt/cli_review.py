@@ -7,18 +7,13 @@ import getpass
 from typing import Any
 
 import click
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from intake.actions import Action, Verb, parse_actions
-from intake.eligibility import Outcome
 from intake.texts import message, render
-from intake.workhours import BRUSSELS
 from meldpunt.app import App, utc_now
 from store import audit
-from store.decisions import Decision, Role, apply_actions, waiting_for_coordinator
-from store.models import Referral, StatusChange
+from store.decisions import Decision, Role, apply_actions, review_row, waiting_for_coordinator
 
 _TEXTS = "cli/review.txt.j2"
 
@@ -46,28 +41,9 @@ def review(ctx: click.Context) -> None:
 def review_list(ctx: click.Context) -> None:
     """Toon de aanmeldingen die op de coördinator wachten (zonder namen van leerlingen)."""
     with _app(ctx).sessions.begin() as session:
-        rows = [_row(session, r) for r in waiting_for_coordinator(session)]
+        rows = [review_row(session, r) for r in waiting_for_coordinator(session)]
         audit.record_audit(session, actor=_actor(), action="lijst-gelezen", now=utc_now(), detail=f"review: {len(rows)} aanmeldingen")
     click.echo(render("cli/review_list.txt.j2", rows=rows) if rows else message("none_waiting", source=_TEXTS))
-
-
-
-
-def _row(session: Session, referral: Referral) -> dict[str, Any]:
-    """What the coordinator needs to decide: status, eligibility reasons, the last note; no pupil data."""
-    eligibility = referral.eligibility or {}
-    query = (
-        select(StatusChange).where(StatusChange.referral_id == referral.id, StatusChange.note.is_not(None))
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(1)
-    )
-    last = session.scalar(query)
-    return {
-        "reference": referral.reference, "status": referral.status.label, "service": referral.assigned_service_id,
-        "outcome": Outcome.parse(eligibility["outcome"]).label if eligibility.get("outcome") else None,
-        "findings": [f["reason"] for f in eligibility.get("findings", []) if f.get("severity") != "note"],
-        "note": last.note if last else None, "note_by": last.actor if last else None,
-        "note_at": last.at.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M") if last else None,
-    }
 
 
 @review.command("approve")

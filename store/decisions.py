@@ -25,6 +25,8 @@ from intake.actions import PROVIDER_VERBS, Action, Verb
 from intake.answers import Invalid, fold, parse_answer
 from intake.catalogue import Catalogue, Service
 from intake.dialogue import Intake
+from intake.eligibility import Outcome
+from intake.workhours import BRUSSELS
 from intake.lifecycle import CompletionOutcome, InvalidTransition, Status, check_transition
 from intake.questionnaire import Question
 from intake.texts import compose_mail, message
@@ -32,7 +34,7 @@ from intake.vocabulary import ReferralRoute
 from store import outbox, referrals
 from store.audit import AuditAction, record_audit
 from store.dispatch_models import DispatchItem
-from store.models import Referral
+from store.models import Referral, StatusChange
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +151,23 @@ def waiting_for_coordinator(session: Session) -> list[Referral]:
     """Referrals waiting for a decision, the longest waiting first."""
     query = select(Referral).where(Referral.status.in_(WAITING)).order_by(Referral.updated_at, Referral.id)
     return list(session.scalars(query))
+
+
+def review_row(session: Session, referral: Referral) -> dict[str, Any]:
+    """What the coordinator needs to decide: status, eligibility reasons, the last note; no pupil data."""
+    eligibility = referral.eligibility or {}
+    query = (
+        select(StatusChange).where(StatusChange.referral_id == referral.id, StatusChange.note.is_not(None))
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(1)
+    )
+    last = session.scalar(query)
+    return {
+        "reference": referral.reference, "status": referral.status.label, "service": referral.assigned_service_id,
+        "outcome": Outcome.parse(eligibility["outcome"]).label if eligibility.get("outcome") else None,
+        "findings": [f["reason"] for f in eligibility.get("findings", []) if f.get("severity") != "note"],
+        "note": last.note if last else None, "note_by": last.actor if last else None,
+        "note_at": last.at.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M") if last else None,
+    }
 
 
 def referrer_address(referral: Referral) -> str | None:
