@@ -54,7 +54,7 @@ def test_changes_lists_pending_then_approve_reaches_the_next_app(settings: Setti
     assert "- Vrije plaatsen: niet gekend → 4" in listed.output and "- Neemt aanmeldingen aan: ja → nee" in listed.output
     approved = _run("approve", str(number))
     assert approved.exit_code == 0, approved.output
-    assert "goedgekeurd" in approved.output and "volgende herstart" in approved.output
+    assert "goedgekeurd" in approved.output and "binnen een minuut over" in approved.output
     service = App(Settings()).catalogue.service(SERVICE)
     assert service is not None and (service.capacity, service.accepting_referrals) == (4, False)
     assert _run("changes").output.strip() == "Er wachten geen wijzigingen aan het aanbod."
