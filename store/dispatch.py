@@ -223,8 +223,3 @@ def remind_late_providers(session: Session, *, days: int, closures: frozenset[da
     session.flush()
     return len(to_remind), len(to_escalate)
 
-
-def dispatched_to(session: Session, referral_id: int) -> list[DispatchItem]:
-    """The provider addresses a referral was sent to, oldest first."""
-    query = select(DispatchItem).where(DispatchItem.referral_id == referral_id).order_by(DispatchItem.id)
-    return list(session.scalars(query))
