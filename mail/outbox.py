@@ -176,6 +176,10 @@ class OutboxRunner:
             # Nothing is claimed: the mails stay queued, untouched, until the setup is fixed.
             log.error(refusal)
             return DrainReport()
+        if self.config.rate_per_minute:
+            # Claim no more than a minute's sending: a claimed row waiting its turn longer than
+            # STALE_AFTER would look crashed to another runner and go out twice.
+            limit = min(limit, max(1, int(self.config.rate_per_minute)))
         counts: Counter[OutboxStatus] = Counter()
         for row in self._claim(limit):
             await self._keep_rate()
