@@ -90,15 +90,15 @@ def _multi_choice(question: Question, raw: str, today: date) -> Parsed | Invalid
     return picked
 
 
-_YES = {"ja", "j", "yes", "y", "jawel", "ok", "akkoord"}
-_NO = {"nee", "n", "neen", "no", "nope"}
+YES_WORDS = {"ja", "j", "yes", "y", "jawel", "ok", "akkoord"}
+NO_WORDS = {"nee", "n", "neen", "no", "nope"}
 
 
 def _yes_no(question: Question, raw: str, today: date) -> Parsed | Invalid:
     folded = fold(raw).rstrip(".!")
-    if folded in _YES:
+    if folded in YES_WORDS:
         return True
-    if folded in _NO:
+    if folded in NO_WORDS:
         return False
     return Invalid(reason="Antwoord met ja of nee.")
 

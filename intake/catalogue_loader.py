@@ -100,7 +100,7 @@ _REASONS: dict[str, str] = {
 }
 
 
-def _reason(error: dict[str, Any]) -> list[str]:
+def error_reasons(error: dict[str, Any]) -> list[str]:
     """The Dutch reason(s) for one pydantic error; our own validators already speak Dutch."""
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "value_error":
@@ -142,7 +142,7 @@ def dutch_errors(error: ValidationError, data: Any = None) -> list[str]:
     return [
         f"{_where(tuple(e['loc']), data)}: {reason}."
         for e in error.errors(include_url=False)
-        for reason in _reason(dict(e))
+        for reason in error_reasons(dict(e))
     ]
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from intake.answers import _NO, _YES, fold
+from intake.answers import NO_WORDS, YES_WORDS, fold
 from intake.catalogue import Service
-from intake.catalogue_loader import _reason
+from intake.catalogue_loader import error_reasons
 from intake.texts import render
 from intake.vocabulary import DesiredForm, Labelled, ProblemArea, SchoolLevel
 
@@ -232,7 +232,7 @@ def _read(editable: Editable, value: str) -> tuple[Any, str | None]:
     if editable.kind is Kind.TEXT:
         return (value, None) if len(value) <= TEXT_MAX else (None, f"Deze tekst is te lang: hou hem onder {TEXT_MAX} tekens.")
     if editable.kind is Kind.YES_NO:
-        return (folded in _YES, None) if folded in _YES | _NO else (None, "Antwoord met ja of nee.")
+        return (folded in YES_WORDS, None) if folded in YES_WORDS | NO_WORDS else (None, "Antwoord met ja of nee.")
     if editable.kind is Kind.COUNT:
         if folded in {"volzet", "geen", "vol"}:
             return 0, None
@@ -306,7 +306,7 @@ def _problem(error: dict[str, Any], updates: dict[str, Any]) -> list[OfferProble
     name = str(loc[0]) if loc else ""
     received = _received(display_value(name, updates.get(name)))
     return [OfferProblem(label=_label_for(loc), received=received, reason=reason[:1].upper() + reason[1:] + ".")
-            for reason in _reason(error)]
+            for reason in error_reasons(error)]
 
 
 def _validation(service: Service, updates: dict[str, Any]) -> tuple[list[OfferProblem], set[str]]:
