@@ -106,7 +106,8 @@ def _apply(service: Service, change: CatalogueChange) -> Service:
     """The service with the change's fields that still hold the value the change replaced."""
     values = service.model_dump(mode="json")
     fresh = {name: value for name, value in change.new.items() if values.get(name) == change.old.get(name)}
-    stale = sorted(set(change.new) - set(fresh))
+    # A field that already holds the new value was laid over before (a catalogue already refreshed).
+    stale = sorted(name for name in set(change.new) - set(fresh) if values.get(name) != change.new[name])
     if stale:
         # Ids and field names only: the values are the provider's text.
         log.info("catalogue change %s: fields %s were edited in the file since; the file wins", change.id, stale)
