@@ -98,13 +98,11 @@ class Dispatcher:
             log.info("batch %s liep al", slot_key)
             return None
 
-    async def run(self, stop: asyncio.Event, *, on_batch: Callable[[], None] = lambda: None, interval: float = TICK_SECONDS) -> None:
+    async def run(self, stop: asyncio.Event, *, interval: float = TICK_SECONDS) -> None:
         """Tick every interval until stop; a failing tick is logged and tried again at the next."""
         while not stop.is_set():
             try:
-                report = await asyncio.to_thread(self.tick)
-                if report is not None and report.mails:
-                    on_batch()
+                await asyncio.to_thread(self.tick)
             except Exception:
                 log.exception("verzending: de planning mislukte; volgende poging binnen %s s", interval)
             try:
