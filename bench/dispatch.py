@@ -23,19 +23,15 @@ import re
 import smtplib
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Coroutine
 from datetime import timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.policy import default
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope
-from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -48,51 +44,15 @@ from store.db import create_db_engine, make_session_factory, upgrade_database  #
 from store.dispatch_models import DispatchItem  # noqa: E402
 from store.mail_models import OutboxMessage, OutboxStatus  # noqa: E402
 from store.models import Referral  # noqa: E402
+from tests.mail_harness import Sink, SinkThread  # noqa: E402
 from tests.dispatch_fixtures import NOW, add_staff, intake_for, queue_referrals, twelve_provider_catalogue  # noqa: E402
 
-T = TypeVar("T")
 HOST = "127.0.0.1"
 DOMAIN = "meldpunt.example"
 SENDER = f"meldpunt@{DOMAIN}"
 PROVIDER = re.compile(r"^aanmeldingen@aanbieder\d{2}\.example$")
 REFERENCE = re.compile(r"MSI-\d{4}-\d{4}")
 CHUNK = 500  # referrals queued per call, for progress lines
-
-
-class Sink:
-    """An aiosmtpd handler that keeps each mail's recipients and bytes (to check them after)."""
-
-    def __init__(self) -> None:
-        self.mails: list[tuple[tuple[str, ...], bytes]] = []
-
-    async def handle_DATA(self, server: SMTP, session: SMTPSession, envelope: Envelope) -> str:
-        """Keep the mail and say 250."""
-        self.mails.append((tuple(envelope.rcpt_tos), envelope.original_content or b""))
-        return "250 OK"
-
-
-class SinkThread:
-    """A sink on its own asyncio loop in a daemon thread, so blocking smtplib and our runner's loop can reach it."""
-
-    def __init__(self) -> None:
-        self.sink = Sink()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.server = self.run(self.loop.create_server(lambda: SMTP(self.sink, hostname=HOST), HOST, 0))
-        self.port = int(self.server.sockets[0].getsockname()[1])
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine on the sink's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
-
-    def stop(self) -> None:
-        """Close the server, stop the loop and join the thread."""
-        self.server.close()
-        self.run(self.server.wait_closed())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join()
-        self.loop.close()
 
 
 def queue(url: str, count: int) -> None:
@@ -175,7 +135,8 @@ def bench_smtplib(sink: SinkThread, raws: list[bytes], recipients: list[str]) ->
 def references_delivered(sink: Sink) -> set[str]:
     """The distinct references in the text part of the provider mails the sink received."""
     found: set[str] = set()
-    for rcpts, raw in sink.mails:
+    for delivery in sink.deliveries:
+        rcpts, raw = delivery.rcpt_tos, delivery.raw
         if any(PROVIDER.match(r) for r in rcpts):
             message = message_from_bytes(raw, policy=default)
             body = message.get_body(preferencelist=("plain",)) if isinstance(message, EmailMessage) else None
@@ -203,8 +164,8 @@ def main() -> None:
             print(f"plain smtplib, the same {len(ours['raws'])} mails …", flush=True)
             plain = bench_smtplib(plain_sink, ours["raws"], ours["recipients"])
         finally:
-            ours_sink.stop()
-            plain_sink.stop()
+            ours_sink.close()
+            plain_sink.close()
     backend = "SQLite (WAL, synchronous=FULL)" if args.database == "sqlite" else url.split(":", 1)[0]
     report, mails = ours["report"], len(ours["raws"])
     megabytes = sum(len(raw) for raw in ours["raws"]) / 1e6
@@ -225,10 +186,10 @@ def main() -> None:
           f"the batch transaction is {ours['batch'] / total:.0%} of our time")
     delivered = references_delivered(ours_sink.sink)
     ok = (report.referrals == count == ours["dispatched"] == ours["items"] == len(delivered) and ours["unsent"] == 0
-          and len(ours_sink.sink.mails) == len(plain_sink.sink.mails) == mails == ours["sent"])
+          and len(ours_sink.sink.deliveries) == len(plain_sink.sink.deliveries) == mails == ours["sent"])
     print(f"check: batch {report.referrals}/{count} referrals, dispatched {ours['dispatched']}, items {ours['items']}, "
           f"references in provider mails {len(delivered)}, mails sent {ours['sent']}, unsent {ours['unsent']}, "
-          f"sink {len(ours_sink.sink.mails)} / smtplib sink {len(plain_sink.sink.mails)}: {'ok' if ok else 'NIET ok'}")
+          f"sink {len(ours_sink.sink.deliveries)} / smtplib sink {len(plain_sink.sink.deliveries)}: {'ok' if ok else 'NIET ok'}")
     if not ok:
         sys.exit(1)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import smtplib
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -91,6 +92,36 @@ class Sink:
         raw = envelope.original_content or b""
         self.deliveries.append(Delivery(str(envelope.mail_from), tuple(envelope.rcpt_tos), raw))
         return "250 OK: afgeleverd"
+
+
+class SinkThread:
+    """An aiosmtpd sink on its own loop in a daemon thread, so the caller's thread may block (crash test, benchmark)."""
+
+    def __init__(self) -> None:
+        """Start the loop and the server on a free loopback port."""
+        self.sink = Sink()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        create = self.loop.create_server(lambda: SMTP(self.sink, hostname="127.0.0.1"), "127.0.0.1", 0)
+        self.server = asyncio.run_coroutine_threadsafe(create, self.loop).result(timeout=10)
+        self.port = int(self.server.sockets[0].getsockname()[1])
+
+    @property
+    def count(self) -> int:
+        """How many mails the sink accepted so far."""
+        return len(self.sink.deliveries)
+
+    def close(self) -> None:
+        """Stop the server and the loop."""
+        async def stop() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
 
 
 def _as_bytes(mail: bytes | EmailMessage) -> bytes:

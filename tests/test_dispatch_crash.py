@@ -20,7 +20,6 @@ The process waits 200 ms between hand-overs (rate_per_minute), so such a kill co
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import csv
 import io
@@ -39,7 +38,6 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from aiosmtpd.smtp import SMTP
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,7 +50,7 @@ from store.mail_models import OutboxMessage, OutboxStatus
 from store.models import Referral
 from tests.dispatch_child import DOMAIN, SLOT_KEY
 from tests.dispatch_fixtures import NOW, add_staff, intake_for, queue_referrals, twelve_provider_catalogue
-from tests.mail_harness import Delivery, Sink
+from tests.mail_harness import Delivery, SinkThread
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = int(os.environ.get("MELDPUNT_TEST_SEED", "20261130"))
@@ -66,36 +64,6 @@ STEP_TIMEOUT = 90.0  # seconds any one wait may take before the test fails (neve
 FINAL_RUNS = 3
 REFERENCE = re.compile(r"MSI-\d{4}-\d{4}")
 PROVIDER = re.compile(r"^aanmeldingen@aanbieder\d{2}\.example$")
-
-
-class SinkThread:
-    """An aiosmtpd sink on its own loop in a daemon thread, so the test's thread may block."""
-
-    def __init__(self) -> None:
-        """Start the loop and the server on a free loopback port."""
-        self.sink = Sink()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        create = self.loop.create_server(lambda: SMTP(self.sink, hostname="127.0.0.1"), "127.0.0.1", 0)
-        self.server = asyncio.run_coroutine_threadsafe(create, self.loop).result(timeout=10)
-        self.port = int(self.server.sockets[0].getsockname()[1])
-
-    @property
-    def count(self) -> int:
-        """How many mails the sink accepted so far."""
-        return len(self.sink.deliveries)
-
-    def close(self) -> None:
-        """Stop the server and the loop."""
-        async def stop() -> None:
-            self.server.close()
-            await self.server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(timeout=10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
 
 
 class Child:
