@@ -33,7 +33,7 @@ from intake.texts import compose_mail
 from intake.workhours import BRUSSELS
 from mail.body import all_text, body_text
 from mail.form import REFERENCE, FormResult, parse_form, render_form
-from mail.offer_mail import handle_offer_mail, looks_like_offer_update
+from mail.offer_mail import handle_offer_mail, is_provider_address, looks_like_offer_update
 from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
 from store import decisions, inbound, outbox, questions, referrals
 from store.mail_models import InboundMail, Question
@@ -184,7 +184,7 @@ class MailProcessor:
         mail = Mail(row=row, message=message, sender=sender, subject=str(message.get("Subject", "") or ""))
         if self.config.coordinator_email and sender == self.config.coordinator_email.lower():
             return self._coordinator_answer(session, mail, now)
-        if self._is_provider(sender):
+        if is_provider_address(self.workflow.intake.catalogue, sender):
             return self._provider_mail(session, mail, now)
         staff = get_active_staff(session, sender)
         if staff is None and sender.rsplit("@", 1)[-1] not in self.config.allowed_domains:
@@ -272,10 +272,6 @@ class MailProcessor:
         return "beslissingen-coordinator", reply
 
     # --- providers -------------------------------------------------------------------------------
-    def _is_provider(self, sender: str) -> bool:
-        """Whether the sender is the dispatch address of a service in the catalogue."""
-        return any((s.dispatch_email or "").lower() == sender.lower() for s in self.workflow.intake.catalogue.services)
-
     def _provider_mail(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
         """A provider reports back line by line, sends an offer change, or asks something."""
         actions, problems = parse_actions(mail.text)

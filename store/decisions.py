@@ -35,6 +35,7 @@ from store import outbox, referrals
 from store.audit import AuditAction, record_audit
 from store.dispatch_models import DispatchItem
 from store.models import Referral, StatusChange
+from store.workflow import store_evaluated
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def apply_actions(
             decisions.append(Decision(action.reference, action.line, applied=False, message=str(refused)))
             continue
         decisions.append(Decision(action.reference, action.line, applied=True, message=text))
-        recipient = referrer_address(referral)
+        recipient = referrals.referrer_address(referral)
         if action.verb is not Verb.CORRECT and recipient:
             notices[recipient].append(_notice(referral, plan, call))
     for recipient, items in notices.items():
@@ -168,14 +169,6 @@ def review_row(session: Session, referral: Referral) -> dict[str, Any]:
         "note": last.note if last else None, "note_by": last.actor if last else None,
         "note_at": last.at.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M") if last else None,
     }
-
-
-def referrer_address(referral: Referral) -> str | None:
-    """Where news about a referral goes: the registered staff member, else the address in the answers."""
-    if referral.staff is not None:
-        return referral.staff.email
-    address = (referral.answers or {}).get("referrer_email")
-    return str(address) if address else None
 
 
 def current_provider(session: Session, referral_id: int) -> str | None:
@@ -333,11 +326,7 @@ def _execute(session: Session, referral: Referral, plan: _Plan, call: _Call) -> 
 
 def _apply_correction(session: Session, referral: Referral, question: Question, value: Any, call: _Call) -> str:
     """Store the corrected answer and judge the referral again, as at submission (store/workflow.py)."""
-    answers = {**(referral.answers or {}), question.id: value}
-    evaluation = call.intake.evaluate(answers, now=call.now)
-    referrals.save_answers(session, referral, answers, now=call.now)
-    referral.eligibility = evaluation.assessment.model_dump(mode="json")
-    referral.suggestions = evaluation.consult.model_dump(mode="json")
+    evaluation = store_evaluated(session, call.intake, referral, {**(referral.answers or {}), question.id: value}, now=call.now)
     outcome = evaluation.assessment.outcome.label
     # The note names the question, never the value: the history is read more widely than the answers.
     note = message("note_corrected", source=_TEXTS, label=question.label, outcome=outcome)

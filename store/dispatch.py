@@ -142,7 +142,7 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
                                     note=f"verstuurd naar {item.service.name} (batch {slot_key})")
             session.add(DispatchItem(batch_id=batch.id, referral_id=referral.id, service_id=item.service.id,
                                      provider_address=address, outbox_id=mail.id, dispatched_at=now))
-            referrer = _referrer_email(referral)
+            referrer = referrals.referrer_address(referral)
             if referrer:
                 notices[referrer].append((item.reference, item.service))
     for set_aside in plan.set_aside:
@@ -171,14 +171,6 @@ def _organisation_name(intake: Intake, service: Service) -> str:
     """The provider's name as its staff know it."""
     organisation = intake.catalogue.organization(service.organization_id)
     return organisation.name if organisation else service.name
-
-
-def _referrer_email(referral: Referral) -> str | None:
-    """Where the referrer reads about their referral: their staff account, else the address they gave."""
-    if referral.staff is not None:
-        return referral.staff.email
-    given = (referral.answers or {}).get("referrer_email")
-    return str(given) if given else None
 
 
 def _queue_notices(session: Session, notices: dict[str, list[tuple[str, Service]]], *, domain: str, day: date, now: datetime) -> None:

@@ -132,6 +132,14 @@ def change_status(
     return change
 
 
+def referrer_address(referral: Referral) -> str | None:
+    """Where news about a referral goes: the registered staff member, else the address in the answers."""
+    if referral.staff is not None:
+        return referral.staff.email
+    address = (referral.answers or {}).get("referrer_email")
+    return str(address) if address else None
+
+
 def get_referral(session: Session, reference: str) -> Referral | None:
     """The referral with this reference (typed by a person: case and spaces forgiven), or None."""
     return session.scalar(select(Referral).where(Referral.reference == reference.strip().upper()))

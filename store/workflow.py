@@ -64,6 +64,15 @@ class Turn(BaseModel):
     stale: bool = False  # a button of an earlier question or summary was pressed; nothing changed
 
 
+def store_evaluated(session: Session, intake: Intake, referral: Referral, answers: dict[str, Any], *, now: datetime) -> Evaluation:
+    """Save the answers with the eligibility and suggestions they give (at submission, and after a correction)."""
+    evaluation = intake.evaluate(answers, now=now)
+    referrals.save_answers(session, referral, answers=answers, now=now)
+    referral.eligibility = evaluation.assessment.model_dump(mode="json")
+    referral.suggestions = evaluation.consult.model_dump(mode="json")
+    return evaluation
+
+
 def staff_prefill(staff: Staff) -> dict[str, Any]:
     """Answers we already know of a registered staff member, so they are not asked again."""
     known = {
@@ -187,10 +196,7 @@ class IntakeWorkflow:
 
     def submit_answers(self, session: Session, referral: Referral, answers: dict[str, Any], *, mode: Mode, actor: str, now: datetime) -> "Submission":
         """Store complete answers with eligibility and suggestions, and route the referral; any channel."""
-        evaluation = self.intake.evaluate(answers, now=now)
-        referrals.save_answers(session, referral, answers=answers, now=now)
-        referral.eligibility = evaluation.assessment.model_dump(mode="json")
-        referral.suggestions = evaluation.consult.model_dump(mode="json")
+        evaluation = store_evaluated(session, self.intake, referral, answers, now=now)
         reference = referrals.assign_reference(session, referral, now=now)
         if mode is Mode.MINIMAL:
             referrals.change_status(session, referral, Status.AWAITING_DETAILS, actor=actor, now=now, note="minimale modus")
