@@ -7,7 +7,6 @@ cannot both run it (the batch's slot is unique; the loser rolls back). The outbo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
@@ -23,7 +22,6 @@ from store.dispatch import BatchReport, Plan
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 60.0
 SCHEDULE_ACTOR = "planning"
 
 
@@ -97,15 +95,3 @@ class Dispatcher:
         except IntegrityError:
             log.info("batch %s liep al", slot_key)
             return None
-
-    async def run(self, stop: asyncio.Event, *, interval: float = TICK_SECONDS) -> None:
-        """Tick every interval until stop; a failing tick is logged and tried again at the next."""
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(self.tick)
-            except Exception:
-                log.exception("verzending: de planning mislukte; volgende poging binnen %s s", interval)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
-                pass

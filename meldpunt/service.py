@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
 import click
@@ -18,6 +18,7 @@ from meldpunt.app import App, utc_now
 
 log = logging.getLogger(__name__)
 OUTBOX_INTERVAL = 5.0  # seconds between outbox drains; a reply is queued, then sent within this time
+DISPATCH_INTERVAL = 60.0  # seconds between looks at the schedule; a batch leaves within a minute of its slot
 CATALOGUE_INTERVAL = 60.0  # seconds between looks for catalogue changes approved from the command line
 
 
@@ -34,9 +35,10 @@ async def serve(app: App) -> None:
     async with AsyncExitStack() as stack:
         await _start_smtp(app, stack, wake_processor)
         tasks = [asyncio.create_task(app.processor.run(stop, wake), name="verwerking")]
-        tasks.append(asyncio.create_task(_drain_outbox(app, stop), name="outbox"))
-        tasks.append(asyncio.create_task(app.dispatcher.run(stop), name="verzending"))
-        tasks.append(asyncio.create_task(_refresh_catalogue(app, stop), name="aanbod"))
+        tasks.append(asyncio.create_task(_every(stop, OUTBOX_INTERVAL, app.outbox.drain, "outbox: versturen"), name="outbox"))
+        tasks.append(asyncio.create_task(
+            _every(stop, DISPATCH_INTERVAL, lambda: asyncio.to_thread(app.dispatcher.tick), "verzending: de planning"), name="verzending"))
+        tasks.append(asyncio.create_task(_every(stop, CATALOGUE_INTERVAL, lambda: _refresh_catalogue(app), "aanbod: herladen"), name="aanbod"))
         click.echo(message("serve_dispatch", times=app.settings.dispatch_times, next=describe(app.dispatcher.next_slot().runs_at)))
         imap = app.imap_config
         if imap is not None:
@@ -65,28 +67,23 @@ async def _start_smtp(app: App, stack: AsyncExitStack, wake: Callable[[], None])
     click.echo(message("serve_smtp", listen=listen, address=app.settings.mail_address))
 
 
-async def _refresh_catalogue(app: App, stop: asyncio.Event) -> None:
+async def _every(stop: asyncio.Event, interval: float, job: Callable[[], Awaitable[object]], what: str) -> None:
+    """Run job now and then every interval until stop; a failure is logged and the next round tries again.
+
+    The database is the truth, not this loop: a round that was missed or failed only delays the work.
+    """
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception:
+            log.exception("%s mislukte; volgende poging binnen %s s", what, interval)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def _refresh_catalogue(app: App) -> None:
     """Pick up catalogue changes the coordinator approved (`meldpunt catalogue approve`) while we run."""
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=CATALOGUE_INTERVAL)
-        except asyncio.TimeoutError:
-            pass
-        try:
-            if not stop.is_set() and await asyncio.to_thread(app.refresh_catalogue):
-                log.info("aanbod: goedgekeurde wijzigingen zijn nu van kracht")
-        except Exception:
-            log.exception("aanbod: herladen mislukte; het vorige aanbod blijft gelden")
-
-
-async def _drain_outbox(app: App, stop: asyncio.Event) -> None:
-    """Send what is queued, again and again, until stop; the database is the truth, not this loop."""
-    while not stop.is_set():
-        try:
-            await app.outbox.drain()
-        except Exception:
-            log.exception("outbox: versturen mislukte; volgende poging binnen %s s", OUTBOX_INTERVAL)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=OUTBOX_INTERVAL)
-        except asyncio.TimeoutError:
-            pass
+    if await asyncio.to_thread(app.refresh_catalogue):
+        log.info("aanbod: goedgekeurde wijzigingen zijn nu van kracht")
