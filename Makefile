@@ -3,19 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup serve test bench
+.PHONY: setup serve test bench constraints
 
-# (Re)install when pyproject.toml changes; the stamp is newer than pyproject.toml once installed.
-$(VENV)/.installed: pyproject.toml
+# (Re)install when pyproject.toml or the constraints change. constraints.txt pins the versions the
+# tests ran with (none below a known vulnerability); `make constraints` writes it anew after an upgrade.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed
 
+# The trial install (no meldpunt.env, no relay): mail we send is filed in var/maildir to read, chosen here on
+# purpose (MELDPUNT_OUTBOX=maildir); without that choice `meldpunt serve` sends nothing anywhere. A real install
+# configures its relay in meldpunt.env and gets no such default.
 serve: setup
-	$(BIN)/meldpunt serve
+	$(if $(wildcard meldpunt.env)$(MELDPUNT_SMTP_RELAY),,MELDPUNT_OUTBOX=$${MELDPUNT_OUTBOX:-maildir}) $(BIN)/meldpunt serve
 
 test: setup
 	bash scripts/test-deps
@@ -26,3 +30,8 @@ bench: setup
 	$(BIN)/python bench/mail_intake.py
 	$(BIN)/python bench/telegram_turns.py
 	$(BIN)/python bench/dispatch.py
+
+constraints:
+	$(PYTHON) -m venv /tmp/meldpunt-constraints && /tmp/meldpunt-constraints/bin/pip install --quiet --upgrade pip
+	/tmp/meldpunt-constraints/bin/pip install --quiet -e '.[test]'
+	/tmp/meldpunt-constraints/bin/pip freeze --exclude-editable | grep -v '^#' > constraints.txt

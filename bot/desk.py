@@ -21,13 +21,15 @@ from bot.keyboards import (
     Button,
     Keyboard,
     Press,
+    accepts,
     data,
     keyboard_for,
     multi_keyboard,
     selected_numbers,
+    selection,
 )
 from intake.actions import parse_actions
-from intake.dialogue import ADVICE_QUESTIONS, DialogueState, Inbound, Mode, OutKind
+from intake.dialogue import ADVICE_QUESTIONS, DialogueState, Inbound, Mode, Outbound, OutKind
 from intake.eligibility import Outcome
 from intake.schedule import WeeklyMoment, describe, next_slot, parse_moments
 from intake.texts import compose_mail, message
@@ -48,7 +50,7 @@ _REFERENCE = re.compile(r"MSI-\d{4}-\d{4,}")
 _ACTION_LINE = re.compile(r"^\s*MSI-\d{4}-\d+\s*[:\-–]", re.IGNORECASE | re.MULTILINE)
 _ASK_PROMPT = "Je vraag aan de coördinator"  # the start of ask_prompt: a reply to it is a question
 _ENGINE_COMMANDS = {"terug", "overslaan", "annuleer", "help", "overzicht", "bevestig", "wijzig", "pauze"}
-_CONVERSATION_BUTTONS = {"q", "y", "d", "o", "b", "k", "e", "x"}
+_CONVERSATION_BUTTONS = {"q", "y", "d", "o", "b", "k", "e", "x", "t"}
 _STATUS_LIMIT = 20
 
 RelayByMail = Callable[[Session, Question, str, str, datetime], object]
@@ -129,6 +131,10 @@ class Desk:
         with self.sessions.begin() as session:
             staff = telegram.linked_staff(session, event.user_id)
             staff_id = staff.id if staff else None
+            revoked = staff_id is None and telegram.revoked_account(session, event.user_id)
+        if revoked:
+            log.info("telegram-account losgekoppeld: de medewerker is verwijderd")
+            return Answer([Reply(chat_text("access_ended"))], clear_pressed=event.button is not None)
         if staff_id is None:
             return self._stranger(event)
         return self._staff(event, staff_id)
@@ -156,10 +162,13 @@ class Desk:
         with self.sessions.begin() as session:
             if telegram.codes_last_hour(session, user_id, now=now) >= telegram.MAX_CODES_PER_HOUR:
                 return chat_text("too_many_codes")
-            domain = email.rsplit("@", 1)[-1].lower()
-            if staff_repo.get_active_staff(session, email) is None and domain not in self.config.allowed_domains:
-                telegram.new_code(session, user_id, email, now=now)  # counts towards the limit; never mailed
-                log.info("koppelcode gevraagd voor een onbekend adres")
+            # Counted for unknown addresses too, so this answer says nothing about who is registered.
+            if telegram.codes_last_hour_for_address(session, email, now=now) >= telegram.MAX_CODES_PER_ADDRESS:
+                log.info("koppelcode geweigerd: te veel codes voor één adres in het voorbije uur")
+                return chat_text("too_many_codes_address")
+            if not self._may_link(session, email):
+                telegram.new_code(session, user_id, email, now=now)  # counts towards the limits; never mailed
+                log.info("koppelcode gevraagd voor een adres dat niet mag koppelen")
                 return chat_text("code_sent", email=email)
             code = telegram.new_code(session, user_id, email, now=now)
             mail = compose_mail("mail/link_code.txt.j2", code=code)
@@ -179,6 +188,10 @@ class Desk:
                 return chat_text("code_wrong", left=telegram.attempts_left(session, user_id))
             if outcome is telegram.CodeCheck.NONE or email is None:
                 return chat_text("code_none")
+            if not self._may_link(session, email):
+                # A code that was never mailed (unknown or removed address) was guessed: it links nothing.
+                log.warning("geraden koppelcode voor een adres dat niet mag koppelen")
+                return chat_text("code_none")
             staff = staff_repo.get_active_staff(session, email)
             if staff is None:
                 # An allowed CLB domain: registered now; name and CLB are asked in the first referral.
@@ -186,6 +199,22 @@ class Desk:
             telegram.link(session, user_id, staff, now=now)
             log.info("telegram-account gekoppeld aan medewerker %s", staff.id)
             return chat_text("code_linked", name=staff.name)
+
+    def _may_link(self, session: Session, email: str) -> bool:
+        """Registered staff, or a new address of an allowed CLB domain; never a removed member."""
+        if staff_repo.get_active_staff(session, email) is not None:
+            return True
+        domain = email.rsplit("@", 1)[-1].lower()
+        return domain in self.config.allowed_domains and not staff_repo.was_removed(session, email)
+
+    def revocations(self) -> list[Reply]:
+        """The access-ended message for each account of a removed staff member, unlinked now."""
+        with self.sessions.begin() as session:
+            accounts = telegram.revoked_accounts(session)
+        if accounts:
+            log.info("%s telegram-account(s) losgekoppeld: medewerker verwijderd", len(accounts))
+        # A revoked link is a private chat with that account: the chat id is the user id.
+        return [Reply(chat_text("access_ended"), chat_id=user_id) for user_id in accounts]
 
     # --- staff ---------------------------------------------------------------------------------
     def _staff(self, event: ChatEvent, staff_id: int) -> Answer:
@@ -234,8 +263,6 @@ class Desk:
 
     def _staff_button(self, event: ChatEvent, staff_id: int, press: Press) -> Answer:
         action, args = press.action, press.args
-        if action == "t" and len(args) == 3:
-            return self._toggle(args)
         if action == "a" and args == ("start",):
             turn = self.workflow.open_from_advice(channel=Channel.TELEGRAM, external_id=str(event.chat_id), staff=self._staff_row(staff_id), mode=self.config.mode, now=self.clock())
             answer = self._turn(turn, notice=self.config.mode is Mode.MINIMAL)
@@ -243,25 +270,42 @@ class Desk:
             return answer
         if action == "a" and args == ("vraag",):
             return Answer([Reply(chat_text("ask_prompt"), force_reply=True)])
-        if action == "v" and len(args) == 1:
+        if action == "v" and len(args) == 1 and _REFERENCE.fullmatch(args[0]):
             return Answer([Reply(chat_text("ask_prompt", reference=args[0]), force_reply=True)])
         if action not in _CONVERSATION_BUTTONS or not args:
             return Answer(toast=chat_text("stale"), clear_pressed=True)
-        inbound = _button_inbound(action, args, self.workflow)
+        return self._conversation_button(event, press)
+
+    def _conversation_button(self, event: ChatEvent, press: Press) -> Answer:
+        """A button of a question or summary: it counts only when it belongs to the one shown now."""
+        with self.sessions() as session:
+            conversation = conversations.get_conversation(session, Channel.TELEGRAM.value, str(event.chat_id))
+            state = DialogueState.model_validate(conversation.state) if conversation is not None else None
+        if state is None:
+            return Answer([Reply(chat_text("no_conversation"))], toast=chat_text("stale"), clear_pressed=True)
+        shown = self._shown(state)
+        if shown is None or not accepts(shown, press):
+            # An older question's button, or data no keyboard of ours carries: nothing changes.
+            stale = self._turn(Turn(outbounds=tuple(self.workflow.intake.resume(state, notice="dialogue/stale_button.txt.j2"))))
+            return Answer(stale.replies, toast=chat_text("stale"), clear_pressed=True)
+        if press.action == "t":
+            return self._toggle(shown, press)
+        inbound = _button_inbound(press, shown)
         if inbound is None:
             return Answer(toast=chat_text("choose_one"))
-        answer = self._handle(event, inbound, expect=args[0])
+        answer = self._handle(event, inbound, expect=press.args[0])
         answer.clear_pressed = True
         return answer
 
-    def _toggle(self, args: tuple[str, ...]) -> Answer:
+    def _shown(self, state: DialogueState) -> Outbound | None:
+        """The question or summary this conversation shows now, whose buttons may be pressed."""
+        return next((o for o in reversed(self.workflow.intake.resume(state)) if o.token is not None), None)
+
+    def _toggle(self, shown: Outbound, press: Press) -> Answer:
         """Tick or untick one choice of a multi-select question: only the buttons change."""
-        token, mask, index = args
-        question = self.workflow.intake.questionnaire.get(token) if token in self.workflow.intake.questionnaire.ids() else None
-        if question is None or not mask.isdigit() or not index.isdigit():
-            return Answer(toast=chat_text("stale"), clear_pressed=True)
-        selected = int(mask) ^ (1 << int(index))
-        buttons = multi_keyboard(token, question.choices, selected=selected, optional=not question.required)
+        mask, index = selection(press)
+        selected = mask ^ (1 << (index or 0))  # both bounded by the question's choices (accepts)
+        buttons = multi_keyboard(shown.token or "", shown.choices, selected=selected, optional=shown.optional)
         return Answer([Reply("", buttons=buttons, edit_keyboard=True)])
 
     # --- the engine ----------------------------------------------------------------------------
@@ -443,15 +487,15 @@ class Desk:
         return self._staff_row(staff_id).name
 
 
-def _button_inbound(action: str, args: tuple[str, ...], workflow: IntakeWorkflow) -> Inbound | None:
-    """The engine message a conversation button stands for; None when a multi-select is empty."""
+def _button_inbound(press: Press, shown: Outbound) -> Inbound | None:
+    """The engine message an accepted conversation button stands for; None when a multi-select is empty."""
+    action, args = press.action, press.args
     if action == "q" and len(args) == 2:
         return Inbound(text=args[1])
     if action == "y" and len(args) == 2:
         return Inbound(text=args[1])
-    if action == "d" and len(args) == 2 and args[1].isdigit():
-        question = workflow.intake.questionnaire.get(args[0]) if args[0] in workflow.intake.questionnaire.ids() else None
-        numbers = selected_numbers(int(args[1]), len(question.choices)) if question else []
+    if action == "d":
+        numbers = selected_numbers(selection(press)[0], len(shown.choices))
         return Inbound(text=", ".join(str(n) for n in numbers)) if numbers else None
     if action == "e" and len(args) == 2:
         return Inbound.from_text(f"wijzig {args[1]}")

@@ -2,6 +2,10 @@
 
 A button's data names where the conversation stood when it was shown (the engine's position token),
 so a press under an older question is recognised as stale. Telegram allows 64 bytes of data.
+
+Callback data comes from the client and can be forged: a press counts only when it is one of the
+buttons of the message shown now (`accepts`); a multi-select mask or index only within that question's
+choices. No number from the client is converted before its length is bounded.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from intake.dialogue import Outbound, OutKind
 from intake.questionnaire import Choice
 
 SEPARATOR = "|"
+MAX_DATA_BYTES = 64  # Telegram's limit for callback data
 _SUMMARY_EDITS_PER_ROW = 6
+_SELECTION_ARGS = {"t": 3, "d": 2}  # toggle: token, mask, index; done: token, mask
 
 
 @dataclass(frozen=True)
@@ -35,9 +41,49 @@ class Press:
 
     @classmethod
     def parse(cls, data: str) -> Press:
-        """Split callback data; unknown data becomes an action nobody handles."""
+        """Split callback data; unknown or oversized data becomes an action nobody handles."""
+        if len(data.encode()) > MAX_DATA_BYTES:
+            return cls(action="", args=())
         action, *args = data.split(SEPARATOR)
         return cls(action=action, args=tuple(args))
+
+    @property
+    def data(self) -> str:
+        """The callback data again, as sent."""
+        return SEPARATOR.join([self.action, *self.args])
+
+
+def accepts(outbound: Outbound, press: Press) -> bool:
+    """Whether a press belongs to the keyboard shown with outbound (the question or summary asked now)."""
+    if press.action in _SELECTION_ARGS:
+        return _valid_selection(outbound, press)
+    return any(button.data == press.data for row in keyboard_for(outbound) for button in row)
+
+
+def selection(press: Press) -> tuple[int, int | None]:
+    """The mask and (for a toggle) the index of a press that `accepts` let through."""
+    mask = int(press.args[1])
+    return mask, int(press.args[2]) if press.action == "t" else None
+
+
+def _valid_selection(outbound: Outbound, press: Press) -> bool:
+    """A toggle or Klaar of this multi-select question, with a mask and index within its choices."""
+    if not outbound.multi or outbound.token is None or len(press.args) != _SELECTION_ARGS[press.action]:
+        return False
+    if press.args[0] != outbound.token:
+        return False
+    count = len(outbound.choices)
+    if _bounded(press.args[1], most=(1 << count) - 1) is None:
+        return False
+    return press.action != "t" or _bounded(press.args[2], most=count - 1) is not None
+
+
+def _bounded(text: str, *, most: int) -> int | None:
+    """A number 0..most written in ASCII digits, else None; the length is checked before converting."""
+    if not (0 < len(text) <= len(str(most)) and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= most else None
 
 
 def data(action: str, *args: object) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import traceback
 from collections import defaultdict
 from dataclasses import dataclass
@@ -37,12 +38,16 @@ from telegram.ext import (
 
 from bot.desk import Answer, ChatEvent, Desk, Reply, chat_text
 from bot.keyboards import Keyboard
+from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 4096  # Telegram's longest text message
 ALLOWED_UPDATES = ["message", "callback_query"]
 START_RETRY_SECONDS = 30.0
+# Telegram allows 1-256 characters of this alphabet; we ask at least 32, so only a generated secret fits
+# (a forged webhook call can act as anyone, the coordinator included).
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
 
 COMMANDS = [
     BotCommand("aanmelden", "Een leerling aanmelden (of verder waar je was)"),
@@ -68,6 +73,10 @@ COORDINATOR_COMMANDS = [
 ]
 
 
+class TelegramConfigError(ValueError):
+    """Settings that would make the bot unsafe or unusable; the message says, in Dutch, what to change."""
+
+
 @dataclass(frozen=True)
 class TelegramConfig:
     """How to reach Telegram and how to receive updates."""
@@ -79,7 +88,16 @@ class TelegramConfig:
     webhook_secret: str | None = None
     coordinator_chat_id: int | None = None
     poll_timeout: int = 30
-    reminder_interval: float = 600.0  # seconds between looks for questions that need a reminder
+    reminder_interval: float = 600.0  # seconds between looks for questions to remind and access to revoke
+
+    def __post_init__(self) -> None:
+        """Refuse webhook mode without a strong secret: without one, anyone who finds the URL can post updates."""
+        if not self.webhook_url:
+            return
+        if not self.webhook_secret:
+            raise TelegramConfigError(chat_text("config_webhook_secret_missing"))
+        if not WEBHOOK_SECRET.fullmatch(self.webhook_secret):
+            raise TelegramConfigError(chat_text("config_webhook_secret_form"))
 
     @property
     def file_url(self) -> str:
@@ -153,6 +171,7 @@ class TelegramBot:
         self.application: Application = builder.build()  # type: ignore[type-arg]
         # One update at a time per chat: a fast second tap must not race the first on the same state.
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._webhook: WebhookServer | None = None
         self.application.add_handler(CallbackQueryHandler(self._on_button))
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT, self._on_other))
@@ -166,13 +185,18 @@ class TelegramBot:
         await app.start()
         await self._register_commands()
         if app.job_queue is not None:
-            app.job_queue.run_repeating(self._remind, interval=self.config.reminder_interval, first=min(30.0, self.config.reminder_interval))
-        if self.config.webhook_url:
+            interval = self.config.reminder_interval
+            app.job_queue.run_repeating(self._remind, interval=interval, first=min(30.0, interval))
+            # Whoever writes first after a removal is told at once (Desk.handle); this tells the others.
+            app.job_queue.run_repeating(self._tell_revoked, interval=interval, first=interval)
+        if self.config.webhook_url and self.config.webhook_secret:  # TelegramConfig refuses one without the other
             host, _, port = self.config.webhook_listen.rpartition(":")
-            secret = self.config.webhook_secret
-            await app.updater.start_webhook(  # type: ignore[union-attr]
-                listen=host, port=int(port), url_path=urlsplit(self.config.webhook_url).path.lstrip("/"),
-                webhook_url=self.config.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES,
+            self._webhook = WebhookServer(
+                app, host=host, port=int(port), path=urlsplit(self.config.webhook_url).path, secret=self.config.webhook_secret,
+            )
+            await self._webhook.start()  # listening before Telegram is told where to post
+            await app.bot.set_webhook(
+                url=self.config.webhook_url, secret_token=self.config.webhook_secret, allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
             )
             log.info("Telegram: webhook actief op %s", self.config.webhook_listen)
@@ -185,6 +209,9 @@ class TelegramBot:
     async def stop(self) -> None:
         """Stop receiving, finish running handlers, and close the connection."""
         app = self.application
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -199,6 +226,11 @@ class TelegramBot:
                 break
             except InvalidToken:
                 log.error("Telegram: het token wordt geweigerd; Telegram blijft uit (kijk MELDPUNT_TELEGRAM_TOKEN na)")
+                return
+            except OSError as error:
+                log.error("Telegram: de webhook kan niet luisteren op %s (%s); Telegram blijft uit", self.config.webhook_listen, type(error).__name__)
+                with contextlib.suppress(Exception):
+                    await self.stop()
                 return
             except TelegramError as error:
                 log.warning("Telegram: niet bereikbaar (%s); nieuwe poging binnen %s s", type(error).__name__, START_RETRY_SECONDS)
@@ -278,6 +310,14 @@ class TelegramBot:
     async def _remind(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         for reply in await asyncio.to_thread(self.desk.reminders):
             await self._send_reply(reply.chat_id or 0, reply, None)
+
+    async def _tell_revoked(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Tell each account whose staff member was removed that its access ended (the link is gone first)."""
+        for reply in await asyncio.to_thread(self.desk.revocations):
+            try:
+                await self._send_reply(reply.chat_id or 0, reply, None)
+            except TelegramError as error:  # blocked the bot, say: the others are still told
+                log.warning("Telegram: melding van ingetrokken toegang niet verstuurd (%s)", type(error).__name__)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log where it failed, never what was typed, and tell the person their answers are kept."""

@@ -5,6 +5,8 @@ order per message is therefore fetch (BODY.PEEK, the server keeps it unseen) →
 \\Seen (and move to the processed folder). A crash after the commit leaves the mail unseen; the next
 poll fetches it again and `accept` recognises it by Message-ID, so it is marked without a second row.
 Dedupe never uses UIDs, so a UIDVALIDITY change (a recreated mailbox) cannot store anything twice.
+TLS (implicit or STARTTLS) verifies the server's certificate and host name before LOGIN is sent;
+plaintext IMAP is allowed only to this machine.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 from email.utils import getaddresses, parseaddr
+from pathlib import Path
 from typing import cast
 
 from imap_tools import (
@@ -34,6 +37,7 @@ from imap_tools.errors import ImapToolsError, UnexpectedCommandStatusError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
+from mail.tls import ca_file_problem, client_context, describe_tls_error, is_loopback
 from store.inbound import accept
 from store.mail_models import ADDRESS_LENGTH
 
@@ -57,6 +61,7 @@ class ImapConfig(BaseModel):
     password: SecretStr
     ssl: bool = True
     starttls: bool = False
+    ca_file: Path | None = None  # a private CA (PEM) to trust instead of the system's CAs
     folder: str = "INBOX"
     processed_folder: str | None = "Verwerkt"
     poll_seconds: int = Field(default=60, gt=0)
@@ -69,6 +74,20 @@ class ImapConfig(BaseModel):
         if self.ssl and self.starttls:
             raise ValueError("ssl en starttls sluiten elkaar uit: kies er één")
         return self
+
+    def refusal(self) -> str | None:
+        """Why polling must not start (in Dutch), or None when the setup is safe."""
+        if not (self.ssl or self.starttls or is_loopback(self.host)):
+            return (
+                f"IMAP zonder TLS naar {self.host} weigert de dienst: het wachtwoord en de mails met "
+                "persoonsgegevens zouden onversleuteld over het netwerk gaan. Zet MELDPUNT_IMAP_SSL=true "
+                "(poort 993) of MELDPUNT_IMAP_STARTTLS=true (poort 143); zonder TLS enkel naar 127.0.0.1."
+            )
+        return ca_file_problem(self.ca_file, "MELDPUNT_IMAP_CA_FILE")
+
+
+class ImapRefused(RuntimeError):
+    """The configuration is unsafe (plaintext beyond loopback, an unusable CA file): no connection."""
 
 
 @dataclass(frozen=True)
@@ -120,8 +139,8 @@ class ImapPoller:
                 except Exception as exc:  # noqa: BLE001 - a poller that dies stops all IMAP intake
                     failures += 1
                     delay = min(2 ** (failures - 1), MAX_BACKOFF_SECONDS)
-                    log.warning("IMAP-poll mislukt (%s, poging %d); opnieuw over %d s",
-                                _describe(exc), failures, delay)
+                    log.warning("IMAP-poll mislukt, poging %d: %s; opnieuw over %d s",
+                                failures, _describe(exc), delay)
                     await _sleep_unless_stopped(stop, delay)
         finally:
             halt.set()  # also on cancellation: a running IDLE thread then ends within a second
@@ -170,11 +189,18 @@ class ImapPoller:
     def _open(self) -> BaseMailBox:
         """Connect, log in, select the folder and make sure the processed folder exists."""
         config = self.config
+        refusal = config.refusal()
+        if refusal is not None:  # serve refuses to start; this guards every other caller
+            raise ImapRefused(refusal)
         mailbox: BaseMailBox
+        # Our own context: imaplib's default one accepts any certificate. A failed check raises
+        # here, in the constructor, before LOGIN (or any command after STARTTLS) is sent.
         if config.ssl:
-            mailbox = MailBox(config.host, config.port, timeout=config.timeout_seconds)
+            mailbox = MailBox(config.host, config.port, timeout=config.timeout_seconds,
+                              ssl_context=client_context(config.ca_file))
         elif config.starttls:
-            mailbox = MailBoxStartTls(config.host, config.port, timeout=config.timeout_seconds)
+            mailbox = MailBoxStartTls(config.host, config.port, timeout=config.timeout_seconds,
+                                      ssl_context=client_context(config.ca_file))
         else:
             mailbox = MailBoxUnencrypted(config.host, config.port, timeout=config.timeout_seconds)
         try:
@@ -282,6 +308,11 @@ def _logout_quietly(mailbox: BaseMailBox) -> None:
 
 def _describe(exc: BaseException) -> str:
     """An error for the log without personal data: only network and IMAP errors show their text."""
+    tls = describe_tls_error(exc, server="IMAP-server", setting="MELDPUNT_IMAP_CA_FILE")
+    if tls is not None:
+        return tls
+    if isinstance(exc, ImapRefused):
+        return str(exc)
     # Database errors carry the mail itself in their statement parameters; others may quote it.
     if isinstance(exc, (OSError, imaplib.IMAP4.error, ImapToolsError)):
         return f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -33,6 +33,7 @@ FORM = "aanbod-formulier"
 NO_CHANGE = "aanbod-ongewijzigd"
 NOT_PROVIDER = "aanbod-geen-aanbieder"
 COORDINATOR_KIND = "aanbod-wijziging"
+REPLY_NEEDED = "aanbod-antwoord-vereist"
 
 Reply = tuple[str, str, dict[str, Any]]
 
@@ -108,12 +109,15 @@ def handle_offer_mail(
     domain: str,
     coordinator_email: str | None,
     now: datetime,
+    may_propose: bool = True,
 ) -> Reply:
     """Read a provider's offer update; return (outcome, reply template, its context) for the processor to send.
 
     `catalogue` may be the one loaded at start: approved changes are laid over it again here, so the
     `old` values a change records are those of today even when `meldpunt serve` has not restarted.
     `subject` is not read yet: the processor builds the reply's subject from it (`subject_of_mail`).
+    `may_propose` is False when the mail is no reply to a mail we sent this provider: then no change
+    is stored, and the reply is a blank form (never the proposed values, which may be someone else's).
     """
     current = catalogue_changes.apply_approved(session, catalogue)
     candidates = services_for_address(current.services, sender)
@@ -132,4 +136,7 @@ def handle_offer_mail(
             # Only "Dienst: …" came back: the answer to "which service?"; send that service's form.
             return FORM, "mail/offer_form_request.txt.j2", {"forms": _forms(named), "services": _listing(named)}
         return NO_CHANGE, "mail/offer_no_change.txt.j2", {"services": _listing(named)}
+    if not may_propose:
+        named = [s for s in candidates if any(p.service_id == s.id for p in parsed.proposals)] or list(candidates)
+        return REPLY_NEEDED, "mail/offer_form_request.txt.j2", {"forms": _forms(named), "services": _listing(named), "reply_needed": True}
     return _propose_all(session, parsed, current, sender=sender, coordinator_email=coordinator_email, domain=domain, now=now)

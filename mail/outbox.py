@@ -1,5 +1,9 @@
 """The outbox runner: claims due mails, sends them (SMTP relay or Maildir), records the outcome.
 
+Where mail goes is chosen, never guessed: the relay (over verified TLS, plaintext only to this
+machine), a local Maildir chosen on purpose (MELDPUNT_OUTBOX=maildir), or nowhere: then nothing is
+claimed and every mail waits, queued, until one of the two is configured.
+
 The database is the truth (ARCHITECTURE principle 4): a schedule only calls `drain`. Each mail is
 claimed and committed before it is sent, and its outcome is committed after, so a crash in between
 leaves it `sending`; the next drain puts it back after STALE_AFTER and resends the same Message-ID.
@@ -9,9 +13,10 @@ Logs carry Message-ID, kind, status and SMTP code only, never an address or a te
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import mailbox
+import os
+import ssl
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from enum import Enum
 from pathlib import Path
 
 import aiosmtplib
@@ -27,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from sqlalchemy.orm import Session
 
 from intake.texts import compose_mail
+from mail.tls import ca_file_problem, client_context, is_loopback
 from store.mail_models import OutboxMessage, OutboxStatus
 from store.outbox import (
     DEFAULT_MAX_ATTEMPTS,
@@ -50,8 +57,16 @@ ALARM_TEMPLATE = "mail/alarm.txt.j2"
 _AUTH_CODES = frozenset({530, 534, 535, 538})
 
 
+class Destination(Enum):
+    """Where the runner hands mail over."""
+
+    RELAY = "relay"
+    MAILDIR = "maildir"
+    NOWHERE = "nowhere"
+
+
 class OutboxConfig(BaseModel):
-    """How the runner sends: through an SMTP relay, or (relay_host None) into a local Maildir."""
+    """How the runner sends: through an SMTP relay; else into maildir, if given; else nowhere."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -63,23 +78,43 @@ class OutboxConfig(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     starttls: bool = True
-    maildir: Path
+    implicit_tls: bool = False  # TLS from the first byte (port 465, RFC 8314) instead of STARTTLS
+    ca_file: Path | None = None  # a private CA (PEM) to trust instead of the system's CAs
+    # Only without a relay, and only when chosen (MELDPUNT_OUTBOX=maildir): provider mails carry a
+    # pupil's identity, so they never land on this disk just because no relay was configured.
+    maildir: Path | None = None
     coordinator_email: str | None = None
     timeout: float = 30.0
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     # Relays cap mails per mailbox (Exchange Online: 30 a minute); None sends as fast as it can.
     rate_per_minute: float | None = None
 
+    @property
+    def destination(self) -> Destination:
+        """The relay when there is one, else the Maildir when chosen, else nowhere."""
+        if self.relay_host is not None:
+            return Destination.RELAY
+        return Destination.NOWHERE if self.maildir is None else Destination.MAILDIR
+
     def refusal(self) -> str | None:
         """Why sending must not start (in Dutch, for the log), or None if the setup is safe."""
-        if self.relay_host is None or self.starttls or is_loopback(self.relay_host):
+        if self.relay_host is None:
             return None
-        return (
-            f"E-mail wordt niet verstuurd: de mailserver {self.relay_host} is geen lokale server "
-            "en STARTTLS staat uit. Persoonsgegevens gaan nooit onversleuteld over het netwerk. "
-            "Zet starttls aan of gebruik een relay op deze machine; "
-            "de mails blijven in de wachtrij."
-        )
+        if not (self.starttls or self.implicit_tls or is_loopback(self.relay_host)):
+            return (
+                f"E-mail wordt niet verstuurd: de mailserver {self.relay_host} is geen lokale server "
+                "en STARTTLS staat uit. Persoonsgegevens gaan nooit onversleuteld over het netwerk. "
+                "Zet starttls aan, gebruik poort 465 (TLS) of een relay op deze machine; "
+                "de mails blijven in de wachtrij."
+            )
+        problem = ca_file_problem(self.ca_file, "MELDPUNT_SMTP_CA_FILE")
+        return None if problem is None else f"E-mail wordt niet verstuurd: {problem} De mails blijven in de wachtrij."
+
+
+NOWHERE_NOTICE = (
+    "E-mail wordt nergens verstuurd: er is geen relay (MELDPUNT_SMTP_RELAY) en MELDPUNT_OUTBOX=maildir "
+    "is niet gekozen. De mails blijven in de wachtrij tot een van beide ingesteld is."
+)
 
 
 class DrainReport(BaseModel):
@@ -99,17 +134,6 @@ class _Attempt:
     status: OutboxStatus
     error: str = ""
     code: int | None = None
-
-
-def is_loopback(host: str) -> bool:
-    """Whether host is this machine: localhost (RFC 6761) or a loopback IP literal, no DNS asked."""
-    name = host.strip().strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def build_message(row: OutboxMessage, config: OutboxConfig) -> EmailMessage:
@@ -168,14 +192,26 @@ class OutboxRunner:
         self.config = config
         self.clock = clock
         self._last_handover: float | None = None
+        self._tls: ssl.SSLContext | None = None
+        self._said: str | None = None
 
     async def drain(self, limit: int = 100) -> DrainReport:
         """Send up to limit due mails once each; a temporary failure waits for a later drain."""
-        refusal = self.config.refusal()
-        if refusal is not None:
+        held = self.config.refusal()
+        if held is None and self.config.destination is Destination.NOWHERE:
+            held = NOWHERE_NOTICE
+        if held is not None:
             # Nothing is claimed: the mails stay queued, untouched, until the setup is fixed.
-            log.error(refusal)
+            # Said once, not at every drain (every few seconds): one clear line, no log flood.
+            if held != self._said:
+                log.error(held)
+                self._said = held
             return DrainReport()
+        if self.config.destination is Destination.RELAY and self._tls is None:
+            # Our own context, so a private CA (ca_file) replaces the system's CAs; host names are
+            # checked either way, so a relay with a self-made certificate gets nothing. Made once,
+            # off the loop and before the rate keeping starts: loading CAs takes tens of milliseconds.
+            self._tls = await asyncio.to_thread(client_context, self.config.ca_file)
         if self.config.rate_per_minute:
             # Claim no more than a minute's sending: a claimed row waiting its turn longer than
             # STALE_AFTER would look crashed to another runner and go out twice.
@@ -233,15 +269,17 @@ class OutboxRunner:
         return _Attempt(OutboxStatus.SENT)
 
     async def _hand_over(self, message: EmailMessage, recipient: str) -> None:
-        """Send message to the relay, or file it in the Maildir when no relay is configured."""
+        """Send message to the relay, or file it in the Maildir chosen instead of a relay."""
         config = self.config
         if config.relay_host is None:
+            if config.maildir is None:  # drain() claims nothing then; a guard for other callers
+                raise RuntimeError("geen bestemming voor e-mail ingesteld")
             await asyncio.to_thread(_deliver_to_maildir, config.maildir, message)
             return
         loopback = is_loopback(config.relay_host)
-        # Required (True) off this machine; opportunistic (None) on loopback; False only on
-        # loopback, since refusal() stopped the drain otherwise.
-        start_tls = (None if loopback else True) if config.starttls else False
+        # Implicit TLS, or STARTTLS: required (True) off this machine, opportunistic (None) on
+        # loopback; False only on loopback, since refusal() stopped the drain otherwise.
+        start_tls = False if config.implicit_tls else (None if loopback else True) if config.starttls else False
         await aiosmtplib.send(
             message,
             sender=config.from_address,
@@ -250,7 +288,9 @@ class OutboxRunner:
             port=config.relay_port,
             username=config.username,
             password=config.password.get_secret_value() if config.password else None,
+            use_tls=config.implicit_tls,
             start_tls=start_tls,
+            tls_context=self._tls,
             timeout=config.timeout,
         )
 
@@ -295,11 +335,17 @@ class OutboxRunner:
 
 
 def _deliver_to_maildir(path: Path, message: EmailMessage) -> None:
-    """File message in the Maildir at path (made if missing), for reading without a relay."""
+    """File message in the Maildir at path (made if missing), readable by our own account only."""
     # Made here: Maildir(create=True) makes only the last folder, and fills no existing one.
+    # 0700 folders and 0600 files whatever the umask: these mails hold pupils' identities.
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
     for sub in ("tmp", "new", "cur"):
-        (path / sub).mkdir(parents=True, exist_ok=True)
-    mailbox.Maildir(path, create=False).add(message)
+        (path / sub).mkdir(mode=0o700, exist_ok=True)
+        (path / sub).chmod(0o700)
+    key = mailbox.Maildir(path, create=False).add(message)
+    # mailbox creates the file 0666 minus the umask; the 0700 folder keeps others out meanwhile.
+    os.chmod(path / "new" / key, 0o600)
 
 
 def _log_outcome(message: OutboxMessage, final: OutboxStatus, attempt: _Attempt) -> None:

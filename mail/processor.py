@@ -8,9 +8,10 @@ last, polite replies to unknown senders.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +22,7 @@ from email.policy import default
 from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.actions import Action, LineProblem, parse_actions
@@ -33,17 +35,24 @@ from intake.texts import compose_mail
 from intake.workhours import BRUSSELS
 from mail.body import all_text, body_text
 from mail.form import REFERENCE, FormResult, parse_form, render_form
-from mail.offer_mail import handle_offer_mail, is_provider_address, looks_like_offer_update
+from mail.offer_mail import REPLY_NEEDED as OFFER_REPLY_NEEDED, handle_offer_mail, is_provider_address, looks_like_offer_update
 from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
-from store import decisions, inbound, outbox, questions, referrals
+from store import decisions, inbound, outbox, questions, referrals, staff as staff_repo
 from store.mail_models import InboundMail, Question
 from store.models import Referral, Staff
 from store.staff import get_active_staff
 from store.workflow import IntakeWorkflow, staff_prefill
 
 log = logging.getLogger(__name__)
+# Failures of the database itself, not of a mail: a lock held too long, a full disk, a lost connection.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 # "Re:", "Antw:", "AW:" (Outlook in Dutch and German), repeated: our templates add one "Re: " of their own.
 _REPLY_PREFIX = re.compile(r"^(\s*(re|antw|aw|sv)\s*:\s*)+", re.IGNORECASE)
+# A mail may act (decide, correct, answer, report back, change the offer) only as a reply to a mail we
+# sent to its sender: our random Message-ID in its In-Reply-To/References is the token. These are the
+# mails whose replies may act, per role of the recipient: the token's purpose.
+COORDINATOR_THREADS = frozenset({"escalatie", "alarm", "aanbod-wijziging", "antwoord", "waakhond"})
+PROVIDER_THREADS = frozenset({"verzending", "herinnering-aanbieder", "antwoord", "aanbod-besluit"})
 
 
 class ProcessorConfig(BaseModel):
@@ -95,6 +104,8 @@ class MailProcessor:
         self.workflow = workflow
         self.config = config
         self.clock = clock
+        # Names this processor's claims, so recovery and a second instance can tell them apart.
+        self.claimant = uuid.uuid4().hex
 
     # --- running -----------------------------------------------------------------------------
     def recover(self) -> int:
@@ -112,30 +123,26 @@ class MailProcessor:
     def process_next(self) -> bool:
         """Claim and process the oldest waiting mail; False when there is none."""
         with self.sessions.begin() as session:
-            claimed = inbound.claim_next(session, now=self.clock())
+            claimed = inbound.claim_next(session, now=self.clock(), by=self.claimant)
             mail_id = claimed.id if claimed else None
         if mail_id is None:
             return False
         try:
             with self.sessions.begin() as session:
-                self._process(session, session.get_one(InboundMail, mail_id))
+                row = inbound.hold(session, mail_id, by=self.claimant)
+                if row is not None:  # None: another instance's recovery took it back; it is processed once, by a new claim
+                    self._process(session, row)
+        except DATABASE_ERRORS:
+            # The database failed (locked, full, gone), not the mail: the attempt does not count
+            # against the mail, and serve's supervisor logs this and backs off.
+            with contextlib.suppress(*DATABASE_ERRORS):
+                with self.sessions.begin() as session:
+                    inbound.release(session, mail_id, by=self.claimant)
+            raise
         except Exception:
             log.exception("verwerking van mail %s mislukte", mail_id)  # our fault: details, no content
             self._retry_or_quarantine(mail_id)
         return True
-
-    async def run(self, stop: asyncio.Event, wake: asyncio.Event, *, interval: float = 30.0) -> None:
-        """Process mail whenever intake wakes us (or every interval) until stop is set."""
-        await asyncio.to_thread(self.recover)
-        while not stop.is_set():
-            wake.clear()
-            await asyncio.to_thread(self.process_all)
-            await asyncio.to_thread(self.request_missing_details)
-            await asyncio.to_thread(self.remind_open_questions)
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
 
     def _retry_or_quarantine(self, mail_id: int) -> None:
         with self.sessions.begin() as session:
@@ -187,7 +194,8 @@ class MailProcessor:
         if is_provider_address(self.workflow.intake.catalogue, sender):
             return self._provider_mail(session, mail, now)
         staff = get_active_staff(session, sender)
-        if staff is None and sender.rsplit("@", 1)[-1] not in self.config.allowed_domains:
+        # A removed staff member loses every path, also the one her CLB's domain would open.
+        if staff is None and (staff_repo.was_removed(session, sender) or sender.rsplit("@", 1)[-1] not in self.config.allowed_domains):
             return self._unknown_sender(session, mail, now)
         return self._staff_mail(session, mail, staff, now)
 
@@ -195,7 +203,7 @@ class MailProcessor:
         """When our mail server vouches for senders, a mail it did not vouch for is quarantined."""
         if not self.config.trusted_authserv_id:
             return
-        verdict = authentication_verdict(message, trusted_authserv_id=self.config.trusted_authserv_id)
+        verdict = authentication_verdict(message, trusted_authserv_id=self.config.trusted_authserv_id, trusted_client=row.trusted_client)
         if not verdict.passed:
             self._tell_coordinator(session, "mail/quarantine_alarm.txt.j2", now, mail_id=row.id, reason=verdict.reason)
             raise Quarantined(verdict.reason)
@@ -259,11 +267,13 @@ class MailProcessor:
     def _coordinator_answer(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
         question = questions.by_escalation(session, mail.thread_ids)
         answer = mail.text
+        actions, problems = parse_actions(answer)
+        if (question is None or not answer) and not actions and not problems:
+            raise Quarantined("Mail van de coördinator die niet als antwoord bij een open vraag hoort.")
+        if not outbox.answers_mail_to(session, mail.thread_ids, mail.sender, kinds=COORDINATOR_THREADS):
+            return self._reply_needed(session, mail, actions, now, coordinator=True)
         if question is not None and answer:
             return self.relay_answer(session, question, answer=answer, by=mail.sender, now=now), None
-        actions, problems = parse_actions(answer)
-        if not actions and not problems:
-            raise Quarantined("Mail van de coördinator die niet als antwoord bij een open vraag hoort.")
         results = decisions.apply_actions(
             session, actions, role=decisions.Role.COORDINATOR, actor=mail.sender, intake=self.workflow.intake,
             domain=self.config.domain, now=now,
@@ -275,13 +285,18 @@ class MailProcessor:
     def _provider_mail(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
         """A provider reports back line by line, sends an offer change, or asks something."""
         actions, problems = parse_actions(mail.text)
+        authorised = outbox.answers_mail_to(session, mail.thread_ids, mail.sender, kinds=PROVIDER_THREADS)
         if actions or problems:
+            if not authorised:
+                return self._reply_needed(session, mail, actions, now, coordinator=False)
             return self._provider_feedback(session, mail, actions, problems, now)
         if "aanbod" in fold(mail.subject) or looks_like_offer_update(mail.text):
             outcome, template, context = handle_offer_mail(
                 session, sender=mail.sender, subject=mail.subject, text=mail.text, catalogue=self.workflow.intake.catalogue,
-                domain=self.config.domain, coordinator_email=self.config.coordinator_email, now=now,
+                domain=self.config.domain, coordinator_email=self.config.coordinator_email, now=now, may_propose=authorised,
             )
+            if outcome == OFFER_REPLY_NEEDED:
+                self._tell_coordinator(session, "mail/action_refused.txt.j2", now, sender=mail.sender, references=[])
             return outcome, self._reply(session, mail, template, now, **context)
         self._escalate(session, mail, staff_id=None, context=None, now=now)
         return "vraag-aanbieder", self._reply(session, mail, "mail/provider_question.txt.j2", now)
@@ -298,6 +313,19 @@ class MailProcessor:
             self._tell_coordinator(session, "mail/provider_foreign.txt.j2", now, sender=mail.sender, references=foreign)
         reply = self._reply(session, mail, "mail/decisions_reply.txt.j2", now, decisions=results, problems=problems, coordinator=False)
         return "terugkoppeling-aanbieder", reply
+
+    def _reply_needed(self, session: Session, mail: Mail, actions: list[Action], now: datetime, *, coordinator: bool) -> tuple[str, str | None]:
+        """Refuse lines that do not answer a mail of ours: ask for a reply, and tell the coordinator.
+
+        The reply names only the references, never the lines: a forger's lines must not come back
+        to the real person ready to be sent on with one click.
+        """
+        references = sorted({a.reference for a in actions})[:20]
+        reply = self._reply(session, mail, "mail/reply_needed.txt.j2", now, references=references, coordinator=coordinator)
+        if not coordinator:  # the coordinator's own reply already reaches the coordinator's mailbox
+            self._tell_coordinator(session, "mail/action_refused.txt.j2", now, sender=mail.sender, references=references)
+        log.info("mail %s: opdrachten niet uitgevoerd, geen antwoord op een mail van ons", mail.row.id)
+        return "antwoord-vereist", reply
 
     def relay_answer(self, session: Session, question: Question, *, answer: str, by: str, now: datetime) -> str:
         """Store the coordinator's answer and mail it to whoever asked; also used by the CLI."""

@@ -486,8 +486,15 @@ def _judge(results: list[_ResInfo], from_domain: str) -> AuthVerdict:
     return AuthVerdict(passed=False, reason="geen geslaagde DMARC- of DKIM-controle")
 
 
-def authentication_verdict(message: EmailMessage, *, trusted_authserv_id: str) -> AuthVerdict:
-    """Whether the topmost Authentication-Results of our own server vouches for the From domain."""
+def authentication_verdict(message: EmailMessage, *, trusted_authserv_id: str, trusted_client: bool = True) -> AuthVerdict:
+    """Whether the topmost Authentication-Results of our own server vouches for the From domain.
+
+    `trusted_client` is False when the SMTP client that handed us the mail is not one of our relays:
+    then every header bearing our authserv-id was written by that client, and RFC 8601 §5 says to
+    remove it. We keep the raw mail intact (the coordinator may need it) and ignore them instead.
+    """
+    if not trusted_client:
+        return AuthVerdict(passed=False, reason="rechtstreeks afgeleverd, niet via onze mailserver: de afzender is niet nagekeken")
     sender, problem = _sole_from(message)
     if sender is None:
         return AuthVerdict(passed=False, reason=problem)

@@ -94,17 +94,29 @@ class App:
 
     @cached_property
     def outbox(self) -> OutboxRunner:
-        """Sends queued mail through the relay, or into var/maildir when there is none."""
+        """Sends queued mail through the relay, or into var/maildir when chosen; else it keeps it queued."""
+        return OutboxRunner(self.sessions, self.outbox_config, clock=utc_now)
+
+    @cached_property
+    def outbox_config(self) -> OutboxConfig:
+        """Where mail goes: MELDPUNT_OUTBOX, else the relay when one is set, else nowhere (never the disk by default)."""
         settings = self.settings
         host, _, port = (settings.smtp_relay or "").partition(":")
-        config = OutboxConfig(
+        choice = settings.outbox or ("relay" if host else None)
+        relay_port = int(port or 587)
+        return OutboxConfig(
             from_address=settings.mail_address, from_name="Meldpunt Schoolexterne Interventies",
-            domain=settings.mail_domain, relay_host=host or None, relay_port=int(port or 587),
+            domain=settings.mail_domain, relay_host=host if choice == "relay" and host else None, relay_port=relay_port,
             username=settings.smtp_username, password=settings.smtp_password, starttls=settings.smtp_starttls,
-            maildir=settings.var_dir / "maildir", coordinator_email=settings.coordinator_email,
-            rate_per_minute=settings.send_rate_per_minute,
+            implicit_tls=relay_port == 465, ca_file=settings.smtp_ca_file,  # 465: TLS from the start (RFC 8314)
+            maildir=settings.var_dir / "maildir" if choice == "maildir" else None,
+            coordinator_email=settings.coordinator_email, rate_per_minute=settings.send_rate_per_minute,
         )
-        return OutboxRunner(self.sessions, config, clock=utc_now)
+
+    def mail_refusal(self) -> str | None:
+        """Why serve must not start (Dutch): plaintext IMAP or relay beyond this machine, an unusable CA file."""
+        imap = self.imap_config
+        return (imap.refusal() if imap is not None else None) or self.outbox_config.refusal()
 
     @cached_property
     def desk(self) -> Desk:
@@ -131,18 +143,23 @@ class App:
         return Dispatcher(self.sessions, lambda: self.workflow.intake, config, clock=utc_now)
 
     @property
-    def telegram(self) -> TelegramBot | None:
-        """The Telegram bot, when a token is configured."""
+    def telegram_config(self) -> TelegramConfig | None:
+        """How the bot reaches Telegram, when a token is configured; TelegramConfigError for an unsafe webhook."""
         settings = self.settings
         if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
             return None
-        config = TelegramConfig(
+        return TelegramConfig(
             token=settings.telegram_token.get_secret_value(), api_url=settings.telegram_api_url,
             webhook_url=settings.telegram_webhook_url, webhook_listen=settings.telegram_webhook_listen,
             webhook_secret=settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None,
             coordinator_chat_id=settings.coordinator_chat_id,
         )
-        return TelegramBot(config, self.desk)
+
+    @property
+    def telegram(self) -> TelegramBot | None:
+        """The Telegram bot, when a token is configured."""
+        config = self.telegram_config
+        return TelegramBot(config, self.desk) if config is not None else None
 
     @property
     def imap_config(self) -> ImapConfig | None:
@@ -152,6 +169,7 @@ class App:
             return None
         return ImapConfig(
             host=settings.imap_host, port=settings.imap_port, username=settings.imap_username,
-            password=settings.imap_password, ssl=settings.imap_ssl, folder=settings.imap_folder,
+            password=settings.imap_password, ssl=settings.imap_ssl and not settings.imap_starttls,
+            starttls=settings.imap_starttls, ca_file=settings.imap_ca_file, folder=settings.imap_folder,
             processed_folder=settings.imap_processed_folder, poll_seconds=settings.imap_poll_seconds,
         )

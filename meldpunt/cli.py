@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -17,8 +17,10 @@ from intake.dialogue import Mode
 from intake.eligibility import Outcome
 from intake.lifecycle import Status
 from intake.texts import message, render
+from meldpunt.actor import cli_actor
 from meldpunt.app import App, utc_now
 from meldpunt.settings import Settings
+from meldpunt.startup import StartRefused, lock_instance, make_private, permission_warnings, sender_notice
 from store import audit
 from store import referrals as referral_repo
 from store import staff as staff_repo
@@ -26,19 +28,21 @@ from store.db import database_revision, upgrade_database
 from store.views import answer_rows, referral_row
 
 
+log = logging.getLogger("meldpunt")
+
+
 def _app(ctx: click.Context) -> App:
     return ctx.ensure_object(App)  # type: ignore[no-any-return]
 
-
-def _cli_actor() -> str:
-    """Who is at the keyboard, for the audit trail."""
-    return f"cli:{getpass.getuser()}"
 
 
 @click.group()
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Meldpunt Schoolexterne Interventies: intake-assistent."""
+    # Before anything is created: the database, its WAL, var/, the Maildir and exports hold minors' data.
+    previous_umask = make_private()
+    ctx.call_on_close(lambda: os.umask(previous_umask))  # an in-process caller (a test) gets its own back
     settings = Settings()
     # The service logs its work; a command a person types only shows problems.
     level = settings.log_level or ("INFO" if ctx.invoked_subcommand == "serve" else "WARNING")
@@ -49,6 +53,8 @@ def main(ctx: click.Context) -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     # flufl.bounce logs each of its ~40 detectors per scanned mail at INFO.
     logging.getLogger("flufl.bounce").setLevel(logging.WARNING)
+    for warning in permission_warnings(settings):
+        log.warning(warning)
     ctx.obj = App(settings)
 
 
@@ -56,14 +62,33 @@ def main(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context) -> None:
     """Start de dienst: databank bijwerken, aanbod laden, mail ontvangen, verwerken en versturen."""
+    from bot.telegram_bot import TelegramConfigError
     from meldpunt.service import serve as run_service
 
     app = _app(ctx)
+    try:
+        app.telegram_config  # a webhook without a strong secret stops serve before anything listens
+    except TelegramConfigError as unsafe:
+        raise click.ClickException(str(unsafe)) from None
+    unsafe_mail = app.mail_refusal()  # plaintext IMAP or relay beyond this machine: nothing connects
+    if unsafe_mail is not None:
+        raise click.ClickException(unsafe_mail)
+    try:
+        notice = sender_notice(app.settings)
+        instance = lock_instance(app.settings)  # held until the process ends, before the database is touched
+    except StartRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    if notice is not None and notice[0] == "warning":
+        log.warning(notice[1])
+    elif notice is not None:
+        click.echo(notice[1])
     app.engine  # migrates on first start
     database = make_url(app.settings.effective_database_url).render_as_string(hide_password=True)
     click.echo(message("serve_started", database=database, services=len(app.catalogue.services)))
     click.echo(message("serve_channels"))
     asyncio.run(run_service(app))
+    if instance is not None:
+        instance.release()
     click.echo(message("serve_stopped"))
 
 
@@ -108,7 +133,7 @@ def staff_add(ctx: click.Context, email: str, name: str, clb: str) -> None:
             member = staff_repo.add_staff(session, email=email, name=name, clb=clb, now=utc_now())
         except staff_repo.StaffExists:
             raise click.ClickException(message("staff_exists", email=email)) from None
-        audit.record_audit(session, actor=_cli_actor(), action="medewerker-toegevoegd", now=utc_now(), detail=f"staff:{member.id}")
+        audit.record_audit(session, actor=cli_actor(), action="medewerker-toegevoegd", now=utc_now(), detail=f"staff:{member.id}")
         click.echo(message("staff_added", email=member.email, clb=member.clb))
 
 
@@ -130,7 +155,7 @@ def staff_remove(ctx: click.Context, email: str) -> None:
     with _app(ctx).sessions.begin() as session:
         if not staff_repo.remove_staff(session, email, now=utc_now()):
             raise click.ClickException(message("staff_unknown", email=email))
-        audit.record_audit(session, actor=_cli_actor(), action="medewerker-verwijderd", now=utc_now())
+        audit.record_audit(session, actor=cli_actor(), action="medewerker-verwijderd", now=utc_now())
         click.echo(message("staff_removed", email=email))
 
 
@@ -157,7 +182,7 @@ def referrals_list(ctx: click.Context, status_value: str | None, as_json: bool) 
     status = _status(status_value)
     with _app(ctx).sessions.begin() as session:
         rows = [referral_row(r) for r in referral_repo.list_referrals(session, status=status)]
-        audit.record_audit(session, actor=_cli_actor(), action="lijst-gelezen", now=utc_now(), detail=f"{len(rows)} aanmeldingen")
+        audit.record_audit(session, actor=cli_actor(), action="lijst-gelezen", now=utc_now(), detail=f"{len(rows)} aanmeldingen")
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -175,7 +200,7 @@ def referrals_show(ctx: click.Context, reference: str, as_json: bool) -> None:
         referral = referral_repo.get_referral(session, reference.upper())
         if referral is None:
             raise click.ClickException(message("referral_unknown", reference=reference))
-        audit.record_audit(session, actor=_cli_actor(), action="gelezen", now=utc_now(), referral_id=referral.id)
+        audit.record_audit(session, actor=cli_actor(), action="gelezen", now=utc_now(), referral_id=referral.id)
         history = referral_repo.status_history(session, referral)
         row = referral_row(referral, full=True)
         row["history"] = [
@@ -261,7 +286,7 @@ def questions_answer(ctx: click.Context, number: int, answer: str) -> None:
         question = get_question(session, number)
         if question is None or question.answer is not None:
             raise click.ClickException(message("question_unknown", number=number))
-        app.processor.relay_answer(session, question, answer=answer, by=_cli_actor(), now=utc_now())
+        app.processor.relay_answer(session, question, answer=answer, by=cli_actor(), now=utc_now())
         asker = question.asker_email
     asyncio.run(app.outbox.drain())
     click.echo(message("question_answered", number=number, asker=asker))
@@ -275,6 +300,11 @@ main.add_command(dispatch)
 from meldpunt.cli_review import review  # noqa: E402
 
 main.add_command(review)
+
+
+from meldpunt.cli_status import status  # noqa: E402
+
+main.add_command(status)
 
 
 from meldpunt.cli_catalogue import register_catalogue_commands  # noqa: E402

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.offer_update import change_rows, validation_problems
 from intake.texts import compose_mail, message, render
+from meldpunt.actor import cli_actor
 from meldpunt.app import App, utc_now
 from store import audit, outbox
 from store import catalogue_changes as changes_repo
@@ -28,10 +28,6 @@ DECIDED_KIND = "aanbod-besluit"
 def _app(ctx: click.Context) -> App:
     return ctx.ensure_object(App)  # type: ignore[no-any-return]
 
-
-def _actor() -> str:
-    """Who is at the keyboard, as meldpunt/cli.py names them in the audit trail."""
-    return f"cli:{getpass.getuser()}"
 
 
 def _say(name: str, **context: Any) -> str:
@@ -94,8 +90,8 @@ def approve_command(ctx: click.Context, number: int) -> None:
         problems = validation_problems(service, change.new)
         if problems:
             raise click.ClickException(_say("change_invalid", number=number, problems=problems))
-        changes_repo.approve(session, number, by=_actor(), now=now, current=service)
-        audit.record_audit(session, actor=_actor(), action="aanbod-goedgekeurd", now=now, detail=f"wijziging:{number}")
+        changes_repo.approve(session, number, by=cli_actor(), now=now, current=service)
+        audit.record_audit(session, actor=cli_actor(), action="aanbod-goedgekeurd", now=now, detail=f"wijziging:{number}")
         _tell_provider(app, session, change, service.name, now)
     asyncio.run(app.outbox.drain())
     click.echo(_say("change_approved", number=number, service=service.name))
@@ -108,12 +104,12 @@ def reject_command(ctx: click.Context, number: int, reason: str) -> None:
     app, now = _app(ctx), utc_now()
     with app.sessions.begin() as session:
         try:
-            change = changes_repo.reject(session, number, by=_actor(), reason=reason, now=now)
+            change = changes_repo.reject(session, number, by=cli_actor(), reason=reason, now=now)
         except changes_repo.ChangeRefused as refused:
             raise click.ClickException(str(refused)) from None
         service = load_catalogue(app.settings.catalogue_path).service(change.service_id)
         name = service.name if service else change.service_id
-        audit.record_audit(session, actor=_actor(), action="aanbod-geweigerd", now=now, detail=f"wijziging:{number}")
+        audit.record_audit(session, actor=cli_actor(), action="aanbod-geweigerd", now=now, detail=f"wijziging:{number}")
         _tell_provider(app, session, change, name, now)
     asyncio.run(app.outbox.drain())
     click.echo(_say("change_rejected", number=number, service=name))

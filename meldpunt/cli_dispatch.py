@@ -8,6 +8,7 @@ import click
 
 from intake.schedule import describe
 from intake.texts import message, render
+from meldpunt.actor import cli_actor
 from meldpunt.app import App
 
 
@@ -22,7 +23,6 @@ def _example_addresses(app: App) -> set[str]:
 @click.pass_context
 def dispatch(ctx: click.Context, dry_run: bool, run_now: bool) -> None:
     """Verzending naar de aanbieders (standaard woensdag en vrijdag om 9 uur)."""
-    from meldpunt.cli import _cli_actor
 
     app: App = ctx.ensure_object(App)
     dispatcher = app.dispatcher
@@ -33,7 +33,7 @@ def dispatch(ctx: click.Context, dry_run: bool, run_now: bool) -> None:
         click.echo(render("cli/dispatch_plan.txt.j2", plan=plan, next=describe(dispatcher.next_slot().runs_at),
                           examples=_example_addresses(app), dry_run=dry_run))
         return
-    report = dispatcher.run_now(_cli_actor())
+    report = dispatcher.run_now(cli_actor())
     click.echo(message("dispatch_done", referrals=report.referrals, mails=report.mails, set_aside=report.set_aside))
     asyncio.run(_send_with_progress(app))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 from typing import Any
 
 import click
@@ -11,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.actions import Action, Verb, parse_actions
 from intake.texts import message, render
+from meldpunt.actor import cli_actor
 from meldpunt.app import App, utc_now
 from store import audit
 from store.decisions import Decision, Role, apply_actions, review_row, waiting_for_coordinator
@@ -22,10 +22,6 @@ def _app(ctx: click.Context) -> App:
     """The App the `main` group made (not imported from meldpunt.cli: that module imports this one)."""
     return ctx.ensure_object(App)  # type: ignore[no-any-return]
 
-
-def _actor() -> str:
-    """Who is at the keyboard, for the history and the audit trail (as meldpunt.cli does)."""
-    return f"cli:{getpass.getuser()}"
 
 
 @click.group(invoke_without_command=True)
@@ -42,7 +38,7 @@ def review_list(ctx: click.Context) -> None:
     """Toon de aanmeldingen die op de coördinator wachten (zonder namen van leerlingen)."""
     with _app(ctx).sessions.begin() as session:
         rows = [review_row(session, r) for r in waiting_for_coordinator(session)]
-        audit.record_audit(session, actor=_actor(), action="lijst-gelezen", now=utc_now(), detail=f"review: {len(rows)} aanmeldingen")
+        audit.record_audit(session, actor=cli_actor(), action="lijst-gelezen", now=utc_now(), detail=f"review: {len(rows)} aanmeldingen")
     click.echo(render("cli/review_list.txt.j2", rows=rows) if rows else message("none_waiting", source=_TEXTS))
 
 
@@ -116,7 +112,7 @@ def _decide(ctx: click.Context, actions: list[Action], *, failed: bool = False) 
     try:
         with app.sessions.begin() as session:
             results = apply_actions(
-                session, actions, role=Role.COORDINATOR, actor=_actor(), intake=app.intake,
+                session, actions, role=Role.COORDINATOR, actor=cli_actor(), intake=app.intake,
                 domain=app.settings.mail_domain, now=utc_now(),
             )
     except StaleDataError:

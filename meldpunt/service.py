@@ -1,4 +1,4 @@
-"""`meldpunt serve`: every channel and runner on one asyncio loop, closed in reverse order."""
+"""`meldpunt serve`: every channel and runner on one asyncio loop under one supervisor, closed in reverse order."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import click
 
@@ -14,43 +16,122 @@ from intake.schedule import describe
 from intake.texts import message
 from mail.imap_poller import ImapPoller
 from mail.smtp_intake import IntakeHandler, start_smtp_server
+from mail.smtp_limits import IntakeLimits
 from meldpunt.app import App, utc_now
+from meldpunt.supervisor import Backoff, Supervisor
+from meldpunt.watchdog import Thresholds, Watchdog
+from store import inbound
 
 log = logging.getLogger(__name__)
-OUTBOX_INTERVAL = 5.0  # seconds between outbox drains; a reply is queued, then sent within this time
-DISPATCH_INTERVAL = 60.0  # seconds between looks at the schedule; a batch leaves within a minute of its slot
-CATALOGUE_INTERVAL = 60.0  # seconds between looks for catalogue changes approved from the command line
+# Seconds between rounds of each periodic runner.
+OUTBOX_INTERVAL = 5.0  # a reply is queued, then sent within this time
+DISPATCH_INTERVAL = 60.0  # a batch leaves within a minute of its slot
+CATALOGUE_INTERVAL = 60.0  # catalogue changes approved from the command line take effect within a minute
+WATCHDOG_INTERVAL = 60.0
+PROCESS_INTERVAL = 30.0  # the processor also looks without being woken (reminders, missed wake-ups)
+# A claim on an inbound mail this old that no transaction holds was left by a process that died.
+ORPHAN_AFTER = timedelta(minutes=10)
 
 
-async def serve(app: App) -> None:
-    """Run until SIGINT or SIGTERM: SMTP intake, IMAP poller, mail processor, outbox runner and Telegram."""
-    stop, wake = asyncio.Event(), asyncio.Event()
+@dataclass(frozen=True)
+class Timing:
+    """How often each runner goes round and how the supervisor backs off; tests make them short."""
+
+    outbox: float = OUTBOX_INTERVAL
+    dispatch: float = DISPATCH_INTERVAL
+    catalogue: float = CATALOGUE_INTERVAL
+    watchdog: float = WATCHDOG_INTERVAL
+    process: float = PROCESS_INTERVAL
+    backoff: Backoff = Backoff()
+
+
+async def serve(app: App, *, stop: asyncio.Event | None = None, clock: Callable[[], datetime] = utc_now, timing: Timing = Timing()) -> None:
+    """Run until SIGINT or SIGTERM (or stop): SMTP intake, IMAP, mail processor, outbox, dispatch, watchdog, Telegram.
+
+    Every runner runs under one Supervisor: what escapes a runner is logged, recorded and retried
+    after a back-off, so no runner dies silently while SMTP keeps answering 250.
+    """
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    wake = asyncio.Event()
 
     def wake_processor() -> None:
         loop.call_soon_threadsafe(wake.set)
 
+    supervisor = Supervisor(app.sessions, stop, clock=clock, backoff=timing.backoff)
+    watchdog = Watchdog(
+        app.sessions, thresholds=Thresholds(minutes=app.settings.watchdog_minutes, failures=app.settings.watchdog_failures),
+        coordinator_email=app.settings.coordinator_email, domain=app.settings.mail_domain, clock=clock,
+    )
+    rounds = _MailRounds(app)
+
+    async def process_mail() -> None:
+        wake.clear()
+        await asyncio.to_thread(rounds.run)
+
+    def every(seconds: float) -> Callable[[], Awaitable[None]]:
+        return lambda: supervisor.wait(seconds)
+
     async with AsyncExitStack() as stack:
         await _start_smtp(app, stack, wake_processor)
-        tasks = [asyncio.create_task(app.processor.run(stop, wake), name="verwerking")]
-        tasks.append(asyncio.create_task(_every(stop, OUTBOX_INTERVAL, app.outbox.drain, "outbox: versturen"), name="outbox"))
-        tasks.append(asyncio.create_task(
-            _every(stop, DISPATCH_INTERVAL, lambda: asyncio.to_thread(app.dispatcher.tick), "verzending: de planning"), name="verzending"))
-        tasks.append(asyncio.create_task(_every(stop, CATALOGUE_INTERVAL, lambda: _refresh_catalogue(app), "aanbod: herladen"), name="aanbod"))
+        tasks = [
+            asyncio.create_task(supervisor.repeat("verwerking", process_mail, pause=lambda: _woken(wake, stop, timing.process))),
+            asyncio.create_task(supervisor.repeat("outbox", app.outbox.drain, pause=every(timing.outbox))),
+            asyncio.create_task(supervisor.repeat("verzending", lambda: asyncio.to_thread(app.dispatcher.tick), pause=every(timing.dispatch))),
+            asyncio.create_task(supervisor.repeat("aanbod", lambda: _refresh_catalogue(app), pause=every(timing.catalogue))),
+            asyncio.create_task(supervisor.repeat("waakhond", lambda: asyncio.to_thread(watchdog.check), pause=every(timing.watchdog))),
+        ]
         click.echo(message("serve_dispatch", times=app.settings.dispatch_times, next=describe(app.dispatcher.next_slot().runs_at)))
         imap = app.imap_config
         if imap is not None:
             poller = ImapPoller(imap, app.sessions, clock=utc_now, on_stored=wake_processor)
-            tasks.append(asyncio.create_task(poller.run(stop), name="imap"))
+            tasks.append(asyncio.create_task(supervisor.keep_running("imap", lambda: poller.run(stop))))
         click.echo(message("serve_imap", host=imap.host if imap else None))
+        click.echo(message("serve_outbox", outbox=app.outbox_config))  # relay, maildir, or nowhere: said, never guessed
         bot = app.telegram
         if bot is not None:
-            tasks.append(asyncio.create_task(bot.run(stop), name="telegram"))
+            tasks.append(asyncio.create_task(supervisor.keep_running("telegram", lambda: bot.run(stop))))
         log.info(message("serve_telegram", on=bot is not None, webhook=app.settings.telegram_webhook_url is not None))
         await stop.wait()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _MailRounds:
+    """The processor's rounds: take back orphaned claims, process what waits, ask for details, remind."""
+
+    def __init__(self, app: App) -> None:
+        """Start as after a failure: the first round takes back every claim no transaction holds."""
+        self.app = app
+        self.after_failure = True
+
+    def run(self) -> None:
+        """One round, in a worker thread; a failure escapes to the supervisor."""
+        processor = self.app.processor
+        with self.app.sessions.begin() as session:
+            # After a start or a failure every claim not held is an orphan; otherwise only old ones
+            # (on PostgreSQL another instance may be between its claim and its hold).
+            older_than = None if self.after_failure else ORPHAN_AFTER
+            recovered = inbound.recover_interrupted(session, now=processor.clock(), older_than=older_than)
+        if recovered:
+            log.info("verwerking: %d onderbroken mail(s) terug in de wachtrij", recovered)
+        self.after_failure = True
+        processor.process_all()
+        processor.request_missing_details()
+        processor.remind_open_questions()
+        self.after_failure = False
+
+
+async def _woken(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    """Wait until intake wakes the processor, stop is set, or seconds pass."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def _start_smtp(app: App, stack: AsyncExitStack, wake: Callable[[], None]) -> None:
@@ -60,27 +141,17 @@ async def _start_smtp(app: App, stack: AsyncExitStack, wake: Callable[[], None])
         click.echo(message("serve_smtp", listen=None))
         return
     host, _, port = listen.rpartition(":")
-    handler = IntakeHandler(app.sessions, recipients={app.settings.mail_address}, clock=utc_now, on_stored=wake)
-    server = await start_smtp_server(handler, host=host, port=int(port), size_limit=app.settings.smtp_size_limit)
+    handler = IntakeHandler(app.sessions, recipients={app.settings.mail_address}, clock=utc_now, on_stored=wake,
+                            trusted_relays=frozenset(app.settings.smtp_trusted_relays))
+    settings = app.settings
+    limits = IntakeLimits(
+        max_connections=settings.smtp_max_connections, max_connections_per_ip=settings.smtp_max_connections_per_ip,
+        max_recipients=settings.smtp_max_recipients, max_data_bytes=settings.smtp_max_data_bytes,
+    )
+    server = await start_smtp_server(handler, host=host, port=int(port), size_limit=settings.smtp_size_limit, limits=limits)
     stack.push_async_callback(server.wait_closed)
     stack.callback(server.close)
     click.echo(message("serve_smtp", listen=listen, address=app.settings.mail_address))
-
-
-async def _every(stop: asyncio.Event, interval: float, job: Callable[[], Awaitable[object]], what: str) -> None:
-    """Run job now and then every interval until stop; a failure is logged and the next round tries again.
-
-    The database is the truth, not this loop: a round that was missed or failed only delays the work.
-    """
-    while not stop.is_set():
-        try:
-            await job()
-        except Exception:
-            log.exception("%s mislukte; volgende poging binnen %s s", what, interval)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except asyncio.TimeoutError:
-            pass
 
 
 async def _refresh_catalogue(app: App) -> None:

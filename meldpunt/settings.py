@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from intake.schedule import parse_moments
@@ -42,22 +42,53 @@ class Settings(BaseSettings):
     trusted_authserv_id: str | None = Field(
         default=None, description="authserv-id van de eigen mailserver; dan is een DMARC-pass verplicht."
     )
+    allow_unauthenticated: bool = Field(
+        default=False, description="serve mag buiten loopback luisteren zonder trusted_authserv_id (vertrouwde interne relay)."
+    )
+    smtp_trusted_relays: Annotated[list[str], NoDecode] = Field(
+        default=["127.0.0.1", "::1"],
+        description="IP-adressen van de eigen mailserver vóór de SMTP-ontvanger; enkel hun Authentication-Results tellen.",
+    )
     auto_reply_limit: int = Field(default=10, description="Automatische antwoorden per adres per dag.")
     smtp_listen: str | None = Field(
         default="127.0.0.1:8025", description="host:poort van de SMTP-ontvanger; leeg = uit."
     )
-    smtp_size_limit: int = Field(default=10 * 1024 * 1024, description="Grootste mail in bytes (SIZE).")
+    smtp_size_limit: int = Field(default=10 * 1024 * 1024, gt=0, description="Grootste mail in bytes (SIZE).")
+    smtp_max_connections: int = Field(
+        default=50, ge=1, description="Hoogstens zoveel SMTP-verbindingen tegelijk; een extra krijgt 421."
+    )
+    smtp_max_connections_per_ip: int = Field(
+        default=10, ge=1, description="Hoogstens zoveel SMTP-verbindingen tegelijk van één IP-adres; een extra krijgt 421."
+    )
+    smtp_max_recipients: int = Field(
+        default=10, ge=1, description="Hoogstens zoveel ontvangers per mail; de volgende krijgen 452."
+    )
+    smtp_max_data_bytes: int | None = Field(
+        default=None, gt=0,
+        description="Hoogstens zoveel bytes mail tegelijk in ontvangst (alle verbindingen samen); leeg = 4 x smtp_size_limit; meer = 451.",
+    )
     smtp_relay: str | None = Field(
-        default=None, description="host:poort van de uitgaande mailserver; leeg = lokale Maildir in var_dir."
+        default=None, description="host:poort van de uitgaande mailserver (poort 465 = TLS, anders STARTTLS)."
+    )
+    outbox: Literal["relay", "maildir"] | None = Field(
+        default=None,
+        description="Waar uitgaande mail heen gaat: relay (standaard met smtp_relay) of maildir (var/maildir, bewust te kiezen); anders nergens.",
     )
     smtp_username: str | None = Field(default=None, description="Login op de relay.")
     smtp_password: SecretStr | None = Field(default=None, description="Wachtwoord op de relay.")
     smtp_starttls: bool = Field(default=True, description="STARTTLS verplicht (behalve naar 127.0.0.1).")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA-certificaat (PEM) van een eigen CA voor de relay; leeg = de CA's van het systeem."
+    )
     imap_host: str | None = Field(default=None, description="IMAP-server van de Meldpunt-mailbox; leeg = uit.")
     imap_port: int = Field(default=993, description="IMAP-poort.")
     imap_username: str | None = Field(default=None, description="IMAP-login.")
     imap_password: SecretStr | None = Field(default=None, description="IMAP-wachtwoord.")
     imap_ssl: bool = Field(default=True, description="IMAP over TLS (poort 993).")
+    imap_starttls: bool = Field(default=False, description="STARTTLS op poort 143 in plaats van TLS op 993.")
+    imap_ca_file: Path | None = Field(
+        default=None, description="CA-certificaat (PEM) van een eigen CA voor de IMAP-server; leeg = de CA's van het systeem."
+    )
     imap_folder: str = Field(default="INBOX", description="Map die gelezen wordt.")
     imap_processed_folder: str | None = Field(default="Verwerkt", description="Map voor verwerkte mails.")
     imap_poll_seconds: int = Field(default=60, description="Om de hoeveel seconden, als IDLE ontbreekt.")
@@ -75,7 +106,7 @@ class Settings(BaseSettings):
         default="127.0.0.1:8443", description="host:poort waarop de webhook luistert (achter een reverse proxy)."
     )
     telegram_webhook_secret: SecretStr | None = Field(
-        default=None, description="Geheim dat Telegram meestuurt met elke webhook-oproep (aanbevolen)."
+        default=None, description="Geheim dat Telegram meestuurt met elke webhook-oproep; verplicht in webhook-modus (32-256 tekens A-Z a-z 0-9 _ -)."
     )
     coordinator_chat_id: int | None = Field(
         default=None, description="Telegram-chat van de coördinator: vragen en herinneringen komen daar."
@@ -99,6 +130,25 @@ class Settings(BaseSettings):
     send_rate_per_minute: float | None = Field(
         default=30, description="Hoogstens zoveel mails per minuut naar de relay (Exchange Online: 30); leeg = geen grens."
     )
+    watchdog_minutes: int = Field(
+        default=15, ge=1, description="Wacht een mail zolang onverwerkt of onverstuurd, dan krijgt de coördinator een alarm."
+    )
+    watchdog_failures: int = Field(
+        default=3, ge=1, description="Mislukt een onderdeel van serve zoveel keer na elkaar, dan krijgt de coördinator een alarm."
+    )
+
+    @field_validator("outbox", "smtp_ca_file", "imap_ca_file", "smtp_max_data_bytes", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty line in meldpunt.env (MELDPUNT_OUTBOX=) means "not set", not a path or a choice called ""."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _data_budget_holds_one_mail(self) -> Settings:
+        """A DATA budget below the size limit would refuse every large mail for ever."""
+        if self.smtp_max_data_bytes is not None and self.smtp_max_data_bytes < self.smtp_size_limit:
+            raise ValueError("MELDPUNT_SMTP_MAX_DATA_BYTES moet minstens MELDPUNT_SMTP_SIZE_LIMIT zijn")
+        return self
 
     @field_validator("dispatch_times")
     @classmethod
@@ -107,10 +157,10 @@ class Settings(BaseSettings):
         parse_moments(value)
         return value
 
-    @field_validator("closure_days", mode="before")
+    @field_validator("closure_days", "smtp_trusted_relays", mode="before")
     @classmethod
-    def _comma_separated_days(cls, value: object) -> object:
-        """Read "2026-12-24, 2026-12-31" from the environment or the settings file."""
+    def _comma_separated_values(cls, value: object) -> object:
+        """Read "2026-12-24, 2026-12-31" or "127.0.0.1, 10.0.0.5" from the environment or the settings file."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

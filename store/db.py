@@ -6,7 +6,9 @@ Alembic is configured in code (no alembic.ini): `alembic_config(url)` gives a `C
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +97,17 @@ def _json_dumps(value: Any) -> str:
 
 
 def _ensure_parent_dir(url: URL) -> None:
-    """Create the folder of a SQLite database file, so a fresh install can start."""
+    """Create the folder and the file of a SQLite database, private (0700, 0600), so a fresh install can start.
+
+    Private whatever the umask: SQLite gives the WAL and shared-memory files the mode of the
+    database file, and all three hold minors' data. An empty file is a valid empty database.
+    """
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

@@ -28,7 +28,7 @@ from intake.dialogue import Intake
 from intake.eligibility import Outcome
 from intake.workhours import BRUSSELS
 from intake.lifecycle import CompletionOutcome, InvalidTransition, Status, check_transition
-from intake.questionnaire import Question
+from intake.questionnaire import Question, QuestionType
 from intake.texts import compose_mail, message
 from intake.vocabulary import ReferralRoute
 from store import outbox, referrals
@@ -131,13 +131,15 @@ def apply_actions(
             if referral is None:
                 raise _Refused(_unknown(action.reference, call))
             plan = _plan(session, referral, action, call)
+            before = referral.status
             text = _execute(session, referral, plan, call)
         except _Refused as refused:
             decisions.append(Decision(action.reference, action.line, applied=False, message=str(refused)))
             continue
         decisions.append(Decision(action.reference, action.line, applied=True, message=text))
         recipient = referrals.referrer_address(referral)
-        if action.verb is not Verb.CORRECT and recipient:
+        # A correction is news to the referrer only when it stops the referral (a new contact address).
+        if recipient and (action.verb is not Verb.CORRECT or referral.status is not before):
             notices[recipient].append(_notice(referral, plan, call))
     for recipient, items in notices.items():
         _mail_referrer(session, recipient, items, domain=domain, now=now)
@@ -326,12 +328,20 @@ def _execute(session: Session, referral: Referral, plan: _Plan, call: _Call) -> 
 
 def _apply_correction(session: Session, referral: Referral, question: Question, value: Any, call: _Call) -> str:
     """Store the corrected answer and judge the referral again, as at submission (store/workflow.py)."""
+    previous = (referral.answers or {}).get(question.id)
     evaluation = store_evaluated(session, call.intake, referral, {**(referral.answers or {}), question.id: value}, now=call.now)
     outcome = evaluation.assessment.outcome.label
     # The note names the question, never the value: the history is read more widely than the answers.
     note = message("note_corrected", source=_TEXTS, label=question.label, outcome=outcome)
     referrals.add_note(session, referral, note=note, actor=call.actor, now=call.now)
     record_audit(session, actor=call.actor, action=AuditAction.CHANGED, now=call.now, referral_id=referral.id, detail=f"antwoord {question.id}")
+    if question.type is QuestionType.EMAIL and value != previous and referral.status is S.QUEUED:
+        # A batch mails the pupil's identity to whoever this address names: a new one is confirmed
+        # ("goedkeuren") before any batch uses it, so one mistaken or forged line cannot leak it.
+        referrals.change_status(session, referral, S.NEEDS_REVIEW, actor=call.actor, now=call.now,
+                                note=message("note_address_held", source=_TEXTS, label=question.label))
+        session.flush()
+        return message("corrected_held", source=_TEXTS, reference=referral.reference, label=question.label)
     session.flush()
     return message("corrected", source=_TEXTS, reference=referral.reference, label=question.label, outcome=outcome)
 
@@ -340,7 +350,8 @@ def _notice(referral: Referral, plan: _Plan, call: _Call) -> dict[str, Any]:
     """One line of the referrer's mail: reference, new status, who said what (no pupil data)."""
     return {
         "referral_id": referral.id, "reference": referral.reference, "status": referral.status.label,
-        "note": plan.note, "by": call.role.value,
+        "note": plan.note if plan.question is None else message("note_address_held", source=_TEXTS, label=plan.question.label),
+        "by": call.role.value,
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from store.mail_models import InboundMail, InboundStatus
 
 MAX_ATTEMPTS = 3
+# The Message-ID is looked for in this much of the raw mail only: a header block is far smaller
+# (mail/limits.py quarantines a larger one), and a 10 MB mail without a blank line must not be scanned whole.
+HEADER_SCAN_BYTES = 256 * 1024
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 # No control character belongs in a Message-ID (RFC 5322 §3.6.4), and PostgreSQL text cannot hold NUL.
@@ -25,8 +28,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID from the raw header block, normalised (no brackets, lower case), or None."""
-    end = _HEADER_END.search(raw)
-    headers = raw[: end.start()] if end else raw[:65536]
+    end = _HEADER_END.search(raw, 0, HEADER_SCAN_BYTES)
+    headers = raw[: end.start() if end else HEADER_SCAN_BYTES]
     found = _MESSAGE_ID.search(headers)
     if not found:
         return None
@@ -42,9 +45,13 @@ def dedupe_key(raw: bytes) -> tuple[str, str | None]:
 
 
 def accept(
-    session: Session, raw: bytes, *, source: str, envelope_from: str | None, envelope_to: list[str], now: datetime
+    session: Session, raw: bytes, *, source: str, envelope_from: str | None, envelope_to: list[str], now: datetime,
+    trusted_client: bool = True,
 ) -> tuple[InboundMail, bool]:
-    """Store a raw mail unless it is already here; True when newly stored. The caller commits."""
+    """Store a raw mail unless it is already here; True when newly stored. The caller commits.
+
+    trusted_client: False when an SMTP client other than our relays handed it over (see mail.safety).
+    """
     key, message_id = dedupe_key(raw)
     existing = session.scalar(select(InboundMail).where(InboundMail.dedupe_key == key))
     if existing is not None:
@@ -52,22 +59,60 @@ def accept(
     mail = InboundMail(
         dedupe_key=key, message_id=message_id, source=source, envelope_from=envelope_from,
         envelope_to=list(envelope_to), raw=raw, size=len(raw), received_at=now, status=InboundStatus.RECEIVED, attempts=0,
+        trusted_client=trusted_client,
     )
     session.add(mail)
     session.flush()
     return mail, True
 
 
-def claim_next(session: Session, *, now: datetime) -> InboundMail | None:
-    """The oldest received mail, marked as processing with one more attempt; None when idle."""
-    query = select(InboundMail).where(InboundMail.status == InboundStatus.RECEIVED).order_by(InboundMail.id).limit(1)
-    mail = session.scalar(query.with_for_update(skip_locked=True))
-    if mail is None:
-        return None
-    mail.status = InboundStatus.PROCESSING
-    mail.attempts += 1
-    session.flush()
-    return mail
+def claim_next(session: Session, *, now: datetime, by: str | None = None) -> InboundMail | None:
+    """The oldest received mail, marked as processing by `by` with one more attempt; None when idle.
+
+    One UPDATE … WHERE id = (SELECT …) RETURNING, so only one transaction wins a mail: on SQLite the
+    write lock is taken before the row is chosen (a SELECT first let two processes pick the same
+    mail), on PostgreSQL SKIP LOCKED lets two processors claim different mails without waiting.
+    `=`, not `IN`: PostgreSQL may rescan an IN subquery per row, and a rescan skips the row this
+    statement just locked and returns the next one, claiming two mails at once.
+    """
+    oldest = select(InboundMail.id).where(InboundMail.status == InboundStatus.RECEIVED).order_by(InboundMail.id).limit(1)
+    if _is_postgresql(session):
+        oldest = oldest.with_for_update(skip_locked=True)
+    claim = (
+        update(InboundMail)
+        .where(InboundMail.id == oldest.scalar_subquery(), InboundMail.status == InboundStatus.RECEIVED)
+        .values(status=InboundStatus.PROCESSING, attempts=InboundMail.attempts + 1, claimed_by=by, claimed_at=now)
+        .returning(InboundMail)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    return session.scalars(claim).first()
+
+
+def hold(session: Session, mail_id: int, *, by: str | None) -> InboundMail | None:
+    """The claimed mail, locked for this transaction on PostgreSQL; None when the claim is no longer `by`'s.
+
+    The processing transaction starts with this: while it holds the row lock, another instance's
+    recovery skips the mail (SKIP LOCKED); if that recovery took the claim back first, this one
+    sees it and leaves the mail to whoever claims it next.
+    """
+    owner = InboundMail.claimed_by.is_(None) if by is None else InboundMail.claimed_by == by
+    query = select(InboundMail).where(InboundMail.id == mail_id, InboundMail.status == InboundStatus.PROCESSING, owner)
+    if _is_postgresql(session):
+        query = query.with_for_update()
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+def release(session: Session, mail_id: int, *, by: str | None) -> bool:
+    """Give a claim back without counting the attempt (the database failed, not the mail); True if it was ours."""
+    owner = InboundMail.claimed_by.is_(None) if by is None else InboundMail.claimed_by == by
+    give_back = update(InboundMail).where(InboundMail.id == mail_id, InboundMail.status == InboundStatus.PROCESSING, owner).values(
+        status=InboundStatus.RECEIVED, attempts=InboundMail.attempts - 1, claimed_by=None, claimed_at=None,
+    )
+    return bool(getattr(session.execute(give_back.execution_options(synchronize_session=False)), "rowcount", 0))
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def finish(session: Session, mail: InboundMail, *, outcome: str, now: datetime, reason: str | None = None) -> None:
@@ -90,15 +135,31 @@ def _storable(reason: str | None) -> str | None:
     return reason.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
-def recover_interrupted(session: Session, *, now: datetime) -> int:
-    """After a crash: mails left 'processing' go back to the queue, or to quarantine after 3 attempts."""
-    too_often = update(InboundMail).where(
-        InboundMail.status == InboundStatus.PROCESSING, InboundMail.attempts >= MAX_ATTEMPTS
-    ).values(status=InboundStatus.QUARANTINED, outcome="quarantaine", processed_at=now,
-             reason=f"De verwerking mislukte {MAX_ATTEMPTS} keer; de coördinator bekijkt deze mail.")
-    again = update(InboundMail).where(InboundMail.status == InboundStatus.PROCESSING).values(status=InboundStatus.RECEIVED)
-    session.execute(too_often)
-    return int(getattr(session.execute(again), "rowcount", 0) or 0)
+def recover_interrupted(session: Session, *, now: datetime, older_than: timedelta | None = None) -> int:
+    """Mails left 'processing' by a crash go back to the queue, or to quarantine after 3 attempts.
+
+    Only claims no live transaction holds (store.inbound.hold locks them on PostgreSQL), so one
+    instance's recovery never takes a mail another instance is processing; older_than leaves
+    claims younger than that alone (a periodic recovery then only takes orphans).
+    """
+    orphans = select(InboundMail.id).where(InboundMail.status == InboundStatus.PROCESSING)
+    if older_than is not None:
+        orphans = orphans.where(InboundMail.claimed_at.is_(None) | (InboundMail.claimed_at <= now - older_than))
+    if _is_postgresql(session):
+        orphans = orphans.with_for_update(skip_locked=True)
+    orphan_ids = list(session.scalars(orphans))
+    if not orphan_ids:
+        return 0
+    taken = InboundMail.id.in_(orphan_ids)
+    too_often = update(InboundMail).where(taken, InboundMail.status == InboundStatus.PROCESSING, InboundMail.attempts >= MAX_ATTEMPTS).values(
+        status=InboundStatus.QUARANTINED, outcome="quarantaine", processed_at=now, claimed_by=None,
+        reason=f"De verwerking mislukte {MAX_ATTEMPTS} keer; de coördinator bekijkt deze mail.",
+    )
+    again = update(InboundMail).where(taken, InboundMail.status == InboundStatus.PROCESSING).values(
+        status=InboundStatus.RECEIVED, claimed_by=None, claimed_at=None,
+    )
+    session.execute(too_often.execution_options(synchronize_session=False))
+    return int(getattr(session.execute(again.execution_options(synchronize_session=False)), "rowcount", 0) or 0)
 
 
 def quarantined(session: Session) -> list[InboundMail]:

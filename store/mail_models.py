@@ -1,4 +1,5 @@
-"""SQLAlchemy tables of the mail channel: outbox, durable inbound mail, questions, auto-reply log.
+"""SQLAlchemy tables of the mail channel: outbox, durable inbound mail, questions, auto-reply log,
+and the health of the service's runners with the watchdog's open alerts.
 
 Statuses are StrEnums stored as plain strings (store.models.EnumValue): a new one needs no
 migration. Timestamps are UTCDateTime. Nothing here holds more personal data than a mail needs.
@@ -10,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models import Base, EnumValue, UTCDateTime
@@ -97,6 +98,12 @@ class InboundMail(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # False when the SMTP client was not one of our relays: its Authentication-Results prove nothing.
+    trusted_client: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Who is processing it (one processor's random id) and since when: a recovery takes back only
+    # claims no live transaction holds (store.inbound.hold), so two instances never process one mail.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Question(Base):
@@ -132,3 +139,30 @@ class AutoReplyLog(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RunnerHealth(Base):
+    """How one runner of `meldpunt serve` fares: its last success and last failure (type and place, no data).
+
+    One row per runner name; with several instances the row holds the latest report of any of them.
+    """
+
+    __tablename__ = "runners"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(128))
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_type: Mapped[str | None] = mapped_column(String(128))
+    last_failure_place: Mapped[str | None] = mapped_column(String(300))
+    consecutive_failures: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WatchdogAlert(Base):
+    """An incident the coordinator was alerted to and that is not over yet: the key makes it once per incident."""
+
+    __tablename__ = "watchdog_alerts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())

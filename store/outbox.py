@@ -26,6 +26,9 @@ ERROR_LENGTH = 300
 LOCAL_ZONE = ZoneInfo("Europe/Brussels")
 DUE_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.RETRY)
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+_CHUNK = 1000
+# A reply names its thread; more IDs than this is no real thread (mail/limits.py caps the header anyway).
+_MAX_THREAD_IDS = 5000
 
 
 def new_message_id(domain: str) -> str:
@@ -225,3 +228,21 @@ def has_kind_for_referral(session: Session, referral_id: int, *, kind: str) -> b
     """Whether a mail of this kind was ever queued for this referral (so it is not queued twice)."""
     query = select(OutboxMessage.id).where(OutboxMessage.referral_id == referral_id, OutboxMessage.kind == kind)
     return session.scalar(query.limit(1)) is not None
+
+
+def answers_mail_to(session: Session, message_ids: list[str], address: str, *, kinds: frozenset[str] | None = None) -> bool:
+    """Whether one of these Message-IDs (a reply's In-Reply-To/References) is a mail we sent to address.
+
+    Our Message-IDs are random (122 bits), so naming one proves the sender read a mail we sent to that
+    address: the token that lets a reply act. `kinds`, when given, binds it to those purposes too.
+    """
+    wanted = sorted({normalise_message_id(m) for m in message_ids if m.strip()})[:_MAX_THREAD_IDS]
+    query = select(OutboxMessage.id).where(func.lower(OutboxMessage.to_address) == normalise_email(address))
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(sorted(kinds)))
+    # In chunks: a References header can name more Message-IDs than one statement may bind.
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        if session.scalar(query.where(OutboxMessage.message_id.in_(chunk)).limit(1)) is not None:
+            return True
+    return False

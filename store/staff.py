@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.chat_models import TelegramLink
+from store import telegram
 from store.models import Staff, normalise_email
 
 
@@ -21,7 +21,11 @@ class StaffExists(ValueError):
 
 
 def add_staff(session: Session, *, email: str, name: str, clb: str, now: datetime) -> Staff:
-    """Add a staff member, or reactivate a removed one with the same address (new name and CLB)."""
+    """Add a staff member, or reactivate a removed one with the same address (new name and CLB).
+
+    Reactivation gives back nothing of the old access: her former Telegram links are deleted and any
+    code still waiting is spent, so she proves her address again with a new code by mail.
+    """
     existing = _by_email(session, email)
     if existing is None:
         staff = Staff(email=email, name=name, clb=clb, created_at=now, removed_at=None)
@@ -30,9 +34,17 @@ def add_staff(session: Session, *, email: str, name: str, clb: str, now: datetim
         return staff
     if existing.active:
         raise StaffExists(existing.email)
+    telegram.forget_staff_links(session, existing.id)
+    telegram.void_codes(session, existing.email, now=now)
     existing.name, existing.clb, existing.removed_at = name, clb, None
     session.flush()
     return existing
+
+
+def was_removed(session: Session, email: str) -> bool:
+    """Whether this address belongs to a removed staff member (only `meldpunt staff add` brings her back)."""
+    staff = _by_email(session, email)
+    return staff is not None and not staff.active
 
 
 def get_active_staff(session: Session, email: str) -> Staff | None:
@@ -50,13 +62,17 @@ def list_staff(session: Session, *, include_removed: bool = False) -> list[Staff
 
 
 def remove_staff(session: Session, email: str, *, now: datetime) -> bool:
-    """Mark an active staff member removed; False if there was none. Their history stays."""
+    """Mark an active staff member removed and revoke her chat access; False if there was none. History stays.
+
+    Her Telegram links stop working at once (telegram.linked_staff asks for an active member); the rows
+    stay until the bot has told each account that its access ended (telegram.revoked_account(s)).
+    A code mailed before the removal is spent: typing it later must not link, nor re-register her.
+    """
     staff = get_active_staff(session, email)
     if staff is None:
         return False
     staff.removed_at = now
-    # Revoked at once: a linked chat account loses access with the staff member.
-    session.execute(delete(TelegramLink).where(TelegramLink.staff_id == staff.id))
+    telegram.void_codes(session, staff.email, now=now)
     session.flush()
     return True
 

@@ -16,7 +16,11 @@ from store.models import Staff, normalise_email
 
 CODE_VALIDITY = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
-MAX_CODES_PER_HOUR = 3  # so nobody can flood a colleague's mailbox with codes
+MAX_CODES_PER_HOUR = 3  # per Telegram account: so nobody can flood a colleague's mailbox with codes
+# Per address, whatever the account: many accounts cannot mail-bomb one person either (at most 5 mails an
+# hour) nor guess codes for one address faster than 25 tries an hour. Above one account's 3, so a person
+# whose first codes landed in the spam folder can still try from a second account or phone.
+MAX_CODES_PER_ADDRESS = 5
 
 
 class CodeCheck(StrEnum):
@@ -34,10 +38,48 @@ def linked_staff(session: Session, user_id: int) -> Staff | None:
     return link.staff if link is not None and link.staff.active else None
 
 
+def revoked_account(session: Session, user_id: int) -> bool:
+    """Drop this account's link when its staff member was removed; True once, so she is told once.
+
+    Removal leaves the link row (linked_staff already refuses it) precisely so the account can be told;
+    the DELETE's row count decides who tells, should the chat and the periodic sweep race.
+    """
+    link = session.scalar(select(TelegramLink).where(TelegramLink.user_id == user_id))
+    if link is None or link.staff.active:
+        return False
+    return unlink_user(session, user_id)
+
+
+def revoked_accounts(session: Session) -> list[int]:
+    """Every account linked to a removed staff member, each unlinked now (to be told its access ended)."""
+    query = select(TelegramLink.user_id).join(Staff, Staff.id == TelegramLink.staff_id).where(Staff.removed_at.is_not(None))
+    return [user_id for user_id in session.scalars(query).all() if unlink_user(session, user_id)]
+
+
+def forget_staff_links(session: Session, staff_id: int) -> None:
+    """Delete every link of a staff member (when she is added again: old links must not come back)."""
+    session.execute(delete(TelegramLink).where(TelegramLink.staff_id == staff_id))
+
+
+def void_codes(session: Session, email: str, *, now: datetime) -> None:
+    """Spend every waiting code mailed to this address: none of them may link after a removal."""
+    pending = select(LinkCode).where(LinkCode.email == normalise_email(email), LinkCode.used_at.is_(None))
+    for code in session.scalars(pending):
+        code.used_at = now
+    session.flush()
+
+
 def codes_last_hour(session: Session, user_id: int, *, now: datetime) -> int:
     """How many codes this account asked for in the past hour."""
     since = now - timedelta(hours=1)
     query = select(func.count()).select_from(LinkCode).where(LinkCode.user_id == user_id, LinkCode.created_at >= since)
+    return int(session.scalar(query) or 0)
+
+
+def codes_last_hour_for_address(session: Session, email: str, *, now: datetime) -> int:
+    """How many codes were asked for this address in the past hour, by any account (unknown addresses too)."""
+    since = now - timedelta(hours=1)
+    query = select(func.count()).select_from(LinkCode).where(LinkCode.email == normalise_email(email), LinkCode.created_at >= since)
     return int(session.scalar(query) or 0)
 
 

@@ -3,6 +3,7 @@
 Facts from /work/shared/TESTING.md: an own base_dir/state_dir/instance_name so it never clashes with
 a system Dovecot, plaintext logins without SSL on 127.0.0.1, mail users with uid 65534 (Dovecot
 refuses uid 0), and every directory on the way to the passwd-files readable by the `dovecot` user.
+With a certificate, the same server also speaks implicit TLS (imaps) and offers STARTTLS.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ listen = 127.0.0.1
 base_dir = {base}/run
 state_dir = {base}/state
 instance_name = {instance}
-log_path = {base}/dovecot.log
-ssl = no
+log_path = /dev/stderr
+{ssl}
 disable_plaintext_auth = no
 auth_failure_delay = 0
 auth_mechanisms = plain login
@@ -53,7 +54,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 """
@@ -82,6 +84,7 @@ class DovecotServer:
     port: int
     process: subprocess.Popen[bytes]
     host: str = "127.0.0.1"
+    tls_port: int | None = None  # implicit TLS (imaps), when started with a certificate
     started_in: float = 0.0
     users: dict[str, str] = field(default_factory=dict)
 
@@ -126,7 +129,7 @@ class DovecotServer:
 
     def log(self) -> str:
         """Dovecot's output and its log file, for failure messages."""
-        paths = (self.base / "stderr.log", self.base / "dovecot.log")
+        paths = (self.base / "stderr.log",)
         return "".join(p.read_text(errors="replace") for p in paths if p.exists())
 
     def stop(self) -> None:
@@ -180,21 +183,30 @@ def _wait_for_greeting(server: DovecotServer, deadline: float) -> None:
     raise RuntimeError(f"dovecot did not answer on port {server.port}:\n{server.log()}")
 
 
-def start_dovecot(binary: str | None = None) -> DovecotServer:
-    """Start a Dovecot on a free loopback port in a fresh base dir and wait until it greets."""
+def start_dovecot(binary: str | None = None, *, tls: tuple[Path, Path] | None = None) -> DovecotServer:
+    """Start a Dovecot on a free loopback port in a fresh base dir and wait until it greets.
+
+    tls: (certificate, key) PEM files; then imaps listens on tls_port and the plain port offers
+    STARTTLS (plaintext logins stay allowed, so a client that skips TLS is still noticed in tests).
+    """
     binary = binary or dovecot_binary()
     if binary is None:
         raise FileNotFoundError("dovecot is not installed (apt-get install dovecot-imapd)")
     started = time.monotonic()
     base, port = _make_base(), free_port()
+    tls_port = free_port() if tls else None
+    # auth_verbose: every authentication attempt is logged, so a test can prove none was made.
+    ssl_lines = f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}\nauth_verbose = yes" if tls else "ssl = no"
     config = base / "dovecot.conf"
     config.write_text(CONFIG_TEMPLATE.format(
-        base=base, instance=f"meldpunt-test-{base.name}", port=port, uid=MAIL_UID))
-    # Config errors go to stderr before log_path is open: keep them for the failure message.
-    with open(base / "stderr.log", "wb") as stderr:
+        base=base, instance=f"meldpunt-test-{base.name}", port=port, uid=MAIL_UID, ssl=ssl_lines,
+        tls_port=tls_port or 0))
+    # Every Dovecot process logs to this one file, opened for appending: a log_path file of its own
+    # was opened by several processes at their own offsets, and lines overwrote each other.
+    with open(base / "stderr.log", "ab") as stderr:
         process = subprocess.Popen([binary, "-F", "-c", str(config)],
                                    stdout=subprocess.DEVNULL, stderr=stderr)
-    server = DovecotServer(base=base, port=port, process=process)
+    server = DovecotServer(base=base, port=port, process=process, tls_port=tls_port)
     try:
         _wait_for_greeting(server, started + START_TIMEOUT)
     except BaseException:

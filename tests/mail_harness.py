@@ -34,6 +34,7 @@ from intake.questionnaire import load_questionnaire
 from mail.outbox import OutboxConfig, OutboxRunner
 from mail.processor import MailProcessor, ProcessorConfig
 from mail.smtp_intake import IntakeHandler, start_smtp_server
+from store import outbox
 from store import staff as staff_repo
 from store.workflow import IntakeWorkflow
 
@@ -249,6 +250,16 @@ class MailHarness:
         while (await self.runner.drain()).sent:
             pass  # an alarm queued during a drain goes out in the next one
 
+    async def our_mail_to(self, address: str, *, kind: str = "verzending", subject: str = "Meldpunt: aanmeldingen") -> EmailMessage:
+        """A mail the Meldpunt sends address (a dispatch mail by default), as it arrives there: to reply to."""
+        with self.sessions.begin() as session:
+            row = outbox.enqueue(session, kind=kind, to_address=address, subject=subject, body_text="Dag,\n\nHier is het Meldpunt.",
+                                 domain=self.config.domain, now=self.clock())
+            message_id = row.message_id
+        while (await self.runner.drain()).sent:
+            pass
+        return next(m for m in self.inbox(address) if m["Message-ID"] == message_id)
+
     def inbox(self, address: str) -> list[EmailMessage]:
         """The mails the sink received for address (envelope recipient), oldest first."""
         wanted = address.lower()
@@ -263,7 +274,7 @@ class MailHarness:
 async def running_harness(
     sessions: sessionmaker[Session], tmp_path: Path, *, domain: str = DOMAIN, coordinator: str | None = COORDINATOR,
     allowed_domains: tuple[str, ...] = (), trusted_authserv_id: str | None = None, auto_reply_limit: int = 10,
-    now: datetime = NOW, reminder_hours: float | None = None,
+    now: datetime = NOW, reminder_hours: float | None = None, trusted_relays: frozenset[str] = frozenset({"127.0.0.1"}),
 ) -> AsyncIterator[MailHarness]:
     """Start the intake and the sink on loopback, wire processor and runner, and stop them after."""
     clock = Clock(now)
@@ -271,7 +282,7 @@ async def running_harness(
     sink = Sink()
     loop = asyncio.get_running_loop()
     sink_server = await loop.create_server(lambda: SMTP(sink, hostname="127.0.0.1"), host="127.0.0.1", port=0)
-    handler = IntakeHandler(sessions, recipients={address}, clock=clock)
+    handler = IntakeHandler(sessions, recipients={address}, clock=clock, trusted_relays=trusted_relays)
     intake_server = await start_smtp_server(handler, host="127.0.0.1", port=0)
     config = ProcessorConfig(
         address=address, domain=domain, coordinator_email=coordinator, allowed_domains=allowed_domains,

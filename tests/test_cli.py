@@ -21,7 +21,8 @@ EMAIL = "els@clb-halle.example"
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """An embedded installation in a fresh folder: its own SQLite file under var/."""
-    return {**os.environ, "MELDPUNT_VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"}
+    # MELDPUNT_OUTBOX=maildir, as `make serve` chooses: without it no mail goes anywhere.
+    return {**os.environ, "MELDPUNT_VAR_DIR": str(tmp_path / "var"), "MELDPUNT_OUTBOX": "maildir", "PYTHONUNBUFFERED": "1"}
 
 
 def meldpunt(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

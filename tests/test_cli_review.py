@@ -31,7 +31,8 @@ class Runner:
 
     def __init__(self, database_url: str, var_dir: Path) -> None:
         self.var_dir = var_dir
-        self.cli = CliRunner(env={"MELDPUNT_DATABASE_URL": database_url, "MELDPUNT_VAR_DIR": str(var_dir), "MELDPUNT_COORDINATOR_EMAIL": None})
+        self.cli = CliRunner(env={"MELDPUNT_DATABASE_URL": database_url, "MELDPUNT_VAR_DIR": str(var_dir), "MELDPUNT_COORDINATOR_EMAIL": None,
+                                   "MELDPUNT_OUTBOX": "maildir"})
 
     def __call__(self, *args: str) -> Result:
         """Run one command; what it printed and its exit code."""

@@ -39,8 +39,9 @@ async def test_a_month_tells_the_whole_story_of_each_trajectory(harness: MailHar
                             DispatchConfig(moments=parse_moments("wo 09:00, vr 09:00"), domain=harness.config.domain, coordinator_email=COORDINATOR),
                             clock=harness.clock)
 
-    # Monday: the coordinator lets the flagged referral through, by mail.
-    await harness.send(harness.new_mail(COORDINATOR, "Beslissingen", f"{flagged}: goedkeuren"))
+    # Monday: the coordinator lets the flagged referral through, replying to a mail of ours.
+    review = await harness.our_mail_to(COORDINATOR, kind="escalatie", subject="Meldpunt: aanmeldingen om na te kijken")
+    await harness.send(harness.reply_to(review, f"{flagged}: goedkeuren", sender=COORDINATOR))
     await harness.process()
     dispatcher.tick()  # closes last Friday's slot (nothing was waiting from before it)
     assert referrals_status(harness, flagged) is S.QUEUED

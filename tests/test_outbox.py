@@ -5,7 +5,9 @@ from __future__ import annotations
 import email
 import logging
 import mailbox
+import os
 import socket
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -211,6 +213,46 @@ async def test_without_a_relay_mail_lands_in_a_maildir(
     assert stored["Message-ID"] == row.message_id
     assert stored["X-Loop"] == f"meldpunt@{DOMAIN}"
     assert _row(session_factory, row.id).status is OutboxStatus.SENT
+
+
+async def test_the_maildir_is_for_our_own_account_only(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Folders 0700 and mails 0600 even under a permissive umask: they hold pupils' identities."""
+    _enqueue(session_factory)
+    config = _config(tmp_path, None)
+    assert config.maildir is not None
+    config.maildir.mkdir(parents=True, mode=0o755)  # an older, world-readable folder is tightened
+    previous = os.umask(0o022)
+    try:
+        assert await OutboxRunner(session_factory, config, clock=Clock(NOW)).drain() == DrainReport(sent=1)
+    finally:
+        os.umask(previous)
+    folders = [config.maildir, *(config.maildir / sub for sub in ("tmp", "new", "cur"))]
+    assert {oct(stat.S_IMODE(folder.stat().st_mode)) for folder in folders} == {oct(0o700)}
+    [filed] = list((config.maildir / "new").iterdir())
+    assert oct(stat.S_IMODE(filed.stat().st_mode)) == oct(0o600)
+
+
+async def test_without_a_relay_or_a_chosen_maildir_nothing_is_sent_and_it_is_said_once(
+    session_factory: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No relay and no MELDPUNT_OUTBOX=maildir: the mail stays queued (not sent, not on disk) and the
+    log says so once, not at every drain."""
+    row = _enqueue(session_factory)
+    config = _config(tmp_path, None, maildir=None)
+    runner = OutboxRunner(session_factory, config, clock=Clock(NOW))
+
+    with caplog.at_level(logging.INFO, logger="mail.outbox"):
+        reports = [await runner.drain() for _ in range(3)]
+
+    assert reports == [DrainReport()] * 3
+    stored = _row(session_factory, row.id)
+    assert (stored.status, stored.attempts, stored.sent_at) == (OutboxStatus.QUEUED, 0, None)
+    assert not (tmp_path / "var").exists(), "nothing was written to disk"
+    notices = [record for record in caplog.records if record.name == "mail.outbox"]
+    assert len(notices) == 1 and notices[0].levelno == logging.ERROR
+    assert "nergens verstuurd" in notices[0].getMessage() and "MELDPUNT_OUTBOX=maildir" in notices[0].getMessage()
 
 
 # --- temporary and permanent failures ----------------------------------------------------------

@@ -68,13 +68,14 @@ async def test_a_provider_reports_back_on_several_referrals_in_one_mail(harness:
         "MSI-2026-0999: aanvaard",  # does not exist
         "", "Met vriendelijke groeten,", "Arktos vzw",
     ])
-    await harness.send(harness.new_mail(f"Arktos <{ARKTOS}>", "Terugkoppeling aanmeldingen", body))
+    dispatch = await harness.our_mail_to(ARKTOS, subject="Terugkoppeling aanmeldingen")
+    await harness.send(harness.reply_to(dispatch, body, sender=f"Arktos <{ARKTOS}>"))
     await harness.process()
 
     assert [status_of(harness, r) for r in (first, second, third, elsewhere)] == [S.ACCEPTED, S.ROUND_TABLE_PLANNED, S.DISPATCHED, S.DISPATCHED]
     assert last_processed(harness).status is InboundStatus.DONE and last_processed(harness).outcome == "terugkoppeling-aanbieder"
 
-    (reply,) = harness.inbox(ARKTOS)
+    (_, reply) = harness.inbox(ARKTOS)
     text = text_of(reply)
     assert reply["Subject"] == "Re: Terugkoppeling aanmeldingen"
     assert f"Verwerkt: {first} staat nu op 'Aanvaard door de aanbieder'." in text
@@ -106,7 +107,8 @@ async def test_a_provider_reports_back_on_several_referrals_in_one_mail(harness:
 
 async def test_the_coordinator_decides_by_replying(harness: MailHarness) -> None:
     waiting, queued, sent = referrals_in(harness, S.NEEDS_REVIEW, S.QUEUED, S.DISPATCHED)
-    await harness.send(harness.new_mail(f"Arktos <{ARKTOS}>", "Terugkoppeling", f"{sent}: geweigerd - geen plaats\nMSI-2026-0999: aanvaard"))
+    dispatch = await harness.our_mail_to(ARKTOS)
+    await harness.send(harness.reply_to(dispatch, f"{sent}: geweigerd - geen plaats\nMSI-2026-0999: aanvaard", sender=ARKTOS))
     await harness.process()
     (alarm,) = harness.inbox(COORDINATOR)
     body = "\n".join([
@@ -156,10 +158,11 @@ async def test_a_provider_question_goes_to_the_coordinator(harness: MailHarness)
 
 async def test_a_provider_mails_an_offer_change_for_the_coordinator_to_approve(harness: MailHarness) -> None:
     body = "Dag Meldpunt,\n\nDienst: naft-arktos-ahv\nCapaciteit: 3\nNeemt aanmeldingen aan: ja\n\nGroeten,\nArktos"
-    await harness.send(harness.new_mail(ARKTOS, "Aanbod bijwerken", body))
+    ours = await harness.our_mail_to(ARKTOS, subject="Aanbod bijwerken")
+    await harness.send(harness.reply_to(ours, body, sender=ARKTOS))
     await harness.process()
     assert last_processed(harness).outcome == "aanbod-voorgesteld"
-    (reply,) = harness.inbox(ARKTOS)
+    (_, reply) = harness.inbox(ARKTOS)
     assert reply["Subject"] == "Re: Aanbod bijwerken" and "keurt een wijziging eerst goed" in text_of(reply)
     (to_coordinator,) = harness.inbox(COORDINATOR)
     assert "Wijziging voorgesteld" in str(to_coordinator["Subject"]) and "3" in text_of(to_coordinator)

@@ -208,7 +208,7 @@ async def test_removing_a_staff_member_revokes_the_chat_at_once(session_factory:
         with session_factory.begin() as session:
             assert staff_repo.remove_staff(session, ELS_MAIL, now=h.mail.clock())
         reply = await h.say(ELS, "02 123 45 67")
-        assert "koppel je eerst" in reply[-1].text
+        assert "toegang via Telegram is beëindigd" in reply[-1].text, "told why, not asked to link"
         assert "geregistreerde CLB-medewerkers" in (await h.say(ELS, "/status"))[-1].text
 
 
@@ -396,12 +396,12 @@ async def test_webhook_mode_receives_updates(session_factory: sessionmaker[Sessi
         port = _free_port()
         config = TelegramConfig(
             token=hooked.token, api_url=hooked.base_url, webhook_url=f"http://127.0.0.1:{port}/telegram",
-            webhook_listen=f"127.0.0.1:{port}", webhook_secret="geheim-123",
+            webhook_listen=f"127.0.0.1:{port}", webhook_secret="geheim-123-" + "x" * 24,
         )
         bot = TelegramBot(config, h.desk)
         await bot.start()
         try:
-            assert hooked.webhook is not None and hooked.webhook["secret_token"] == "geheim-123"
+            assert hooked.webhook is not None and hooked.webhook["secret_token"] == "geheim-123-" + "x" * 24
             hooked.send_text(STRANGER, "/start")
             welcome = await hooked.wait_for_text(STRANGER, "Koppel daarom eerst")
             assert welcome.chat_id == STRANGER

@@ -30,6 +30,7 @@ class TelegramService(Service):
         """The mail service's settings plus the Telegram ones."""
         env = super().environment()
         env["MELDPUNT_COORDINATOR_CHAT_ID"] = str(COORDINATOR_CHAT)
+        env["MELDPUNT_OUTBOX"] = "maildir"  # the linking code is read from var/maildir, chosen on purpose
         if self.fake is not None:
             env.update({"MELDPUNT_TELEGRAM_TOKEN": self.fake.token, "MELDPUNT_TELEGRAM_API_URL": self.fake.base_url})
         return env
@@ -40,7 +41,7 @@ class TelegramService(Service):
 
 
 def code_in_maildir(var_dir: Path, address: str) -> str | None:
-    """The linking code mailed to address; without a relay, the outbox writes to var/maildir."""
+    """The linking code mailed to address; with MELDPUNT_OUTBOX=maildir the outbox writes to var/maildir."""
     for path in sorted((var_dir / "maildir" / "new").glob("*")):
         mail = message_from_bytes(path.read_bytes(), policy=default)
         if address in str(mail["To"]):
