@@ -71,7 +71,9 @@ class FreeTextFacts(BaseModel):
 
 
 def _words_present(text: str, words: tuple[str, ...]) -> bool:
-    return any(re.search(rf"\b{re.escape(word)}", text) for word in words)
+    # The plain substring test first: a regex starting with \b gets no fast literal scan, and 40 of them
+    # over a pasted megabyte cost seconds.
+    return any(word in text and re.search(rf"\b{re.escape(word)}", text) for word in words)
 
 
 def _place(text: str) -> tuple[str | None, int | None]:
@@ -80,7 +82,7 @@ def _place(text: str) -> tuple[str | None, int | None]:
         if found and (found.re is _POSTCODE_WORD or found[2] in MUNICIPALITIES):
             return (found[2] if found.re is _POSTCODE_PLACE else None), int(found[1])
     for name, postcode in MUNICIPALITIES.items():
-        if re.search(rf"\b{re.escape(name)}\b", text):
+        if name in text and re.search(rf"\b{re.escape(name)}\b", text):
             return name, postcode
     return None, None
 

@@ -26,9 +26,11 @@ _UNANSWERED = {"", "-", "--", "–", "—"}
 _UNKNOWN = {"niet gekend", "onbekend", "niet bekend", "weet niet", "null", "nvt", "n.v.t."}
 _NOT_KEY = re.compile(r"[^a-z0-9]")
 _LABELLED = re.compile(r"^\s*(?:[*\-•·]\s+)?(?P<label>[^:]{1,40}):(?P<value>.*)$")
-_SPLIT = re.compile(r"\s*(?:[,;/+\n]|\ben\b)\s*")
+_SPLIT = re.compile(r"[,;/+\n]|\ben\b")  # pieces are stripped: "\s*" around it was quadratic on long blanks
 _COUNT = re.compile(r"^(\d{1,4})(?:\s*(?:vrije\s*)?plaats(?:en)?)?$")
 _AGE = re.compile(r"^(\d{1,2})(?:\s*jaar)?$")
+_SCHEME = re.compile(r"https?://")
+_WHITE = re.compile(r"\s")
 # A greeting ends a value: replies put it right below the last line typed.
 _CLOSING = re.compile(
     r"^(?:(?:met )?(?:vriendelijke|hartelijke|beste|warme|collegiale) groet(?:en)?\b|groet(?:en|jes)?\b|mvg\b|"
@@ -160,6 +162,8 @@ class _Section:
     service_received: str | None = None
     found: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    # Lines continuing a value, joined once at the end: adding each to the value copied it every time.
+    more: dict[str, list[str]] = field(default_factory=dict)
 
 
 def services_for_address(services: Sequence[Service], address: str) -> tuple[Service, ...]:
@@ -190,7 +194,7 @@ def _split_sections(text: str) -> list[_Section]:
             current = None
         elif labelled and key in _BY_KEY:
             editable = _BY_KEY[key]
-            if editable.key in sections[-1].found and sections[-1].found[editable.key]:
+            if sections[-1].found.get(editable.key) or sections[-1].more.get(editable.key):
                 current = None  # the first answer wins: a reply has the newest text on top
                 continue
             sections[-1].found[editable.key] = labelled["value"].strip()
@@ -199,7 +203,10 @@ def _split_sections(text: str) -> list[_Section]:
             sections[-1].ignored.append(_OTHER_BY_KEY[key])
             current = None
         elif current is not None:
-            sections[-1].found[current.key] = f"{sections[-1].found[current.key]} {line}".strip()
+            sections[-1].more.setdefault(current.key, []).append(line)
+    for section in sections:
+        for key, lines in section.more.items():
+            section.found[key] = " ".join([section.found[key], *lines]).strip()
     return [s for s in sections if s.found or s.service_received is not None]
 
 
@@ -211,7 +218,7 @@ def _choices(editable: Editable, value: str) -> list[str] | str:
     for choice in sorted(editable.choices, key=lambda c: -len(c.label)):
         folded = re.sub(rf"(?<!\w){re.escape(fold(choice.label))}(?!\w)", choice.value, folded)
     picked: list[str] = []
-    for part in (p.strip(" .") for p in _SPLIT.split(folded)):
+    for part in (p.strip().strip(" .") for p in _SPLIT.split(folded)):
         if not part:
             continue
         starts = [c for c in editable.choices if fold(c.label).startswith(part)]
@@ -244,9 +251,18 @@ def _read(editable: Editable, value: str) -> tuple[Any, str | None]:
     if editable.kind is Kind.URL:
         # "www.x.be" is what people type; the catalogue needs an address a browser opens as is.
         url = f"https://{value}" if value.lower().startswith("www.") else value
-        return (url, None) if re.fullmatch(r"https?://\S+\.\S+", url) else (None, "Een webadres begint met http:// of https://.")
+        return (url, None) if _is_web_address(url) else (None, "Een webadres begint met http:// of https://.")
     picked = _choices(editable, value)
     return (picked, None) if isinstance(picked, list) else (None, picked)
+
+
+def _is_web_address(url: str) -> bool:
+    """Like re.fullmatch(r"https?://\\S+\\.\\S+", url), without its backtracking over every dot (quadratic)."""
+    scheme = _SCHEME.match(url)
+    if scheme is None or _WHITE.search(url):
+        return False
+    rest = url[scheme.end():]
+    return "." in rest[1:-1]
 
 
 def _received(value: str) -> str:

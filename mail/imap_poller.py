@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import cast
@@ -38,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from mail.tls import ca_file_problem, client_context, describe_tls_error, is_loopback
-from store.inbound import accept
+from store.inbound import accept, header_block
 from store.mail_models import ADDRESS_LENGTH
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,15 @@ class _RawMailMessage(MailMessage):
     """A fetched message that keeps its exact raw bytes (imap-tools only keeps the parsed form)."""
 
     def __init__(self, fetch_data: list) -> None:  # type: ignore[type-arg]
-        """Parse as imap-tools does, and keep the bytes the server sent."""
-        super().__init__(fetch_data)
-        self.raw: bytes = self._get_message_data_parts(fetch_data)[0]
+        """Keep the bytes the server sent, and parse only their header block (bounded), for the envelope.
+
+        imap-tools parses the whole mail, and the standard parser recurses once per MIME level: one
+        hostile mail would fail every poll while it stays unseen. Storing needs only two headers;
+        the processor checks the limits (mail/limits.py) before it parses the rest.
+        """
+        raw, self._raw_uid_data, self._raw_flag_data = self._get_message_data_parts(fetch_data)
+        self.raw: bytes = raw
+        self.obj = BytesHeaderParser().parsebytes(header_block(raw))
 
 
 class ImapPoller:

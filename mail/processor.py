@@ -35,6 +35,7 @@ from intake.texts import compose_mail
 from intake.workhours import BRUSSELS
 from mail.body import all_text, body_text
 from mail.form import REFERENCE, FormResult, parse_form, render_form
+from mail.limits import check_limits
 from mail.offer_mail import REPLY_NEEDED as OFFER_REPLY_NEEDED, handle_offer_mail, is_provider_address, looks_like_offer_update
 from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
 from store import decisions, inbound, outbox, questions, referrals, staff as staff_repo
@@ -170,6 +171,10 @@ class MailProcessor:
         log.info("mail %s verwerkt: %s", row.id, outcome)
 
     def _decide(self, session: Session, row: InboundMail, now: datetime) -> tuple[str, str | None]:
+        # Limits on the raw bytes before the stdlib parser sees them: it is slow or memory-hungry on hostile mail.
+        over_limit = check_limits(row.raw)
+        if over_limit is not None:
+            raise Quarantined(over_limit)
         message = cast(EmailMessage, message_from_bytes(row.raw, policy=default))
         reason = automatic_reason(
             message, envelope_from=row.envelope_from, our_domain=self.config.domain,

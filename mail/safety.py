@@ -208,7 +208,8 @@ def _precedence(message: Message, _: _Context) -> str | None:
 def _empty_return_path(message: Message, context: _Context) -> str | None:
     """RFC 3834 §2 and RFC 5321 §4.5.5: a null reverse-path marks a notification; never answer."""
     envelope = context.envelope_from
-    if envelope is not None and re.fullmatch(r"\s*(<\s*>)?\s*", envelope):
+    # Stripped first: "\s*(<\s*>)?\s*" as one pattern retried its blanks from every split (quadratic).
+    if envelope is not None and re.fullmatch(r"(<\s*>)?", envelope.strip()):
         return "leeg retouradres in de envelop (melding of bounce)"
     for value in _raw_values(message, "return-path"):
         if re.fullmatch(r"(<\s*>)?", _strip_comments(value).strip()):
@@ -444,7 +445,7 @@ def _authserv_id(value: str) -> str:
 
 def _parse_results(value: str) -> list[_ResInfo]:
     """The method results of one Authentication-Results value; ValueError when malformed."""
-    text = re.sub(r"\s*=\s*", "=", _strip_comments(value, strict=True))
+    text = _tight_equals(_strip_comments(value, strict=True))
     results: list[_ResInfo] = []
     for resinfo in _split_unquoted(text, ";")[1:]:
         words = _split_unquoted(resinfo, None)
@@ -457,6 +458,15 @@ def _parse_results(value: str) -> list[_ResInfo]:
         properties = {key.lower(): val.strip('"').lower() for key, _, val in pairs}
         results.append(_ResInfo(method.split("/")[0].lower(), result.lower(), properties))
     return results
+
+
+def _tight_equals(text: str) -> str:
+    """White space around every '=' removed, as re.sub(r"\\s*=\\s*", "=") did, in linear time."""
+    pieces = text.split("=")
+    if len(pieces) == 1:
+        return text
+    inner = [piece.strip() for piece in pieces[1:-1]]
+    return "=".join([pieces[0].rstrip(), *inner, pieces[-1].lstrip()])
 
 
 def _dkim_domain(result: _ResInfo) -> str:

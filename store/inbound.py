@@ -26,11 +26,15 @@ _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNOREC
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def header_block(raw: bytes) -> bytes:
+    """The raw header block, read no further than HEADER_SCAN_BYTES."""
+    end = _HEADER_END.search(raw, 0, HEADER_SCAN_BYTES)
+    return raw[: end.start() if end else HEADER_SCAN_BYTES]
+
+
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID from the raw header block, normalised (no brackets, lower case), or None."""
-    end = _HEADER_END.search(raw, 0, HEADER_SCAN_BYTES)
-    headers = raw[: end.start() if end else HEADER_SCAN_BYTES]
-    found = _MESSAGE_ID.search(headers)
+    found = _MESSAGE_ID.search(header_block(raw))
     if not found:
         return None
     value = _CONTROL.sub("", b" ".join(found[1].split()).decode("ascii", "replace")).strip().strip("<>").strip().lower()

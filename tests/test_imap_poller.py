@@ -345,3 +345,23 @@ async def test_run_backs_off_on_connection_errors_without_crashing(
     assert "opnieuw over 2 s" in failures[1].getMessage()
     assert not any("s3cret" in r.getMessage() or "meldpunt@" in r.getMessage() for r in caplog.records)
 
+
+
+def _nested(depth: int) -> bytes:
+    """A mail of depth nested multiparts: the standard parser recurses once per level."""
+    head = _mail(9).split(b"\r\n\r\n", 1)[0] + b"\r\nMIME-Version: 1.0\r\n"
+    opening = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(depth))
+    closing = b"".join(b"\r\n--b%d--\r\n" % i for i in reversed(range(depth)))
+    return head + opening + b"Content-Type: text/plain\r\n\r\nDiep.\r\n" + closing
+
+
+def test_a_hostile_mail_does_not_stop_the_poll(imap_config: ImapConfig, session_factory: sessionmaker[Session]) -> None:
+    """A 1000-deep mail is stored as bytes for the processor to quarantine; the mail after it still arrives."""
+    deep = _nested(1000)
+    _append(imap_config, deep, _mail(10))
+    poller = ImapPoller(imap_config, session_factory, clock=_clock)
+
+    assert poller.poll_once() == PollReport(fetched=2, stored=2, duplicates=0)
+    rows = _stored(session_factory)
+    assert rows[0].raw == deep and rows[0].envelope_from == "leerkracht9@school.test"
+    assert rows[1].message_id == "aanmelding-10@school.test"
