@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from mail.imap_poller import ImapConfig, ImapPoller, PollReport
 from store.db import create_db_engine, make_session_factory
 from store.inbound import accept
 from store.mail_models import InboundMail
-from tests.imap_server import DovecotServer, dovecot_binary, free_port, start_dovecot
+from tests.imap_server import DovecotServer, free_port, require_dovecot, start_dovecot
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 PROCESSED = "Verwerkt"
@@ -41,15 +40,7 @@ def _clock() -> datetime:
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
     """A real Dovecot for the whole session; skipped when not installed, but never in CI."""
-    reason = None
-    if dovecot_binary() is None:
-        reason = "Dovecot is niet geïnstalleerd (apt-get install dovecot-imapd of bash scripts/test-deps)"
-    elif os.geteuid() != 0:
-        reason = "Dovecot-tests hebben root nodig (mailgebruikers met uid 65534, eigen dovecot-instantie)"
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (de CI-variabele staat aan: deze tests moeten lopen)", pytrace=False)
-        pytest.skip(reason)
+    require_dovecot()
     server = start_dovecot()
     try:
         yield server

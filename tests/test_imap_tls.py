@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from mail.imap_poller import ImapConfig, ImapPoller, PollReport
-from tests.imap_server import DovecotServer, dovecot_binary, start_dovecot
+from tests.imap_server import DovecotServer, require_dovecot, start_dovecot
 from tests.test_imap_poller import _append, _clock, _mail, _stored
 from tests.tls_certs import Certificate, make_certificate, openssl_binary
 
@@ -43,15 +43,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
 @pytest.fixture(scope="session")
 def dovecot_tls(certificate: Certificate) -> Iterator[DovecotServer]:
     """A real Dovecot speaking imaps and STARTTLS with the self-signed certificate."""
-    reason = None
-    if dovecot_binary() is None:
-        reason = "Dovecot is niet geïnstalleerd (apt-get install dovecot-imapd of bash scripts/test-deps)"
-    elif os.geteuid() != 0:
-        reason = "Dovecot-tests hebben root nodig (mailgebruikers met uid 65534, eigen dovecot-instantie)"
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (de CI-variabele staat aan: deze tests moeten lopen)", pytrace=False)
-        pytest.skip(reason)
+    require_dovecot()
     server = start_dovecot(tls=(certificate.cert, certificate.key))
     try:
         yield server
