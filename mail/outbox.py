@@ -17,8 +17,9 @@ import logging
 import mailbox
 import os
 import ssl
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import MessageError
@@ -185,12 +186,19 @@ class OutboxRunner:
     """Drains the outbox: claim due mails, hand each to the relay or Maildir, record the outcome."""
 
     def __init__(
-        self, sessions: Callable[[], Session], config: OutboxConfig, *, clock: Clock
+        self, sessions: Callable[[], Session], config: OutboxConfig, *, clock: Clock,
+        monotonic: Callable[[], float] = time.monotonic, pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """Keep the session factory, configuration and clock (injected, so tests fix time)."""
+        """Keep the session factory, configuration and clocks (injected, so tests fix time).
+
+        monotonic and pause keep the sending rate; a test passes a fake pair, so the rate is checked
+        without depending on how fast the machine is.
+        """
         self.sessions = sessions
         self.config = config
         self.clock = clock
+        self.monotonic = monotonic
+        self.pause = pause
         self._last_handover: float | None = None
         self._tls: ssl.SSLContext | None = None
         self._said: str | None = None
@@ -230,10 +238,9 @@ class OutboxRunner:
     async def _keep_rate(self) -> None:
         """Wait until the configured rate allows the next hand-over (monotonic time, not the clock)."""
         rate = self.config.rate_per_minute
-        loop = asyncio.get_running_loop()
         if rate and self._last_handover is not None:
-            await asyncio.sleep(max(0.0, self._last_handover + 60.0 / rate - loop.time()))
-        self._last_handover = loop.time()
+            await self.pause(max(0.0, self._last_handover + 60.0 / rate - self.monotonic()))
+        self._last_handover = self.monotonic()
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         """Recover orphaned mails, claim due ones and commit, so no other runner takes them."""
