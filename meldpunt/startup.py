@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import ipaddress
 import os
 import stat
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from intake.texts import message
+from mail.tls import is_loopback
 from meldpunt.settings import Settings
 
 PRIVATE_UMASK = 0o077
@@ -101,13 +101,7 @@ def lock_instance(settings: Settings) -> InstanceLock | None:
 
 def is_loopback_listen(listen: str) -> bool:
     """Whether host:port listens on this machine only (127.0.0.0/8, ::1 or localhost); "" or 0.0.0.0 is everywhere."""
-    host = listen.rpartition(":")[0].strip().strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(listen.rpartition(":")[0])
 
 
 def sender_notice(settings: Settings) -> tuple[str, str] | None:

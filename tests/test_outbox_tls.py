@@ -9,7 +9,6 @@ certificate does not carry (127.0.0.1) fails even with the CA file.
 from __future__ import annotations
 
 import asyncio
-import os
 import queue
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from store.mail_models import OutboxStatus
 from tests.mail_harness import Clock
 from tests.test_mail_crash import Service, free_port
 from tests.test_outbox import NOW, Sink, _config, _enqueue, _row
-from tests.tls_certs import Certificate, make_certificate, openssl_binary
+from tests.tls_certs import Certificate, certificate_or_skip
 
 SERVE_WAIT = 30.0
 
@@ -52,11 +51,7 @@ class TlsSink(Sink):
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     """A self-signed certificate for `localhost`."""
-    if openssl_binary() is None:
-        if os.environ.get("CI"):
-            pytest.fail("openssl ontbreekt (de CI-variabele staat aan: deze tests moeten lopen)", pytrace=False)
-        pytest.skip("openssl ontbreekt (apt-get install openssl)")
-    return make_certificate(tmp_path_factory.mktemp("relay-tls"))
+    return certificate_or_skip(tmp_path_factory.mktemp("relay-tls"))
 
 
 @asynccontextmanager
