@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from intake.lifecycle import Status  # noqa: E402
 from intake.schedule import WeeklyMoment  # noqa: E402
+from intake.references import REFERENCE  # noqa: E402
 from mail.dispatcher import DispatchConfig, Dispatcher  # noqa: E402
 from mail.outbox import OutboxConfig, OutboxRunner, build_message  # noqa: E402
 from store.db import create_db_engine, make_session_factory, upgrade_database  # noqa: E402
@@ -51,7 +52,6 @@ HOST = "127.0.0.1"
 DOMAIN = "meldpunt.example"
 SENDER = f"meldpunt@{DOMAIN}"
 PROVIDER = re.compile(r"^aanmeldingen@aanbieder\d{2}\.example$")
-REFERENCE = re.compile(r"MSI-\d{4}-\d{4}")
 CHUNK = 500  # referrals queued per call, for progress lines
 
 

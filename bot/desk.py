@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,9 +31,11 @@ from bot.keyboards import (
 from intake.actions import parse_actions
 from intake.dialogue import ADVICE_QUESTIONS, DialogueState, Inbound, Mode, Outbound, OutKind
 from intake.eligibility import Outcome
+from intake.references import REFERENCE, REFERENCE_PATTERN, find_reference
 from intake.schedule import WeeklyMoment, describe, next_slot, parse_moments
 from intake.texts import compose_mail, message
 from intake.vocabulary import OfferKind, ReferralRoute, Region
+from intake.workhours import WorkCalendar, local_day
 from store import conversations, dispatch, outbox, questions, referrals, telegram
 from store.decisions import Role, apply_actions, review_row, waiting_for_coordinator
 from store import staff as staff_repo
@@ -46,8 +48,8 @@ log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _CODE = re.compile(r"^\d{6}$")
 _QUESTION_NUMBER = re.compile(r"[Vv]raag #(\d+)")
-_REFERENCE = re.compile(r"MSI-\d{4}-\d{4,}")
-_ACTION_LINE = re.compile(r"^\s*MSI-\d{4}-\d+\s*[:\-–]", re.IGNORECASE | re.MULTILINE)
+# A line for the coordinator starts with a reference and a separator; the reference alone is chatter.
+_ACTION_LINE = re.compile(rf"^\s*{REFERENCE_PATTERN}\s*[:\-–]", re.IGNORECASE | re.MULTILINE)
 _ASK_PROMPT = "Je vraag aan de coördinator"  # the start of ask_prompt: a reply to it is a question
 _ENGINE_COMMANDS = {"terug", "overslaan", "annuleer", "help", "overzicht", "bevestig", "wijzig", "pauze"}
 _CONVERSATION_BUTTONS = {"q", "y", "d", "o", "b", "k", "e", "x", "t"}
@@ -105,7 +107,7 @@ class DeskConfig:
     allowed_domains: tuple[str, ...] = ()
     mail_domain: str = "localhost"
     reminder_hours: float = 8
-    closures: frozenset[date] = frozenset()
+    calendar: WorkCalendar = WorkCalendar()  # counts the reminder's working hours and moves batches past closure days
     dispatch_moments: tuple[WeeklyMoment, ...] = parse_moments("wo 09:00, vr 09:00")
 
 
@@ -255,8 +257,7 @@ class Desk:
     def _staff_text(self, event: ChatEvent, staff_id: int) -> Answer:
         text = (event.text or "").strip()
         if event.reply_to_bot_text and event.reply_to_bot_text.startswith(_ASK_PROMPT) and text:
-            found = _REFERENCE.search(event.reply_to_bot_text)
-            return self._ask(event, staff_id, text, reference=found[0] if found else None)
+            return self._ask(event, staff_id, text, reference=find_reference(event.reply_to_bot_text))
         if not self.workflow.has_conversation(channel=Channel.TELEGRAM, external_id=str(event.chat_id)):
             return Answer([Reply(chat_text("hint_linked"))])
         return self._handle(event, Inbound.from_text(text))
@@ -270,7 +271,7 @@ class Desk:
             return answer
         if action == "a" and args == ("vraag",):
             return Answer([Reply(chat_text("ask_prompt"), force_reply=True)])
-        if action == "v" and len(args) == 1 and _REFERENCE.fullmatch(args[0]):
+        if action == "v" and len(args) == 1 and REFERENCE.fullmatch(args[0]):
             return Answer([Reply(chat_text("ask_prompt", reference=args[0]), force_reply=True)])
         if action not in _CONVERSATION_BUTTONS or not args:
             return Answer(toast=chat_text("stale"), clear_pressed=True)
@@ -407,14 +408,14 @@ class Desk:
 
     def _next_batch(self) -> str:
         """What the next batch will send to whom (a dry run: nothing changes)."""
-        slot = next_slot(self.clock(), self.config.dispatch_moments, self.config.closures)
+        slot = next_slot(self.clock(), self.config.dispatch_moments, self.config.calendar.closures)
         with self.sessions() as session:
             plan = dispatch.make_plan(session, self.workflow.intake)
         return chat_text("next_batch", plan=plan, next=describe(slot.runs_at))
 
     def _decide(self, text: str, user_id: int) -> str:
         """Apply the coordinator's lines ("MSI-2026-0042: goedkeuren"); the result of each, in Dutch."""
-        actions, problems = parse_actions(text)
+        actions, problems = parse_actions(text, today=local_day(self.clock()))
         if not actions and not problems:
             return chat_text("decide_usage")
         try:
@@ -445,7 +446,7 @@ class Desk:
         if self.config.coordinator_chat_id is None:
             return []
         with self.sessions.begin() as session:
-            due = questions.due_for_reminder(session, now=self.clock(), after_hours=self.config.reminder_hours, closures=self.config.closures)
+            due = questions.due_for_reminder(session, now=self.clock(), after_hours=self.config.reminder_hours, calendar=self.config.calendar)
             return [self._to_coordinator(q, session.get(Staff, q.asker_staff_id) if q.asker_staff_id else None, reminder=True) for q in due]
 
     # --- public information --------------------------------------------------------------------

@@ -10,16 +10,18 @@ whether the change fits the referral's status is the lifecycle's call, not the p
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from intake.answers import fold
 from intake.lifecycle import CompletionOutcome
+from intake.references import REFERENCE_PATTERN
 
-REFERENCE_LINE = re.compile(r"^[\s>*\-•]*(MSI-\d{4}-\d{1,6})\b\s*[:\-–—]?\s*(.*)$", re.IGNORECASE)
+REFERENCE_LINE = re.compile(rf"^[\s>*\-•]*({REFERENCE_PATTERN})\b\s*[:\-–—]?\s*(.*)$", re.IGNORECASE)
 _DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+_EXAMPLE_AHEAD = timedelta(days=14)  # the example date in a refusal: two weeks from today
 
 
 class Verb(StrEnum):
@@ -82,8 +84,11 @@ class LineProblem(BaseModel):
     reason: str
 
 
-def parse_actions(text: str) -> tuple[list[Action], list[LineProblem]]:
-    """Every line that starts with a reference, understood or explained; other lines are ignored."""
+def parse_actions(text: str, *, today: date) -> tuple[list[Action], list[LineProblem]]:
+    """Every line that starts with a reference, understood or explained; other lines are ignored.
+
+    `today` (Brussels) is the first day a round table may be planned on; every channel that acts passes it.
+    """
     actions: list[Action] = []
     problems: list[LineProblem] = []
     for raw in text.splitlines():
@@ -91,7 +96,7 @@ def parse_actions(text: str) -> tuple[list[Action], list[LineProblem]]:
         if found is None:
             continue
         line = " ".join(raw.split())[:300]
-        result = parse_line(found[1].upper(), found[2].strip())
+        result = parse_line(found[1].upper(), found[2].strip(), today=today)
         if isinstance(result, str):
             problems.append(LineProblem(line=line, reason=result))
         else:
@@ -99,7 +104,7 @@ def parse_actions(text: str) -> tuple[list[Action], list[LineProblem]]:
     return actions, problems
 
 
-def parse_line(reference: str, rest: str) -> Action | str:
+def parse_line(reference: str, rest: str, *, today: date) -> Action | str:
     """The action of one line after its reference, or the Dutch reason it is not understood."""
     rest = " ".join(rest.split())
     verb, after = _verb(fold(rest), rest)
@@ -108,10 +113,8 @@ def parse_line(reference: str, rest: str) -> Action | str:
     note = _note(after)
     base = {"reference": reference, "verb": verb, "line": ""}
     if verb is Verb.ROUND_TABLE:
-        on = _date(after)
-        if isinstance(on, str):
-            return on
-        return Action(**base, on=on, note=note if on is None else None)
+        on = _round_table_date(after, reference, today=today)
+        return on if isinstance(on, str) else Action(**base, on=on)
     if verb is Verb.COMPLETE:
         outcome = next((o for word, o in _OUTCOME_WORDS if word in fold(after)), None)
         if outcome is None:
@@ -139,17 +142,22 @@ def _verb(folded: str, rest: str) -> tuple[Verb | None, str]:
 
 
 def _note(after: str) -> str | None:
-    """The free text after the verb ("- geen plaats"), trimmed of its separator."""
-    note = after.strip().lstrip("-–—:").strip()
-    return note[:500] or None
+    """The free text after the verb ("- geen plaats"), trimmed of its separator; punctuation alone is no note."""
+    note = after.strip().lstrip("-–—:;,.!? \t").strip()
+    # "gestart." leaves its full stop: a note without a letter or digit says nothing.
+    return note[:500] if any(character.isalnum() for character in note) else None
 
 
-def _date(after: str) -> date | None | str:
-    """A round table's date (dd/mm/jjjj), None when not given, or the Dutch reason it is wrong."""
+def _round_table_date(after: str, reference: str, *, today: date) -> date | str:
+    """A round table's date (dd/mm/jjjj, today or later), or the Dutch reason asking for it."""
+    ask = f"schrijf de datum van de ronde tafel als DD/MM/JJJJ, vandaag of later, bijvoorbeeld '{reference}: ronde tafel {today + _EXAMPLE_AHEAD:%d/%m/%Y}'"
     found = _DATE.search(after)
     if found is None:
-        return None
+        return f"{ask[0].upper()}{ask[1:]}."
     try:
-        return date(int(found[3]), int(found[2]), int(found[1]))
+        on = date(int(found[3]), int(found[2]), int(found[1]))
     except ValueError:
-        return f"'{found[0]}' is geen geldige datum; schrijf DD/MM/JJJJ, bijvoorbeeld 14/01/2027."
+        return f"'{found[0]}' is geen geldige datum; {ask}."
+    if on < today:
+        return f"'{found[0]}' ligt in het verleden; {ask}."
+    return on

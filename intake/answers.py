@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from intake import places
+from intake.folding import fold as fold  # re-exported: channels match typed words with it
 from intake.questionnaire import Choice, Question, QuestionType
 
 
@@ -29,15 +30,6 @@ _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # Split on the separators only and strip the pieces: "\s*(?:…)\s*" retried its white space from every
 # position inside a long run of blanks (quadratic).
 _SPLIT_MULTI = re.compile(r"[,;/+\n]|\ben\b")
-
-
-def fold(text: str) -> str:
-    """Lower case without accents or extra spaces, for matching what a person typed."""
-    if text.isascii():  # no accents to take off: the common case, several times faster
-        return " ".join(text.lower().split())
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.lower().split())
 
 
 def _text(question: Question, raw: str, today: date) -> Parsed | Invalid:
@@ -138,8 +130,10 @@ def _year(question: Question, raw: str, today: date) -> Parsed | Invalid:
 
 def _postcode(question: Question, raw: str, today: date) -> Parsed | Invalid:
     found = re.match(r"^\s*(?:B-?\s*)?(\d{4})\b", raw.strip(), flags=re.IGNORECASE)
-    if not found or not 1000 <= int(found[1]) <= 9999:
+    if not found:
         return Invalid(reason="Een Belgische postcode heeft 4 cijfers, bijvoorbeeld 1500 of 3000.")
+    if not places.is_known_postcode(int(found[1]), on=today):
+        return Invalid(reason=f"{found[1]} is geen Belgische postcode. Kijk ze na, bijvoorbeeld 1500 (Halle) of 3000 (Leuven).")
     return found[1]
 
 

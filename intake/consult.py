@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -11,17 +11,19 @@ from pydantic import BaseModel, ConfigDict
 
 from intake.catalogue import AgeRange, Catalogue, Service
 from intake.facts import ReferralFacts
+from intake.places import Place
 from intake.vocabulary import (
     DesiredForm,
     Labelled,
     LocationPreference,
     OfferKind,
     ReferralRoute,
+    Region,
     SchoolLevel,
 )
 
 COORDINATOR = "de coördinator van het Meldpunt"
-PREFERENCE = "uw voorkeur"
+PREFERENCE = "jouw voorkeur"
 ASK_COORDINATOR = f"te bevragen bij {COORDINATOR}"
 # Large enough that a preference outranks every sum of ordinary matches.
 PREFERENCE_BONUS = 100
@@ -40,6 +42,8 @@ class Suggestion(BaseModel):
     reasons: tuple[str, ...]
     caveats: tuple[str, ...]
     certain: bool
+    # Groene Zorg: the referrer applies there herself; never dispatched by the Meldpunt (seed 001).
+    direct_route: bool = False
 
 
 class Exclusion(BaseModel):
@@ -59,8 +63,11 @@ class ConsultResult(BaseModel):
 
     suggestions: tuple[Suggestion, ...]
     excluded: tuple[Exclusion, ...]
-    nothing_fits: bool
+    nothing_fits: bool  # nothing fits for sure through the Meldpunt (a direct route does not count)
     advice: str | None
+    # The service the Meldpunt would send it to without a preference or a redirect: the first certain
+    # suggestion through the Meldpunt. Stored on its own key so the store can count it in SQL.
+    proposed: str | None = None
 
 
 class Fit(Enum):
@@ -78,7 +85,6 @@ class _Finding:
     outcome: Fit
     text: str
     points: int = 0
-    topic: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class _Ask:
     facts: ReferralFacts
     catalogue: Catalogue
     age: int | None
+    region: Region | None
 
 
 Check = Callable[[Service, _Ask], list[_Finding]]
@@ -105,7 +112,7 @@ def _lowers(items: Iterable[Labelled]) -> str:
 
 def _region(service: Service, ask: _Ask) -> list[_Finding]:
     """The service's known area must contain the referral's region."""
-    region = ask.facts.region
+    region = ask.region
     if region is None:
         return []
     if service.service_areas is None:
@@ -219,13 +226,15 @@ def _problems(service: Service, ask: _Ask) -> list[_Finding]:
 
 
 def _route(service: Service, ask: _Ask) -> list[_Finding]:
-    """Groene Zorg takes its referrals itself; they are not registered again at the Meldpunt (seed 001)."""
+    """Groene Zorg takes its referrals itself (seed 001): suggested, as a direct route, only for a form it offers."""
     if service.referral_route is not ReferralRoute.DIRECT:
         return []
+    form = ask.facts.desired_form
+    if form is not None and service.forms is not None and form in service.forms:
+        return []  # the form check already says it fits; the suggestion is marked as a direct route
     organization = ask.catalogue.organization(service.organization_id)
     who = organization.name if organization else "de aanbieder"
-    text = f"aanmelden gebeurt rechtstreeks bij {who}, niet via het Meldpunt"
-    return [_Finding(Fit.EXCLUDE, text, topic="route")]
+    return [_Finding(Fit.EXCLUDE, f"aanmelden gebeurt rechtstreeks bij {who}, niet via het Meldpunt")]
 
 
 _CHECKS: tuple[Check, ...] = (_region, _level, _age, _form, _place, _capacity, _problems, _route)
@@ -245,7 +254,9 @@ def _suggest(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> Sug
     """A suggestion from the findings; certain only when something decisive fits and nothing is unknown."""
     preferred = ask.facts.preferred_intervention == service.id
     certain = bool(_texts(findings, Fit.MATCH)) and not _texts(findings, Fit.UNKNOWN)
-    caveats = _texts(findings, Fit.UNKNOWN, Fit.NOTE) + ([] if certain else [ASK_COORDINATOR])
+    direct = service.referral_route is ReferralRoute.DIRECT
+    # The coordinator does not handle a direct route, so she is not the one to ask about it.
+    caveats = _texts(findings, Fit.UNKNOWN, Fit.NOTE) + ([] if certain or direct else [ASK_COORDINATOR])
     organization = ask.catalogue.organization(service.organization_id)
     return Suggestion(
         service_id=service.id,
@@ -256,24 +267,81 @@ def _suggest(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> Sug
         reasons=tuple(([PREFERENCE] if preferred else []) + _texts(findings, Fit.MATCH, Fit.BONUS)),
         caveats=tuple(caveats),
         certain=certain,
+        direct_route=direct,
     )
 
 
-def _rank(suggestion: Suggestion) -> tuple[bool, bool, int, int, str]:
-    """Preference first, then certain before uncertain, by score, fewest caveats, then name."""
-    preferred = PREFERENCE in suggestion.reasons
+@dataclass(frozen=True)
+class _Standing:
+    """What the coordinator weighs between services that fit equally well.
+
+    `places` is the catalogue's capacity: the provider's own count of free places, kept current through
+    its offer updates, so it already allows for the referrals it holds; subtracting what the Meldpunt
+    sent would count those twice. `received` is how many referrals it got this school year (sent, or
+    queued for it), from the store; None when the caller has no store at hand, or for a direct route,
+    whose referrals the Meldpunt never sees.
+    """
+
+    places: int | None
+    received: int | None
+
+
+def _standing(service: Service, load: Mapping[str, int] | None) -> _Standing:
+    """The service's places left and, through the Meldpunt and with a load at hand, its referrals this school year."""
+    counted = load is not None and service.referral_route is ReferralRoute.MELDPUNT
+    return _Standing(places=service.capacity, received=load.get(service.id, 0) if counted and load is not None else None)
+
+
+def _fit(suggestion: Suggestion) -> tuple[bool, bool, int, int]:
+    """Preference first, then certain before uncertain, by score, then fewest caveats."""
     return (
-        not preferred,
+        PREFERENCE not in suggestion.reasons,
         not suggestion.certain,
         -suggestion.score,
         len(suggestion.caveats),  # among equals, the better known service is the safer advice
-        suggestion.service_name,
     )
 
 
-def _nothing_fits_advice(suggestions: tuple[Suggestion, ...], facts: ReferralFacts) -> str:
+def _tie(standing: _Standing) -> tuple[int, int]:
+    """Between equal fits: more places left, then fewer referrals this school year."""
+    return -(standing.places or 0), standing.received or 0
+
+
+def _tie_reason(first: _Standing, second: _Standing) -> str | None:
+    """Why the first of two equal fits ranks above the second, in Dutch; None when nothing tells them apart."""
+    if (first.places or 0) != (second.places or 0):
+        return f"meer vrije plaatsen ({first.places or 0} tegenover {second.places or 0})"
+    if (first.received or 0) != (second.received or 0):
+        return f"minder aanmeldingen dit schooljaar ({first.received or 0} tegenover {second.received or 0})"
+    return None
+
+
+def _ranked(candidates: list[tuple[Suggestion, _Standing]]) -> tuple[Suggestion, ...]:
+    """Sorted by fit, ties shared out (then by name, for a stable order), each tie's winner saying why."""
+    ordered = sorted(candidates, key=lambda c: (*_fit(c[0]), *_tie(c[1]), c[0].service_name))
+    ranked = []
+    for index, (suggestion, standing) in enumerate(ordered):
+        why = None
+        if index + 1 < len(ordered):
+            following, behind = ordered[index + 1]
+            tied = _fit(suggestion) == _fit(following) and not (suggestion.direct_route or following.direct_route)
+            why = _tie_reason(standing, behind) if tied else None
+        ranked.append(suggestion.model_copy(update={"reasons": (*suggestion.reasons, why)}) if why else suggestion)
+    return tuple(ranked)
+
+
+def _within_limit(ranked: tuple[Suggestion, ...], limit: int) -> tuple[Suggestion, ...]:
+    """At most `limit` suggestions through the Meldpunt; a direct route that fits is always shown, as only
+    here the referrer learns of it."""
+    through_meldpunt = [s for s in ranked if not s.direct_route][: max(limit, 0)]
+    kept = {s.service_id for s in through_meldpunt}
+    return tuple(s for s in ranked if s.direct_route or s.service_id in kept)
+
+
+def _nothing_fits_advice(suggestions: tuple[Suggestion, ...], ask: _Ask) -> str:
     """Say honestly that nothing fits for sure, and who to ask."""
-    decisive = (facts.region, facts.school_level, facts.desired_form, facts.location_preference)
+    facts = ask.facts
+    decisive = (ask.region, facts.school_level, facts.desired_form, facts.location_preference)
     if all(fact is None for fact in decisive):
         text = (
             "Er is nog te weinig gekend over de aanmelding (regio, onderwijsniveau, gewenste vorm) om een "
@@ -285,22 +353,10 @@ def _nothing_fits_advice(suggestions: tuple[Suggestion, ...], facts: ReferralFac
             f"gekend. Ze zijn te bevragen bij {COORDINATOR}."
         )
     else:
-        text = f"Er is geen aanbod dat bij deze aanmelding past. Vraag raad aan {COORDINATOR}."
+        text = f"Er is geen aanbod via het Meldpunt dat bij deze aanmelding past. Vraag raad aan {COORDINATOR}."
     if facts.school_level is SchoolLevel.PRIMARY:
         text += " Het aanbod voor kinderen uit het basisonderwijs is nog beperkt."
     return text
-
-
-def _direct_route_advice(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> str | None:
-    """Point to the provider itself when only the direct route keeps a service out."""
-    excluding = [f for f in findings if f.outcome is Fit.EXCLUDE]
-    if not excluding or any(f.topic != "route" for f in excluding):
-        return None
-    organization = ask.catalogue.organization(service.organization_id)
-    who = organization.name if organization else "de aanbieder"
-    site = service.website or (organization.website if organization else None)
-    where = f" ({site})" if site else ""
-    return f"Voor {service.name} meldt u rechtstreeks aan bij {who}{where}, niet via het Meldpunt."
 
 
 def _preference_advice(excluded: tuple[Exclusion, ...], ask: _Ask) -> str | None:
@@ -310,11 +366,11 @@ def _preference_advice(excluded: tuple[Exclusion, ...], ask: _Ask) -> str | None
         return None
     service = ask.catalogue.service(wanted)
     if service is None:
-        return f"Uw voorkeur '{wanted}' staat niet in het aanbod van het Meldpunt."
+        return f"Jouw voorkeur '{wanted}' staat niet in het aanbod van het Meldpunt."
     miss = next((e for e in excluded if e.service_id == wanted), None)
-    if miss is None or service.referral_route is ReferralRoute.DIRECT:
-        return None  # it is suggested, or the direct-route advice already explains it
-    return f"Uw voorkeur, {miss.service_name}, komt niet in aanmerking: {miss.reason}."
+    if miss is None:
+        return None  # it is suggested
+    return f"Jouw voorkeur, {miss.service_name}, komt niet in aanmerking: {miss.reason}."
 
 
 def _coaching_advice(suggestions: tuple[Suggestion, ...], ask: _Ask) -> str | None:
@@ -330,13 +386,13 @@ def _coaching_advice(suggestions: tuple[Suggestion, ...], ask: _Ask) -> str | No
     )
 
 
-def _outside_area(facts: ReferralFacts, catalogue: Catalogue) -> ConsultResult:
-    """A known postcode outside Vlaams-Brabant: the Meldpunt cannot help, so nothing is suggested."""
-    postcode = facts.relevant_postcode
-    reason = f"postcode {postcode} ligt buiten Vlaams-Brabant"
+def _outside_area(found: Place, catalogue: Catalogue) -> ConsultResult:
+    """A postcode outside Vlaams-Brabant (or no Belgian one): the Meldpunt cannot help, so nothing is suggested."""
+    where = "is geen Belgische postcode" if not found.known else "ligt buiten Vlaams-Brabant"
+    reason = f"postcode {found.postcode} {where}"
     advice = (
-        f"De postcode {postcode} ligt buiten Vlaams-Brabant. Het Meldpunt werkt enkel voor Vlaams-Brabant "
-        f"(Asse-Halle-Vilvoorde en Vlaams-Brabant Oost). Bij twijfel kunt u {COORDINATOR} om raad vragen."
+        f"De postcode {found.postcode} {where}. Het Meldpunt werkt enkel voor de gemeenten van Vlaams-Brabant "
+        f"(Asse-Halle-Vilvoorde en Vlaams-Brabant Oost). Bij twijfel kan je {COORDINATOR} om raad vragen."
     )
     excluded = tuple(
         Exclusion(service_id=s.id, service_name=s.name, reason=reason) for s in catalogue.services
@@ -344,32 +400,36 @@ def _outside_area(facts: ReferralFacts, catalogue: Catalogue) -> ConsultResult:
     return ConsultResult(suggestions=(), excluded=excluded, nothing_fits=True, advice=advice)
 
 
-def _advice(suggestions: tuple[Suggestion, ...], excluded: tuple[Exclusion, ...],
-            assessed: list[tuple[Service, tuple[_Finding, ...]]], ask: _Ask) -> str | None:
-    """All advice in one text: nothing fits, direct routes, a preference that does not apply."""
-    parts: list[str | None] = [] if any(s.certain for s in suggestions) else [_nothing_fits_advice(suggestions, ask.facts)]
-    parts += [_direct_route_advice(service, findings, ask) for service, findings in assessed]
+def _advice(suggestions: tuple[Suggestion, ...], excluded: tuple[Exclusion, ...], ask: _Ask) -> str | None:
+    """All advice in one text: nothing fits through the Meldpunt, a preference that does not apply, coaching."""
+    through_meldpunt = tuple(s for s in suggestions if not s.direct_route)
+    parts = [] if any(s.certain for s in through_meldpunt) else [_nothing_fits_advice(through_meldpunt, ask)]
     parts += [_preference_advice(excluded, ask), _coaching_advice(suggestions, ask)]
     return " ".join(part for part in parts if part) or None
 
 
-def consult(facts: ReferralFacts, catalogue: Catalogue, *, today: date, limit: int = 5) -> ConsultResult:
-    """Rank the catalogue's services for a (partial) referral; pure, `today` only fixes the pupil's age."""
-    if facts.relevant_postcode is not None and facts.region is None:
-        return _outside_area(facts, catalogue)
-    ask = _Ask(facts=facts, catalogue=catalogue, age=facts.age_on(today))
+def consult(facts: ReferralFacts, catalogue: Catalogue, *, today: date, limit: int = 5,
+            load: Mapping[str, int] | None = None) -> ConsultResult:
+    """Rank the catalogue's services for a (partial) referral; pure: `today` fixes the pupil's age and the
+    postcode map, `load` (referrals per service this school year, from the store) shares out equal fits."""
+    found = facts.place_on(today)
+    if found is not None and not found.in_area:
+        return _outside_area(found, catalogue)
+    ask = _Ask(facts=facts, catalogue=catalogue, age=facts.age_on(today), region=found.region if found else None)
     assessed = [(service, _assess(service, ask)) for service in catalogue.services]
     excluded = tuple(
         Exclusion(service_id=s.id, service_name=s.name, reason="; ".join(_texts(f, Fit.EXCLUDE)))
         for s, f in assessed
         if _texts(f, Fit.EXCLUDE)
     )
-    ranked = tuple(sorted(
-        (_suggest(s, f, ask) for s, f in assessed if not _texts(f, Fit.EXCLUDE)), key=_rank
-    ))
+    ranked = _ranked([
+        (_suggest(s, f, ask), _standing(s, load)) for s, f in assessed if not _texts(f, Fit.EXCLUDE)
+    ])
+    proposed = next((s.service_id for s in ranked if s.certain and not s.direct_route), None)
     return ConsultResult(
-        suggestions=ranked[: max(limit, 0)],
+        suggestions=_within_limit(ranked, limit),
         excluded=excluded,
-        nothing_fits=not any(s.certain for s in ranked),
-        advice=_advice(ranked, excluded, assessed, ask),
+        nothing_fits=proposed is None,
+        advice=_advice(ranked, excluded, ask),
+        proposed=proposed,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -180,11 +181,12 @@ class Intake:
             return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/summary_hint.txt.j2"))]
         return self._answer(state, inbound.text, now)
 
-    def evaluate(self, answers: dict[str, Any], *, now: datetime) -> Evaluation:
-        """Eligibility and consult for these answers, as shown in the summary and stored."""
+    def evaluate(self, answers: dict[str, Any], *, now: datetime, load: Mapping[str, int] | None = None) -> Evaluation:
+        """Eligibility and consult for these answers, as shown in the summary and stored; `load` (referrals
+        per service this school year, from the store) shares out equally fitting providers."""
         facts = ReferralFacts.from_answers(answers)
         assessment = self._assess(facts, now)
-        return Evaluation(assessment=assessment, consult=consult(facts, self.catalogue, today=now.date()))
+        return Evaluation(assessment=assessment, consult=consult(facts, self.catalogue, today=now.date(), load=load))
 
     def _assess(self, facts: ReferralFacts, now: datetime) -> Assessment:
         return assess(facts, Context(today=now.date(), direct_route_services=self._direct))
@@ -342,7 +344,7 @@ class Intake:
             return Outbound(kind=OutKind.ADVICE, text=text, token=self.position(state))
         text = render(
             "dialogue/summary.txt.j2", rows=rows, assessment=evaluation.assessment,
-            consult=evaluation.consult, mode=state.mode.value,
+            consult=evaluation.consult, mode=state.mode.value, referrer_role=state.answers.get("referrer_role"),
         )
         return Outbound(kind=OutKind.SUMMARY, text=text, choices=_numbered(len(rows)), token=self.position(state))
 

@@ -33,13 +33,14 @@ class Choice(BaseModel):
 
 def choose_service(*, assigned: str | None, answers: dict[str, Any], suggestions: dict[str, Any] | None, catalogue: Catalogue) -> Choice:
     """The service for this referral (see the module's docstring), or the reason it is set aside."""
-    certain = [s["service_id"] for s in (suggestions or {}).get("suggestions", []) if s.get("certain")]
+    # A direct route (Groene Zorg) is suggested for the referrer to apply there herself, never sent by us.
+    certain = [s["service_id"] for s in (suggestions or {}).get("suggestions", []) if s.get("certain") and not s.get("direct_route")]
     service_id = assigned or answers.get("preferred_intervention") or (certain[0] if certain else None)
     if service_id is None:
-        return Choice(reason="Geen voorkeur en geen zeker passend aanbod: kies een aanbod (doorverwijzen naar …).")
+        return Choice(reason="Er is geen voorkeur opgegeven en geen aanbod dat zeker past: de coördinator kiest een aanbod.")
     service = catalogue.service(service_id)
     if service is None:
-        return Choice(reason=f"Het aanbod '{service_id}' staat niet (meer) in de catalogus: kies een ander aanbod.")
+        return Choice(reason=f"Het aanbod '{service_id}' staat niet (meer) in de catalogus: de coördinator kiest een ander aanbod.")
     return Choice(service=service, reason=unfit_reason(service))
 
 

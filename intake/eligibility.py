@@ -8,11 +8,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from intake.facts import ReferralFacts
+from intake.facts import PostcodeOf, ReferralFacts
 from intake.vocabulary import CarePhase, DesiredForm, Labelled, ReferrerRole, SchoolLevel
 
 COMPULSORY_SCHOOLING_START = 5  # leerplicht starts at 5 since September 2020
 COMPULSORY_SCHOOLING_END = 18
+AREA = "Het Meldpunt werkt enkel voor de gemeenten van Vlaams-Brabant (Asse-Halle-Vilvoorde en Vlaams-Brabant Oost)."
 
 
 class Severity(StrEnum):
@@ -107,16 +108,22 @@ def school_not_consulted(facts: ReferralFacts, context: Context) -> Finding | No
 
 
 def outside_area(facts: ReferralFacts, context: Context) -> Finding | None:
-    """The Meldpunt serves Vlaams-Brabant only: postcodes 1500-1999 and 3000-3499."""
-    postcode = facts.relevant_postcode
-    if postcode is None or facts.region is not None:
+    """The Meldpunt serves the municipalities of Vlaams-Brabant only (Statbel's postcode table, not ranges)."""
+    found, deciding = facts.place_on(context.today), facts.deciding_postcode
+    if found is None or deciding is None or found.in_area:
         return None
-    return Finding(
-        rule="buiten-vlaams-brabant", severity=Severity.BLOCK,
-        reason=f"Postcode {postcode} ligt buiten Vlaams-Brabant.",
-        advice="Het Meldpunt werkt enkel voor Vlaams-Brabant (postcodes 1500-1999 en 3000-3499). "
-        "Zoek schoolextern aanbod in de regio van de school.",
-    )
+    source, postcode = deciding
+    if not found.known:
+        reason = f"Postcode {postcode} is geen Belgische postcode."
+        advice = "Kijk de postcode na en pas ze aan."
+    elif source is PostcodeOf.HOME:
+        reason = f"De leerling is niet ingeschreven en woont buiten Vlaams-Brabant (postcode {postcode})."
+        advice = (f"{AREA} Ligt de laatste school in Vlaams-Brabant, geef dan de postcode van die school: "
+                  "die bepaalt de regio.")
+    else:
+        reason = f"Postcode {postcode} ligt buiten Vlaams-Brabant."
+        advice = f"{AREA} Zoek schoolextern aanbod in de regio van de school."
+    return Finding(rule="buiten-vlaams-brabant", severity=Severity.BLOCK, reason=reason, advice=advice)
 
 
 def primary_school(facts: ReferralFacts, context: Context) -> Finding | None:

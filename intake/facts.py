@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from intake import places
+from intake.places import Place
 from intake.vocabulary import (
     CarePhase,
     DesiredForm,
@@ -15,8 +18,15 @@ from intake.vocabulary import (
     ReferrerRole,
     Region,
     SchoolLevel,
-    region_for_postcode,
 )
+
+
+class PostcodeOf(Enum):
+    """Whose postcode decides the region."""
+
+    SCHOOL = "school"
+    LAST_SCHOOL = "last_school"
+    HOME = "home"
 
 
 class ReferralFacts(BaseModel):
@@ -50,22 +60,41 @@ class ReferralFacts(BaseModel):
         return cls.model_validate(known)
 
     @property
-    def relevant_postcode(self) -> int | None:
-        """The postcode that decides the region: the school, else the last school, else home.
+    def deciding_postcode(self) -> tuple[PostcodeOf, int] | None:
+        """Which postcode decides the region, and its value: the school, else the last school, else home.
 
-        A pupil who is not enrolled is followed by the CLB of the last school, or else the
-        CLB nearest to home (seed 000), so the region follows the same order.
+        A pupil who is not enrolled is followed by the CLB of the last school, or else the CLB
+        nearest to home (seed 000). So home decides only for a pupil known not to be enrolled:
+        before that is answered, the school may still be in Vlaams-Brabant.
         """
-        for postcode in (self.school_postcode, self.last_school_postcode, self.pupil_home_postcode):
-            if postcode is not None:
-                return postcode
+        if self.school_postcode is not None:
+            return PostcodeOf.SCHOOL, self.school_postcode
+        if self.last_school_postcode is not None:
+            return PostcodeOf.LAST_SCHOOL, self.last_school_postcode
+        if self.pupil_enrolled is False and self.pupil_home_postcode is not None:
+            return PostcodeOf.HOME, self.pupil_home_postcode
         return None
 
     @property
-    def region(self) -> Region | None:
-        """The Meldpunt region, or None when unknown or outside Vlaams-Brabant."""
+    def relevant_postcode(self) -> int | None:
+        """The postcode that decides the region, or None while none does."""
+        deciding = self.deciding_postcode
+        return deciding[1] if deciding else None
+
+    def place_on(self, day: date) -> Place | None:
+        """Where the deciding postcode lies on a day, or None while no postcode decides."""
         postcode = self.relevant_postcode
-        return region_for_postcode(postcode) if postcode is not None else None
+        return places.place(postcode, on=day) if postcode is not None else None
+
+    def region_on(self, day: date) -> Region | None:
+        """The Meldpunt region on a day, or None when unknown or outside Vlaams-Brabant."""
+        found = self.place_on(day)
+        return found.region if found else None
+
+    @property
+    def region(self) -> Region | None:
+        """The region for a listing that has no day at hand: on the first day of the postcode table."""
+        return self.region_on(places.MAP_FROM)
 
     def age_on(self, today: date) -> int | None:
         """Age in whole years; from the birth year alone it is the age reached this calendar year."""

@@ -1,7 +1,8 @@
 """Reads the facts a consult needs (place, level, age, problems, form) from a question in free text.
 
-Conservative on purpose: a four-digit number counts as a postcode only when the word "postcode"
-or a municipality comes with it, because "geboren in 2011" must not become postcode 2011.
+Conservative on purpose: a four-digit number counts as a postcode only when it is a Belgian one and
+the word "postcode" or a municipality comes with it, because "geboren in 2011" must not become
+postcode 2011. Municipalities are read from Statbel's table (intake.places).
 """
 
 from __future__ import annotations
@@ -11,28 +12,11 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
+from intake import places
 from intake.answers import fold
 from intake.facts import ReferralFacts
 from intake.vocabulary import DesiredForm, ProblemArea, SchoolLevel
 
-# Main postcode per municipality of Vlaams-Brabant (and a few big cities outside, to recognise them).
-MUNICIPALITIES: dict[str, int] = {
-    "affligem": 1790, "asse": 1730, "beersel": 1650, "bever": 1547, "dilbeek": 1700, "drogenbos": 1620,
-    "galmaarden": 1570, "gooik": 1755, "grimbergen": 1850, "halle": 1500, "herne": 1540, "hoeilaart": 1560,
-    "kampenhout": 1910, "kapelle-op-den-bos": 1880, "kraainem": 1950, "lennik": 1750, "liedekerke": 1770,
-    "linkebeek": 1630, "londerzeel": 1840, "machelen": 1830, "meise": 1860, "merchtem": 1785, "opwijk": 1745,
-    "pepingen": 1670, "roosdaal": 1760, "sint-genesius-rode": 1640, "sint-pieters-leeuw": 1600,
-    "steenokkerzeel": 1820, "ternat": 1740, "vilvoorde": 1800, "wemmel": 1780, "wezembeek-oppem": 1970,
-    "zaventem": 1930, "zemst": 1980,
-    "aarschot": 3200, "begijnendijk": 3130, "bekkevoort": 3460, "bertem": 3060, "bierbeek": 3360,
-    "boortmeerbeek": 3190, "boutersem": 3370, "diest": 3290, "geetbets": 3450, "glabbeek": 3380,
-    "haacht": 3150, "herent": 3020, "heverlee": 3001, "hoegaarden": 3320, "holsbeek": 3220,
-    "huldenberg": 3040, "keerbergen": 3140, "kessel-lo": 3010, "kortenaken": 3470, "kortenberg": 3070,
-    "landen": 3400, "leuven": 3000, "linter": 3350, "lubbeek": 3210, "oud-heverlee": 3050, "rotselaar": 3110,
-    "scherpenheuvel-zichem": 3270, "tervuren": 3080, "tielt-winge": 3390, "tienen": 3300, "tremelo": 3120,
-    "wilsele": 3012, "zoutleeuw": 3440,
-    "brussel": 1000, "antwerpen": 2000, "mechelen": 2800, "gent": 9000, "hasselt": 3500, "waver": 1300,
-}
 _PROBLEM_WORDS: dict[ProblemArea, tuple[str, ...]] = {
     ProblemArea.ABSENTEEISM: ("spijbel", "afwezig", "verzuim", "niet meer naar school", "thuisblijv"),
     ProblemArea.SCHOOL_FATIGUE: ("schoolmoe", "motivatie", "gemotiveerd", "verveel"),
@@ -76,15 +60,16 @@ def _words_present(text: str, words: tuple[str, ...]) -> bool:
     return any(word in text and re.search(rf"\b{re.escape(word)}", text) for word in words)
 
 
-def _place(text: str) -> tuple[str | None, int | None]:
-    """A postcode said as such or with its municipality, else a municipality's name."""
-    for found in (_POSTCODE_WORD.search(text), _POSTCODE_PLACE.search(text)):
-        if found and (found.re is _POSTCODE_WORD or found[2] in MUNICIPALITIES):
-            return (found[2] if found.re is _POSTCODE_PLACE else None), int(found[1])
-    for name, postcode in MUNICIPALITIES.items():
-        if name in text and re.search(rf"\b{re.escape(name)}\b", text):
-            return name, postcode
-    return None, None
+def _place(text: str, folded: str, today: date) -> tuple[str | None, int | None]:
+    """A known postcode said as such or with its municipality, else a municipality's name."""
+    said = _POSTCODE_WORD.search(folded)
+    if said and places.is_known_postcode(int(said[1]), on=today):
+        return None, int(said[1])
+    for found in _POSTCODE_PLACE.finditer(folded):
+        if places.is_known_postcode(int(found[1]), on=today) and places.postcodes_named(found[2], on=today):
+            return places.fold_name(found[2]), int(found[1])
+    named = places.named_place(text, on=today)
+    return named if named else (None, None)
 
 
 def _age(text: str) -> int | None:
@@ -106,7 +91,7 @@ def _level(text: str) -> SchoolLevel | None:
 def read_question(text: str, *, today: date) -> FreeTextFacts:
     """The facts in a free-text question; the age becomes an approximate birth year."""
     folded = fold(text)
-    place, postcode = _place(folded)
+    place, postcode = _place(text, folded, today)
     age = _age(folded)
     form = next((f for f, words in _FORM_WORDS.items() if _words_present(folded, words)), None)
     facts = ReferralFacts(

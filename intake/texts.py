@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -14,7 +15,7 @@ from intake.questionnaire import TEMPLATES_DIR
 @cache
 def environment() -> Environment:
     """One shared environment; HTML templates are autoescaped, text templates are not."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
@@ -22,6 +23,13 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["example_date"] = example_date
+    return env
+
+
+def example_date(day: date) -> str:
+    """A date for a "ronde tafel" example in a mail of `day`: four weeks on, so it never lies in the past."""
+    return (day + timedelta(weeks=4)).strftime("%d/%m/%Y")
 
 
 def render(name: str, **context: Any) -> str:

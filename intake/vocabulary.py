@@ -132,12 +132,3 @@ class FundingSource(Labelled):
     YOUTH_CARE = ("jeugdhulp", "Jeugdhulp")
     AGRICULTURE = ("landbouw", "Departement Landbouw (Groene Zorg)")
     PRIVATE = ("prive", "Privé")
-
-
-def region_for_postcode(postcode: int) -> Region | None:
-    """The Meldpunt region of a Belgian postcode, or None outside Vlaams-Brabant."""
-    if 1500 <= postcode <= 1999:
-        return Region.AHV
-    if 3000 <= postcode <= 3499:
-        return Region.OOST
-    return None

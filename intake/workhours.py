@@ -1,4 +1,4 @@
-"""Working days and hours of the Meldpunt (Brussels time, weekdays, no Belgian public holidays)."""
+"""Working days and hours of the Meldpunt (Brussels time, weekdays, no Belgian public holidays, no closure days)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from pydantic import BaseModel, ConfigDict
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 OFFICE_START = time(9, 0)
@@ -45,3 +46,32 @@ def working_days_between(start: datetime, end: datetime, closures: frozenset[dat
         day += timedelta(days=1)
         count += is_working_day(day, closures)
     return count
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day in Brussels of a moment (just after midnight there it is still yesterday in UTC)."""
+    return moment.astimezone(BRUSSELS).date()
+
+
+class WorkCalendar(BaseModel):
+    """The Meldpunt's working time with its closure days (MELDPUNT_CLOSURE_DAYS): one value every reminder counts with.
+
+    Built once from the settings (meldpunt/app.py) and handed to the mail questions, the Telegram
+    questions and the provider reminders, so no reminder can count a closure day as a working one.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    closures: frozenset[date] = frozenset()
+
+    def is_working_day(self, day: date) -> bool:
+        """A weekday that is no Belgian public holiday and no closure day."""
+        return is_working_day(day, self.closures)
+
+    def hours_between(self, start: datetime, end: datetime) -> float:
+        """Office hours that passed between two moments."""
+        return working_hours_between(start, end, self.closures)
+
+    def days_between(self, start: datetime, end: datetime) -> int:
+        """Working days after start's day up to and including end's day."""
+        return working_days_between(start, end, self.closures)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.dialogue import Intake
 from intake.schedule import Slot, WeeklyMoment, due_slot, next_slot
+from intake.workhours import WorkCalendar
 from store import dispatch
 from store.dispatch import BatchReport, Plan
 
@@ -31,7 +32,7 @@ class DispatchConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     moments: tuple[WeeklyMoment, ...]
-    closures: frozenset[date] = frozenset()
+    calendar: WorkCalendar = WorkCalendar()  # moves batches past closure days and counts the reminders' working days
     reminder_days: int = 10
     domain: str
     coordinator_email: str | None = None
@@ -49,7 +50,7 @@ class Dispatcher:
 
     def due(self) -> Slot | None:
         """The slot whose batch should run now (not yet run), or None."""
-        slot = due_slot(self.clock(), self.config.moments, self.config.closures)
+        slot = due_slot(self.clock(), self.config.moments, self.config.calendar.closures)
         if slot is None:
             return None
         with self.sessions() as session:
@@ -57,7 +58,7 @@ class Dispatcher:
 
     def next_slot(self) -> Slot:
         """When the next scheduled batch runs."""
-        return next_slot(self.clock(), self.config.moments, self.config.closures)
+        return next_slot(self.clock(), self.config.moments, self.config.calendar.closures)
 
     def tick(self) -> BatchReport | None:
         """Run the due batch if there is one (even an empty one: the slot is then done), then remind late providers."""
@@ -83,7 +84,7 @@ class Dispatcher:
         """Remind providers without news, and tell the coordinator about the ones still silent."""
         config = self.config
         with self.sessions.begin() as session:
-            return dispatch.remind_late_providers(session, days=config.reminder_days, closures=config.closures, domain=config.domain,
+            return dispatch.remind_late_providers(session, days=config.reminder_days, calendar=config.calendar, domain=config.domain,
                                                   coordinator_email=config.coordinator_email, now=self.clock())
 
     def _run(self, slot_key: str, actor: str, *, submitted_before: datetime | None = None) -> BatchReport | None:

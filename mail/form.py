@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from intake.answers import Invalid, Parsed, display_value, fold, parse_answer
 from intake.dialogue import Mode, in_mode
 from intake.questionnaire import Choice, Question, Questionnaire, QuestionType
+from intake.references import find_reference
 from intake.texts import render
 from mail.body import all_text, body_text, starts_history
 
@@ -22,7 +23,6 @@ __all__ = ["MARK", "RULE", "FormProblem", "FormResult", "all_text", "body_text",
 MARK = "↳"  # starts every note line of the form: help, conditions, choices
 RULE = "==="  # starts every divider line: section titles and the end of the form
 TEMPLATE = "mail/form.txt.j2"
-REFERENCE = re.compile(r"\bMSI-\d{4}-\d{4}\b", re.IGNORECASE)
 _UNANSWERED = {"", "-", "--", "–", "—", "overslaan", "nvt", "n.v.t."}
 _RECEIVED_MAX = 500  # a problem quotes what was received; a pasted essay need not be kept twice
 _QUOTE = re.compile(r"^(?:\s*>)+")
@@ -130,12 +130,11 @@ def parse_form(text: str, questionnaire: Questionnaire, *, mode: Mode = Mode.FUL
             collector.feed(line)
     collector.stop()
     answers, problems = _evaluate(questionnaire, collector.found, mode=mode, today=today)
-    found = REFERENCE.search(text)
     return FormResult(
         answers=answers,
         problems=tuple(problems),
         labels_found=len(collector.seen),
-        reference=found[0].upper() if found else None,
+        reference=find_reference(text),
     )
 
 

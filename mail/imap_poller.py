@@ -3,7 +3,9 @@
 Principle 3 of the architecture: a mail counts as accepted once its raw bytes are committed. The
 order per message is therefore fetch (BODY.PEEK, the server keeps it unseen) → accept → COMMIT →
 \\Seen (and move to the processed folder). A crash after the commit leaves the mail unseen; the next
-poll fetches it again and `accept` recognises it by Message-ID, so it is marked without a second row.
+poll fetches it again and `accept` recognises it by Message-ID and content (store.inbound.dedupe_key:
+trace fields the mailbox's server added do not count), so it is marked without a second row; so is
+the IMAP copy of a mail the SMTP intake already took.
 Dedupe never uses UIDs, so a UIDVALIDITY change (a recreated mailbox) cannot store anything twice.
 TLS (implicit or STARTTLS) verifies the server's certificate and host name before LOGIN is sent;
 plaintext IMAP is allowed only to this machine.

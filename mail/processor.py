@@ -2,15 +2,14 @@
 
 Order of the checks follows the risk: bounces and automatic mail never get a reply (RFC 3834), a
 forged or unreadable sender is quarantined, then the coordinator's answers and decisions, then
-providers' feedback and offer changes, then staff mail (form, form request or consult question), and
-last, polite replies to unknown senders.
+providers' feedback and offer changes, then staff mail (form, consult question, form request, or the
+form with a word why when the mail says nothing readable), and last, polite replies to unknown senders.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,13 +31,15 @@ from intake.dialogue import Mode
 from intake.freetext import read_question
 from intake.lifecycle import Status
 from intake.texts import compose_mail
-from intake.workhours import BRUSSELS
+from intake.references import find_reference
+from intake.workhours import BRUSSELS, WorkCalendar, local_day
 from mail.body import all_text, body_text
-from mail.form import REFERENCE, FormResult, parse_form, render_form
+from mail.form import FormResult, parse_form, render_form
+from mail.intent import REPLY_PREFIX, asks_for_form, asks_question
 from mail.limits import check_limits
 from mail.offer_mail import REPLY_NEEDED as OFFER_REPLY_NEEDED, handle_offer_mail, is_provider_address, looks_like_offer_update
 from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
-from store import decisions, inbound, outbox, questions, referrals, staff as staff_repo
+from store import decisions, dispatch, inbound, outbox, questions, referrals, staff as staff_repo
 from store.mail_models import InboundMail, Question
 from store.models import Referral, Staff
 from store.staff import get_active_staff
@@ -47,8 +48,6 @@ from store.workflow import IntakeWorkflow, staff_prefill
 log = logging.getLogger(__name__)
 # Failures of the database itself, not of a mail: a lock held too long, a full disk, a lost connection.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-# "Re:", "Antw:", "AW:" (Outlook in Dutch and German), repeated: our templates add one "Re: " of their own.
-_REPLY_PREFIX = re.compile(r"^(\s*(re|antw|aw|sv)\s*:\s*)+", re.IGNORECASE)
 # A mail may act (decide, correct, answer, report back, change the offer) only as a reply to a mail we
 # sent to its sender: our random Message-ID in its In-Reply-To/References is the token. These are the
 # mails whose replies may act, per role of the recipient: the token's purpose.
@@ -67,9 +66,13 @@ class ProcessorConfig(BaseModel):
     allowed_domains: tuple[str, ...] = ()
     trusted_authserv_id: str | None = None
     auto_reply_limit: int = 10
+    # Replies to a registered staff member's own forms skip auto_reply_limit (a busy day is confirmed in
+    # full); a responder that keeps echoing our form back still stops here.
+    staff_form_reply_limit: int = 50
     # Working hours after which an unanswered question is mailed to the coordinator again;
     # None when the coordinator's Telegram chat gets the reminders instead.
     reminder_hours: float | None = None
+    calendar: WorkCalendar = WorkCalendar()  # counts those working hours: closure days are none
 
 
 class Quarantined(Exception):
@@ -177,7 +180,7 @@ class MailProcessor:
             raise Quarantined(over_limit)
         message = cast(EmailMessage, message_from_bytes(row.raw, policy=default))
         reason = automatic_reason(
-            message, envelope_from=row.envelope_from, our_domain=self.config.domain,
+            message, envelope_from=row.envelope_from, our_domain=self.config.domain, our_address=self.config.address,
             is_our_message_id=lambda mid: outbox.is_our_message_id(session, mid),
             trusted_senders=frozenset({self.config.coordinator_email.lower()} if self.config.coordinator_email else ()),
         )
@@ -223,16 +226,22 @@ class MailProcessor:
             form = parse_form(all_text(mail.message), questionnaire, mode=mode, today=now.date())
         if form.labels_found >= 2 or (referral is not None and form.labels_found >= 1):
             return self._form(session, mail, staff, referral, mode, form, now)
-        if "formulier" in fold(mail.subject) or "formulier" in fold(mail.text[:200]):
-            known = staff_prefill(staff) if staff is not None else {}
-            reply = self._reply(session, mail, "mail/form_request.txt.j2", now, form=render_form(questionnaire, answers=known))
-            return "formulier-verstuurd", reply
-        return self._question(session, mail, staff, now)
+        # A question is never lost for a request for the form beside it: the consult's reply carries the form.
+        if asks_question(mail.subject, mail.text):
+            return self._question(session, mail, staff, now)
+        known = staff_prefill(staff) if staff is not None else {}
+        form_text = render_form(questionnaire, answers=known)
+        if asks_for_form(mail.subject, mail.text):
+            return "formulier-verstuurd", self._reply(session, mail, "mail/form_request.txt.j2", now, form=form_text)
+        # No form, no question (empty, a scan, a signature, only our quoted mail): the form and a word why,
+        # and the coordinator is not asked to read it.
+        reply = self._reply(session, mail, "mail/form_request.txt.j2", now, form=form_text, unreadable=True)
+        return "onleesbaar-formulier-verstuurd", reply
 
     def _own_referral(self, session: Session, mail: Mail, staff: Staff | None) -> Referral | None:
         """The referral named in the subject, if it is this sender's own."""
-        found = REFERENCE.search(mail.subject.upper())
-        referral = referrals.get_referral(session, found[0]) if found else None
+        found = find_reference(mail.subject)
+        referral = referrals.get_referral(session, found) if found else None
         if referral is None:
             return None
         own = (staff is not None and referral.staff_id == staff.id) or referral.answers.get("referrer_email") == mail.sender
@@ -250,12 +259,18 @@ class MailProcessor:
         missing = [q for q in self.workflow.intake.missing(answers, mode=mode) if q.id not in {p.question_id for p in invalid}]
         if not invalid and not missing:
             done = self.workflow.submit_answers(session, referral, answers, mode=mode, actor=mail.sender, now=now)
-            reply = self._reply(session, mail, "mail/confirmation.txt.j2", now, reference=done.reference, text=done.text, referral_id=referral.id)
+            reply = self._reply(
+                session, mail, "mail/confirmation.txt.j2", now, reference=done.reference, text=done.text, referral_id=referral.id,
+                staff_form=staff is not None,
+            )
             return "aanmelding-ingediend", reply
         referrals.save_answers(session, referral, answers, now=now)
         reference = referrals.assign_reference(session, referral, now=now)
         blank = render_form(self.workflow.intake.questionnaire, answers=answers, mode=mode, reference=reference)
-        reply = self._reply(session, mail, "mail/form_problems.txt.j2", now, reference=reference, invalid=invalid, missing=missing, form=blank, referral_id=referral.id)
+        reply = self._reply(
+            session, mail, "mail/form_problems.txt.j2", now, reference=reference, invalid=invalid, missing=missing, form=blank,
+            referral_id=referral.id, staff_form=staff is not None,
+        )
         return "formulier-onvolledig", reply
 
     def _question(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[str, str | None]:
@@ -272,7 +287,7 @@ class MailProcessor:
     def _coordinator_answer(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
         question = questions.by_escalation(session, mail.thread_ids)
         answer = mail.text
-        actions, problems = parse_actions(answer)
+        actions, problems = parse_actions(answer, today=local_day(now))
         if (question is None or not answer) and not actions and not problems:
             raise Quarantined("Mail van de coördinator die niet als antwoord bij een open vraag hoort.")
         if not outbox.answers_mail_to(session, mail.thread_ids, mail.sender, kinds=COORDINATOR_THREADS):
@@ -289,7 +304,7 @@ class MailProcessor:
     # --- providers -------------------------------------------------------------------------------
     def _provider_mail(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
         """A provider reports back line by line, sends an offer change, or asks something."""
-        actions, problems = parse_actions(mail.text)
+        actions, problems = parse_actions(mail.text, today=local_day(now))
         authorised = outbox.answers_mail_to(session, mail.thread_ids, mail.sender, kinds=PROVIDER_THREADS)
         if actions or problems:
             if not authorised:
@@ -309,7 +324,8 @@ class MailProcessor:
     def _provider_feedback(self, session: Session, mail: Mail, actions: list[Action], problems: list[LineProblem], now: datetime) -> tuple[str, str | None]:
         """Apply a provider's lines; lines about referrals it does not have also go to the coordinator."""
         # Worked out before applying: ownership does not change by applying, and the reply must not tell.
-        foreign = sorted({a.reference for a in actions if not decisions.dispatched_to(session, a.reference, mail.sender)})
+        # A provider that had a referral before a redirect is no forger: it is told, the coordinator not.
+        foreign = sorted({a.reference for a in actions if dispatch.holding_of(session, a.reference, mail.sender) is dispatch.Holding.NEVER})
         results = decisions.apply_actions(
             session, actions, role=decisions.Role.PROVIDER, actor=mail.sender, intake=self.workflow.intake,
             domain=self.config.domain, now=now, provider_address=mail.sender,
@@ -351,20 +367,36 @@ class MailProcessor:
         return question
 
     # --- sending ---------------------------------------------------------------------------------
-    def _reply(self, session: Session, mail: Mail, template: str, now: datetime, *, referral_id: int | None = None, **context: Any) -> str | None:
-        """Queue an automatic reply, unless this address had its share today (loop safety; the coordinator has no cap)."""
-        coordinator = (self.config.coordinator_email or "").lower()
-        if mail.sender != coordinator and outbox.auto_replies_today(session, mail.sender, now=now) >= self.config.auto_reply_limit:
+    def _reply(
+        self, session: Session, mail: Mail, template: str, now: datetime, *, referral_id: int | None = None,
+        staff_form: bool = False, **context: Any,
+    ) -> str | None:
+        """Queue an automatic reply, unless this address had its share today (loop safety; the coordinator has no cap).
+
+        `staff_form`: a reply to a registered staff member's own form, counted apart (see _over_limit).
+        """
+        if self._over_limit(session, mail, now, staff_form=staff_form):
             return "Geen antwoord: het maximum aantal automatische antwoorden voor vandaag is bereikt."
-        reply = compose_mail(template, subject_of_mail=_REPLY_PREFIX.sub("", mail.subject), **context)
+        reply = compose_mail(template, subject_of_mail=REPLY_PREFIX.sub("", mail.subject), today=local_day(now), **context)
+        in_reply_to, references = outbox.reply_thread(
+            mail.row.message_id, references=mail.message.get("References"), in_reply_to=mail.message.get("In-Reply-To"),
+        )
         outbox.enqueue(
             session, kind="antwoord", to_address=mail.sender, subject=reply.subject, body_text=reply.text,
             body_html=reply.html, domain=self.config.domain,
-            now=now, in_reply_to=mail.row.message_id and f"<{mail.row.message_id}>", referral_id=referral_id,
-            references=" ".join([*mail.thread_ids, f"<{mail.row.message_id}>"]) if mail.row.message_id else None,
+            now=now, in_reply_to=in_reply_to, referral_id=referral_id, references=references,
         )
-        outbox.log_auto_reply(session, mail.sender, now=now)
+        if not staff_form:  # counted by its outbox row instead (store.outbox.referral_replies_today)
+            outbox.log_auto_reply(session, mail.sender, now=now)
         return None
+
+    def _over_limit(self, session: Session, mail: Mail, now: datetime, *, staff_form: bool) -> bool:
+        """Whether today's replies to this sender reached their cap: the daily one, or the ceiling for staff forms."""
+        if mail.sender == (self.config.coordinator_email or "").lower():
+            return False
+        if staff_form:
+            return outbox.referral_replies_today(session, mail.sender, now=now) >= self.config.staff_form_reply_limit
+        return outbox.auto_replies_today(session, mail.sender, now=now) >= self.config.auto_reply_limit
 
     def _tell_coordinator(self, session: Session, template: str, now: datetime, **context: Any) -> str | None:
         """Queue a mail to the coordinator; its Message-ID lets a reply find its way back."""
@@ -393,7 +425,7 @@ class MailProcessor:
             return 0
         now = self.clock()
         with self.sessions.begin() as session:
-            due = questions.due_for_reminder(session, now=now, after_hours=self.config.reminder_hours)
+            due = questions.due_for_reminder(session, now=now, after_hours=self.config.reminder_hours, calendar=self.config.calendar)
             for question in due:
                 asked_at = question.created_at.astimezone(BRUSSELS).strftime("%d/%m/%Y om %H:%M")
                 composed = compose_mail("mail/escalation_reminder.txt.j2", question=question, asked_at=asked_at)

@@ -80,6 +80,9 @@ async def start_smtp_server(
 ) -> asyncio.Server:
     """Listen on host:port in the running loop; SIZE is advertised and enforced during DATA (552).
 
+    A line over RFC 5322's 998 bytes is taken (up to SIZE), not refused: the processor reads it, or
+    mail/limits.py quarantines the mail with a Dutch reason. Refusing would bounce real mail.
+
     limits (mail/smtp_limits.py) bound connections, recipients and DATA bytes across all sessions.
     """
     loop = asyncio.get_running_loop()

@@ -5,6 +5,7 @@ Without them 115 idle connections blocked real mail, one mail took 10,000 recipi
 extra connection (§3.8), 452 refuses a recipient too many (§4.5.3.1.10), 451 a DATA for which no
 bytes are left; all are temporary, so a real mail server simply tries again later. They mirror what
 a mail server in front would do (Postfix: smtpd_client_connection_count_limit, smtpd_recipient_limit).
+A line of DATA may be as long as the size limit (Postfix, too, accepts long lines); command lines stay short.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope
@@ -158,6 +161,25 @@ class LimitedSMTP(SMTP):
             return
         try:
             # Held until the handler has stored the mail: that is when aiosmtpd lets go of the bytes.
-            await super().smtp_DATA(arg)
+            with self._long_data_lines():
+                await super().smtp_DATA(arg)
         finally:
             self.gate.release(reserved)
+
+    @contextmanager
+    def _long_data_lines(self) -> Iterator[None]:
+        """For this DATA only, let a line be as long as the size limit; commands keep aiosmtpd's 1,001 bytes.
+
+        aiosmtpd refuses a DATA line over 1,001 bytes with a permanent 500, so the sending server
+        bounces a real mail (an HTML form on one line) we could read. The size limit still bounds
+        the mail, and the gate has reserved that much for it. Both bounds move: aiosmtpd's per-line
+        check and the stream reader's own limit, which is fixed when the connection is made.
+        """
+        reader = self._reader
+        previous = (self.line_length_limit, reader._limit)  # type: ignore[attr-defined]
+        limit = max(self.data_size_limit or 0, previous[0])
+        self.line_length_limit = reader._limit = limit  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            self.line_length_limit, reader._limit = previous  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake, Mode
 from intake.questionnaire import load_questionnaire
 from intake.schedule import parse_moments
+from intake.workhours import WorkCalendar
 from mail.dispatcher import DispatchConfig, Dispatcher
 from mail.imap_poller import ImapConfig
 from mail.outbox import OutboxConfig, OutboxRunner
@@ -81,14 +82,20 @@ class App:
         return IntakeWorkflow(self.intake, self.sessions)
 
     @cached_property
+    def calendar(self) -> WorkCalendar:
+        """The working time every reminder counts with (mail, Telegram, providers): one notion, with the closure days."""
+        return WorkCalendar(closures=frozenset(self.settings.closure_days))
+
+    @cached_property
     def processor(self) -> MailProcessor:
         """Turns stored mail into referrals, replies and questions."""
         settings = self.settings
         config = ProcessorConfig(
             address=settings.mail_address, domain=settings.mail_domain, coordinator_email=settings.coordinator_email,
             allowed_domains=tuple(settings.allowed_domains), trusted_authserv_id=settings.trusted_authserv_id,
-            auto_reply_limit=settings.auto_reply_limit,
+            auto_reply_limit=settings.auto_reply_limit, staff_form_reply_limit=settings.staff_form_reply_limit,
             reminder_hours=settings.question_reminder_hours if settings.coordinator_chat_id is None else None,
+            calendar=self.calendar,
         )
         return MailProcessor(self.sessions, self.workflow, config, clock=utc_now)
 
@@ -126,7 +133,7 @@ class App:
             mode=Mode(settings.chat_personal_data), coordinator_chat_id=settings.coordinator_chat_id,
             coordinator_email=settings.coordinator_email, allowed_domains=tuple(settings.allowed_domains),
             mail_domain=settings.mail_domain, reminder_hours=settings.question_reminder_hours,
-            closures=frozenset(settings.closure_days), dispatch_moments=parse_moments(settings.dispatch_times),
+            calendar=self.calendar, dispatch_moments=parse_moments(settings.dispatch_times),
         )
         processor = self.processor
         return Desk(self.workflow, self.sessions, config, clock=utc_now,
@@ -137,7 +144,7 @@ class App:
         """Runs the Wednesday/Friday batches and reminds providers; reads the workflow's current catalogue."""
         settings = self.settings
         config = DispatchConfig(
-            moments=parse_moments(settings.dispatch_times), closures=frozenset(settings.closure_days),
+            moments=parse_moments(settings.dispatch_times), calendar=self.calendar,
             reminder_days=settings.feedback_reminder_days, domain=settings.mail_domain, coordinator_email=settings.coordinator_email,
         )
         return Dispatcher(self.sessions, lambda: self.workflow.intake, config, clock=utc_now)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 
 import click
 
@@ -10,6 +12,12 @@ from intake.schedule import describe
 from intake.texts import message, render
 from meldpunt.actor import cli_actor
 from meldpunt.app import App
+from store.batch_mails import batch_mail_states
+from store.mail_models import OutboxStatus
+
+_TEXTS = "cli/dispatch.txt.j2"
+# How long to wait for the batch's mails a running service (`meldpunt serve`) is handing over right now.
+SENDING_WAIT_SECONDS = 30.0
 
 
 def _example_addresses(app: App) -> set[str]:
@@ -35,18 +43,37 @@ def dispatch(ctx: click.Context, dry_run: bool, run_now: bool) -> None:
         return
     report = dispatcher.run_now(cli_actor())
     click.echo(message("dispatch_done", referrals=report.referrals, mails=report.mails, set_aside=report.set_aside))
-    asyncio.run(_send_with_progress(app))
+    handed = asyncio.run(_send_with_progress(app))
+    states = _settled_states(app, report.slot_key)
+    click.echo(render("cli/dispatch_sent.txt.j2", planned=report.mails, handed=handed, sent=states[OutboxStatus.SENT],
+                      sending=states[OutboxStatus.SENDING], failed=states[OutboxStatus.FAILED],
+                      waiting=states[OutboxStatus.QUEUED] + states[OutboxStatus.RETRY]))
 
 
-async def _send_with_progress(app: App) -> None:
-    """Drain the outbox mail by mail, showing progress; what cannot go now stays queued for `serve`."""
+async def _send_with_progress(app: App) -> int:
+    """Drain the outbox mail by mail, showing progress; how many mails this command handed over.
+
+    The outbox holds other mails too (notices, replies), and a running `meldpunt serve` drains the
+    same outbox: the count is this command's work, not the batch's (see _settled_states).
+    """
     sent = failed = 0
     while True:
         report = await app.outbox.drain(limit=1)
         if report.sent + report.retried + report.failed == 0:
             break
         sent, failed = sent + report.sent, failed + report.failed + report.retried
-        click.echo(message("dispatch_progress", sent=sent, failed=failed))
+        click.echo(message("progress", source=_TEXTS, sent=sent, failed=failed))
         if report.retried:
             break  # the relay is not taking mail now; the outbox retries later
-    click.echo(message("dispatch_sent", sent=sent, failed=failed))
+    return sent
+
+
+def _settled_states(app: App, slot_key: str) -> Counter[OutboxStatus]:
+    """The batch's provider mails by status, once no other runner is still handing one over (bounded wait)."""
+    deadline = time.monotonic() + SENDING_WAIT_SECONDS
+    while True:
+        with app.sessions() as session:
+            states = batch_mail_states(session, slot_key)
+        if not states[OutboxStatus.SENDING] or time.monotonic() >= deadline:
+            return states
+        time.sleep(0.2)  # another process is sending it: its outcome decides what we can truthfully report

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.actions import Action, Verb, parse_actions
 from intake.texts import message, render
+from intake.workhours import local_day
 from meldpunt.actor import cli_actor
 from meldpunt.app import App, utc_now
 from store import audit
@@ -92,12 +93,22 @@ def review_correct(ctx: click.Context, reference: str, vraag: str, waarde: str) 
 @click.pass_context
 def review_record(ctx: click.Context, lines: tuple[str, ...]) -> None:
     """Noteer wat een aanbieder meldde (bv. telefonisch): "MSI-2026-0042: gestart", één regel per argument."""
-    actions, problems = parse_actions("\n".join(lines))
-    if not actions and not problems:
+    today = local_day(utc_now())
+    actions: list[Action] = []
+    refused: list[str] = []
+    unreferenced = 0
+    for line in lines:
+        understood, problems = parse_actions(line, today=today)
+        actions += understood
+        refused += [message("not_understood", source=_TEXTS, line=p.line, reason=p.reason) for p in problems]
+        if not understood and not problems:  # an argument is a line: one without a reference is not dropped unseen
+            unreferenced += 1
+            refused.append(message("no_reference", source=_TEXTS, line=" ".join(line.split())[:300]))
+    if unreferenced == len(lines):
         raise click.UsageError(message("no_lines", source=_TEXTS))
-    for problem in problems:
-        click.echo(message("not_understood", source=_TEXTS, line=problem.line, reason=problem.reason))
-    _decide(ctx, actions, failed=bool(problems))
+    for text in refused:
+        click.echo(text)
+    _decide(ctx, actions, refused=len(refused))
 
 
 def _action(reference: str, verb: Verb, rest: str, **details: Any) -> Action:
@@ -106,8 +117,11 @@ def _action(reference: str, verb: Verb, rest: str, **details: Any) -> Action:
     return Action(reference=reference, verb=verb, line=f"{reference}: {rest}", **details)
 
 
-def _decide(ctx: click.Context, actions: list[Action], *, failed: bool = False) -> None:
-    """Apply as the coordinator, print each result, send the referrers' mails; exit 1 if anything was refused."""
+def _decide(ctx: click.Context, actions: list[Action], *, refused: int = 0) -> None:
+    """Apply as the coordinator, print each result, send the referrers' mails; exit 1 if anything was refused.
+
+    `refused` counts the lines refused before applying (not understood): the count includes them.
+    """
     app = _app(ctx)
     try:
         with app.sessions.begin() as session:
@@ -117,17 +131,17 @@ def _decide(ctx: click.Context, actions: list[Action], *, failed: bool = False) 
             )
     except StaleDataError:
         raise click.ClickException(message("concurrent", source="decisions.txt.j2")) from None
-    _print(results)
+    _print(results, refused=refused)
     if any(r.applied for r in results):
         asyncio.run(app.outbox.drain())  # the referrers hear it now, not at the service's next drain
-    if failed or not all(r.applied for r in results):
+    if refused or not all(r.applied for r in results):
         ctx.exit(1)
 
 
-def _print(results: list[Decision]) -> None:
-    """One line per decision and a count."""
+def _print(results: list[Decision], *, refused: int) -> None:
+    """One line per decision and a count of every line given, the ones refused before applying included."""
     for result in results:
         click.echo(message("applied" if result.applied else "refused", source=_TEXTS, text=result.message))
-    if len(results) > 1:
-        applied = sum(r.applied for r in results)
-        click.echo(message("summary", source=_TEXTS, applied=applied, refused=len(results) - applied))
+    applied = sum(r.applied for r in results)
+    if len(results) + refused > 1:
+        click.echo(message("summary", source=_TEXTS, applied=applied, refused=len(results) + refused - applied))

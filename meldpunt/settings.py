@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         description="IP-adressen van de eigen mailserver vóór de SMTP-ontvanger; enkel hun Authentication-Results tellen.",
     )
     auto_reply_limit: int = Field(default=10, description="Automatische antwoorden per adres per dag.")
+    staff_form_reply_limit: int = Field(
+        default=50, ge=1,
+        description="Antwoorden op eigen formulieren van een geregistreerde medewerker per dag (los van auto_reply_limit; tegen mailloops).",
+    )
     smtp_listen: str | None = Field(
         default="127.0.0.1:8025", description="host:poort van de SMTP-ontvanger; leeg = uit."
     )

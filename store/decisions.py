@@ -10,7 +10,6 @@ session (nothing of the call remains) and decides again. Flushes, never commits.
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,20 +17,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from intake.actions import PROVIDER_VERBS, Action, Verb
 from intake.answers import Invalid, fold, parse_answer
 from intake.catalogue import Catalogue, Service
-from intake.dialogue import Intake
+from intake.dialogue import Intake, Mode
 from intake.eligibility import Outcome
 from intake.workhours import BRUSSELS
 from intake.lifecycle import CompletionOutcome, InvalidTransition, Status, check_transition
 from intake.questionnaire import Question, QuestionType
+from intake.scrub import scrub_names
 from intake.texts import compose_mail, message
 from intake.vocabulary import ReferralRoute
-from store import outbox, referrals
+from store import dispatch, outbox, referrals
 from store.audit import AuditAction, record_audit
 from store.dispatch_models import DispatchItem
 from store.models import Referral, StatusChange
@@ -132,27 +132,33 @@ def apply_actions(
                 raise _Refused(_unknown(action.reference, call))
             plan = _plan(session, referral, action, call)
             before = referral.status
-            text = _execute(session, referral, plan, call)
+            text, note = _execute(session, referral, plan, call)
         except _Refused as refused:
             decisions.append(Decision(action.reference, action.line, applied=False, message=str(refused)))
             continue
         decisions.append(Decision(action.reference, action.line, applied=True, message=text))
         recipient = referrals.referrer_address(referral)
-        # A correction is news to the referrer only when it stops the referral (a new contact address).
+        # A correction is news to the referrer only when it stops the referral (a new address, a missing answer).
         if recipient and (action.verb is not Verb.CORRECT or referral.status is not before):
-            notices[recipient].append(_notice(referral, plan, call))
+            notices[recipient].append(_notice(referral, note, call))
     for recipient, items in notices.items():
         _mail_referrer(session, recipient, items, domain=domain, now=now)
     return decisions
 
 
-# Waiting for the coordinator: held or flagged ones, and refused ones that may go to another provider.
-WAITING = (Status.NEEDS_REVIEW, Status.DECLINED)
-
-
 def waiting_for_coordinator(session: Session) -> list[Referral]:
-    """Referrals waiting for a decision, the longest waiting first."""
-    query = select(Referral).where(Referral.status.in_(WAITING)).order_by(Referral.updated_at, Referral.id)
+    """Referrals waiting for a decision, the longest waiting first: held or flagged ones, and ones a provider refused.
+
+    A provider's refusal may go to another provider; the coordinator's own refusal is the decision itself.
+    """
+    # Where the referral came from when it was last declined (notes keep the status: from = to).
+    declined_from = (
+        select(StatusChange.from_status)
+        .where(StatusChange.referral_id == Referral.id, StatusChange.to_status == S.DECLINED, StatusChange.from_status != S.DECLINED)
+        .order_by(StatusChange.id.desc()).limit(1).correlate(Referral).scalar_subquery()
+    )
+    by_provider = and_(Referral.status == S.DECLINED, declined_from == S.DISPATCHED)
+    query = select(Referral).where(or_(Referral.status == S.NEEDS_REVIEW, by_provider)).order_by(Referral.updated_at, Referral.id)
     return list(session.scalars(query))
 
 
@@ -175,11 +181,8 @@ def review_row(session: Session, referral: Referral) -> dict[str, Any]:
 
 def current_provider(session: Session, referral_id: int) -> str | None:
     """The provider address the referral was last dispatched to, or None when it never was."""
-    query = (
-        select(DispatchItem.provider_address).where(DispatchItem.referral_id == referral_id)
-        .order_by(DispatchItem.dispatched_at.desc(), DispatchItem.id.desc()).limit(1)
-    )
-    return session.scalar(query)
+    item = dispatch.current_dispatch(session, referral_id)
+    return item.provider_address if item is not None else None
 
 
 def dispatched_to(session: Session, reference: str, provider_address: str) -> bool:
@@ -211,9 +214,14 @@ def _plan(session: Session, referral: Referral, action: Action, call: _Call) -> 
             allowed = ", ".join(v.value for v in Verb if v in PROVIDER_VERBS)
             raise _Refused(message("coordinator_only", source=_TEXTS, reference=reference, verb=action.verb.value, allowed=allowed))
         assert call.provider_address is not None
-        if not _is_with(session, referral, call.provider_address):
+        holding = dispatch.holding(session, referral.id, call.provider_address)
+        if holding is dispatch.Holding.FORMER:  # it knows the referral: say it went on, not where
+            raise _Refused(message("no_longer_yours", source=_TEXTS, reference=reference))
+        if holding is not dispatch.Holding.CURRENT:
             raise _Refused(_unknown(reference, call))
     steps = _path(session, referral, action, call)
+    if S.QUEUED in steps:
+        _refuse_incomplete(referral, reference, intake=call.intake)
     note = _redact(action.note, referral)
     if action.verb is Verb.ROUND_TABLE and action.on is not None:
         note = message("note_round_table", source=_TEXTS, on=action.on.strftime("%d/%m/%Y"))
@@ -247,6 +255,23 @@ def _path(session: Session, referral: Referral, action: Action, call: _Call) -> 
             raise _Refused(f"{reference}: {wrong}") from None
         previous = step
     return steps
+
+
+def missing_answers(intake: Intake, referral: Referral) -> list[Question]:
+    """Required questions the referral's answers make necessary (the questionnaire's conditions) but lack."""
+    return intake.missing(referral.answers or {}, mode=Mode(referral.mode))
+
+
+def _labels(questions: list[Question]) -> str:
+    """The questions' labels as a person reads them: 'School akkoord', 'Plaats'."""
+    return ", ".join(f"'{q.label}'" for q in questions)
+
+
+def _refuse_incomplete(referral: Referral, reference: str, *, intake: Intake) -> None:
+    """A referral lacking a required answer never goes to the queue: a provider would get it incomplete."""
+    missing = missing_answers(intake, referral)
+    if missing:
+        raise _Refused(message("incomplete", source=_TEXTS, reference=reference, missing=_labels(missing), first=missing[0].label))
 
 
 def _service(session: Session, referral: Referral, action: Action, catalogue: Catalogue) -> Service:
@@ -294,18 +319,14 @@ def _redact(note: str | None, referral: Referral) -> str | None:
     """The note without the pupil's names: it is stored in the history and mailed to the referrer."""
     if not note:
         return None
-    for key in _NAME_ANSWERS:
-        name = str((referral.answers or {}).get(key) or "").strip()
-        if len(name) >= 2:
-            note = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[naam]", note, flags=re.IGNORECASE)
-    return note
+    return scrub_names(note, (str((referral.answers or {}).get(key) or "") for key in _NAME_ANSWERS))
 
 
 # --- applying -----------------------------------------------------------------------------------
 
 
-def _execute(session: Session, referral: Referral, plan: _Plan, call: _Call) -> str:
-    """Write the planned change (every check is done) and say what happened."""
+def _execute(session: Session, referral: Referral, plan: _Plan, call: _Call) -> tuple[str, str | None]:
+    """Write the planned change (every check is done); what happened, and the note the referrer reads."""
     reference = referral.reference or ""
     if plan.question is not None:
         return _apply_correction(session, referral, plan.question, plan.value, call)
@@ -322,11 +343,11 @@ def _execute(session: Session, referral: Referral, plan: _Plan, call: _Call) -> 
         referrals.add_note(session, referral, note=plan.note or "", actor=call.actor, now=call.now)
     status = referral.status.label
     if plan.service is not None:
-        return message("redirected", source=_TEXTS, reference=reference, status=status, name=plan.service.name)
-    return message("changed" if plan.steps else "noted", source=_TEXTS, reference=reference, status=status)
+        return message("redirected", source=_TEXTS, reference=reference, status=status, name=plan.service.name), plan.note
+    return message("changed" if plan.steps else "noted", source=_TEXTS, reference=reference, status=status), plan.note
 
 
-def _apply_correction(session: Session, referral: Referral, question: Question, value: Any, call: _Call) -> str:
+def _apply_correction(session: Session, referral: Referral, question: Question, value: Any, call: _Call) -> tuple[str, str | None]:
     """Store the corrected answer and judge the referral again, as at submission (store/workflow.py)."""
     previous = (referral.answers or {}).get(question.id)
     evaluation = store_evaluated(session, call.intake, referral, {**(referral.answers or {}), question.id: value}, now=call.now)
@@ -335,23 +356,40 @@ def _apply_correction(session: Session, referral: Referral, question: Question, 
     note = message("note_corrected", source=_TEXTS, label=question.label, outcome=outcome)
     referrals.add_note(session, referral, note=note, actor=call.actor, now=call.now)
     record_audit(session, actor=call.actor, action=AuditAction.CHANGED, now=call.now, referral_id=referral.id, detail=f"antwoord {question.id}")
+    missing = missing_answers(call.intake, referral)
+    if missing:
+        return _hold_incomplete(session, referral, question=question, missing=missing, outcome=outcome, call=call)
     if question.type is QuestionType.EMAIL and value != previous and referral.status is S.QUEUED:
         # A batch mails the pupil's identity to whoever this address names: a new one is confirmed
         # ("goedkeuren") before any batch uses it, so one mistaken or forged line cannot leak it.
-        referrals.change_status(session, referral, S.NEEDS_REVIEW, actor=call.actor, now=call.now,
-                                note=message("note_address_held", source=_TEXTS, label=question.label))
+        held = message("note_address_held", source=_TEXTS, label=question.label)
+        referrals.change_status(session, referral, S.NEEDS_REVIEW, actor=call.actor, now=call.now, note=held)
         session.flush()
-        return message("corrected_held", source=_TEXTS, reference=referral.reference, label=question.label)
+        return message("corrected_held", source=_TEXTS, reference=referral.reference, label=question.label), held
     session.flush()
-    return message("corrected", source=_TEXTS, reference=referral.reference, label=question.label, outcome=outcome)
+    return message("corrected", source=_TEXTS, reference=referral.reference, label=question.label, outcome=outcome), None
 
 
-def _notice(referral: Referral, plan: _Plan, call: _Call) -> dict[str, Any]:
+def _hold_incomplete(
+    session: Session, referral: Referral, *, question: Question, missing: list[Question], outcome: str, call: _Call,
+) -> tuple[str, str]:
+    """The correction made a question required that has no answer: the referral waits for the coordinator."""
+    note = message("note_incomplete", source=_TEXTS, missing=_labels(missing))
+    if referral.status in (S.QUEUED, S.SUBMITTED):
+        referrals.change_status(session, referral, S.NEEDS_REVIEW, actor=call.actor, now=call.now, note=note)
+    else:
+        referrals.add_note(session, referral, note=note, actor=call.actor, now=call.now)
+    session.flush()
+    text = message("corrected_incomplete", source=_TEXTS, reference=referral.reference, label=question.label, outcome=outcome,
+                   missing=_labels(missing), first=missing[0].label)
+    return text, note
+
+
+def _notice(referral: Referral, note: str | None, call: _Call) -> dict[str, Any]:
     """One line of the referrer's mail: reference, new status, who said what (no pupil data)."""
     return {
         "referral_id": referral.id, "reference": referral.reference, "status": referral.status.label,
-        "note": plan.note if plan.question is None else message("note_address_held", source=_TEXTS, label=plan.question.label),
-        "by": call.role.value,
+        "note": note, "by": call.role.value,
     }
 
 

@@ -14,16 +14,17 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from intake.catalogue import Service
 from intake.dialogue import Intake
 from intake.dispatch import ProviderRow, choose_service, csv_name, provider_row, rows_csv
 from intake.lifecycle import Status
 from intake.texts import compose_mail, render
-from intake.workhours import BRUSSELS, working_days_between
+from intake.workhours import BRUSSELS, WorkCalendar
 from store import outbox, referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.models import Referral
@@ -186,24 +187,64 @@ def _queue_mail(session: Session, template: str, *, kind: str, to: str, domain: 
                           body_html=composed.html, domain=domain, now=now)
 
 
-def remind_late_providers(session: Session, *, days: int, closures: frozenset[date], domain: str, coordinator_email: str | None, now: datetime) -> tuple[int, int]:
+class Holding(StrEnum):
+    """Where a referral stands for one provider address: only its current provider reports back on it."""
+
+    CURRENT = "huidig"  # the referral's latest dispatch went to this address
+    FORMER = "vroeger"  # it went there once, then on to another provider (a refusal and a redirect)
+    NEVER = "nooit"  # never sent there, or no such referral
+
+
+def _superseded() -> ColumnElement[bool]:
+    """Whether the DispatchItem of the query was followed by a later dispatch of the same referral."""
+    later = aliased(DispatchItem)
+    return exists().where(
+        later.referral_id == DispatchItem.referral_id,
+        or_(later.dispatched_at > DispatchItem.dispatched_at, and_(later.dispatched_at == DispatchItem.dispatched_at, later.id > DispatchItem.id)),
+    )
+
+
+def current_dispatch(session: Session, referral_id: int) -> DispatchItem | None:
+    """The referral's latest dispatch: the provider it is with now (a redirect sends it on), or None when never sent."""
+    return session.scalar(select(DispatchItem).where(DispatchItem.referral_id == referral_id, ~_superseded()))
+
+
+def holding(session: Session, referral_id: int, provider_address: str) -> Holding:
+    """Whether the referral is with this provider now, was once, or never."""
+    query = select(DispatchItem.provider_address, ~_superseded()).where(DispatchItem.referral_id == referral_id)
+    wanted = provider_address.strip().lower()
+    # One referral has a dispatch per service it went to: a handful of rows at most.
+    there = {bool(current) for address, current in session.execute(query) if address.lower() == wanted}
+    return Holding.CURRENT if True in there else Holding.FORMER if there else Holding.NEVER
+
+
+def holding_of(session: Session, reference: str, provider_address: str) -> Holding:
+    """holding() for a reference as a provider wrote it; NEVER when no referral has it."""
+    referral = referrals.get_referral(session, reference)
+    return holding(session, referral.id, provider_address) if referral is not None else Holding.NEVER
+
+
+def remind_late_providers(session: Session, *, days: int, calendar: WorkCalendar, domain: str, coordinator_email: str | None, now: datetime) -> tuple[int, int]:
     """Remind providers of referrals without news `days` working days after dispatch; tell the coordinator after twice that.
 
     Returns (reminder mails, referrals reported to the coordinator). "Without news" means still
-    `dispatched`: any answer of the provider (accepted, declined …) moves the referral on.
+    `dispatched`: any answer of the provider (accepted, declined …) moves the referral on. Only a
+    referral's current dispatch counts: after a refusal and a redirect, the provider that refused
+    is neither reminded nor reported for it again.
     """
     query = (select(DispatchItem, Referral).join(Referral, Referral.id == DispatchItem.referral_id)
-             .where(Referral.status == Status.DISPATCHED, DispatchItem.escalated_at.is_(None)).order_by(DispatchItem.id))
+             .where(Referral.status == Status.DISPATCHED, DispatchItem.escalated_at.is_(None), ~_superseded()).order_by(DispatchItem.id))
     to_remind: defaultdict[str, list[tuple[DispatchItem, Referral]]] = defaultdict(list)
     to_escalate: list[tuple[DispatchItem, Referral]] = []
     for item, referral in session.execute(query):
-        if item.reminded_at is None and working_days_between(item.dispatched_at, now, closures) >= days:
+        if item.reminded_at is None and calendar.days_between(item.dispatched_at, now) >= days:
             to_remind[item.provider_address].append((item, referral))
-        elif item.reminded_at is not None and working_days_between(item.reminded_at, now, closures) >= days:
+        elif item.reminded_at is not None and calendar.days_between(item.reminded_at, now) >= days:
             to_escalate.append((item, referral))
     for address, late in sorted(to_remind.items()):
         _queue_mail(session, "mail/provider_reminder.txt.j2", kind=REMINDER_KIND, to=address, domain=domain, now=now,
-                    late=[(referral.reference, item.dispatched_at.astimezone(BRUSSELS).date()) for item, referral in late], days=days)
+                    late=[(referral.reference, item.dispatched_at.astimezone(BRUSSELS).date()) for item, referral in late], days=days,
+                    today=now.astimezone(BRUSSELS).date())
         for item, _ in late:
             item.reminded_at = now
     if to_escalate and coordinator_email:

@@ -1,4 +1,4 @@
-"""Durable intake of raw mail: store first (deduplicated on Message-ID), process later, quarantine what fails.
+"""Durable intake of raw mail: store first (deduplicated on Message-ID and content), process later, quarantine what fails.
 
 Mailman's switchboard semantics in SQL: a mail is accepted only once its bytes are committed; a mail
 that is being processed when the process dies goes back to the queue; after three failed attempts it
@@ -8,6 +8,7 @@ goes to quarantine ("bad") instead of looping forever.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from store.mail_models import InboundMail, InboundStatus
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 # The Message-ID is looked for in this much of the raw mail only: a header block is far smaller
@@ -24,28 +27,88 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 # No control character belongs in a Message-ID (RFC 5322 §3.6.4), and PostgreSQL text cannot hold NUL.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The fields an author writes and no relay or mailbox rewrites: what DKIM signs (RFC 6376 §5.4.1).
+# Trace fields (Received, Return-Path, Delivered-To, X-Original-To, Authentication-Results, spam
+# scores) differ between an SMTP delivery and the IMAP copy of one mail, so they are left out.
+_AUTHOR_FIELDS = frozenset({
+    b"from", b"sender", b"reply-to", b"to", b"cc", b"subject", b"date", b"message-id", b"in-reply-to",
+    b"references", b"mime-version", b"content-type", b"content-transfer-encoding",
+})
+# Lines end in CRLF, CR or LF, as email.feedparser (and mail/limits.py) split them.
+_FOLD = re.compile(rb"(?:\r\n|\r|\n)(?=[ \t])")
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")  # a field name (RFC 5322 §2.2) and its colon
+# Left out of the digest: relays and mailboxes change line ends, folding and trailing blanks (why DKIM
+# has a "relaxed" canonicalisation, RFC 6376 §3.4); deleting all of it is the cheapest linear way to be
+# blind to that (10 MB in about 10 ms). Two mails differing in whitespace alone count as one.
+_WHITESPACE = b" \t\r\n"
+
+
+def _bounds(raw: bytes) -> tuple[int, int]:
+    """Where the header block ends and where the body starts (HEADER_SCAN_BYTES when no blank line is seen)."""
+    end = _HEADER_END.search(raw, 0, HEADER_SCAN_BYTES)
+    return (end.start(), end.end()) if end else (HEADER_SCAN_BYTES, HEADER_SCAN_BYTES)
 
 
 def header_block(raw: bytes) -> bytes:
     """The raw header block, read no further than HEADER_SCAN_BYTES."""
-    end = _HEADER_END.search(raw, 0, HEADER_SCAN_BYTES)
-    return raw[: end.start() if end else HEADER_SCAN_BYTES]
+    return raw[: _bounds(raw)[0]]
 
 
 def message_id_of(raw: bytes) -> str | None:
-    """The Message-ID from the raw header block, normalised (no brackets, lower case), or None."""
-    found = _MESSAGE_ID.search(header_block(raw))
+    """The Message-ID from the raw header block, without brackets, spelled as its author did, or None.
+
+    Not lower-cased: a reply must name it byte for byte, or mail clients do not thread it (RFC 5322
+    §3.6.4 leaves the id-left case-sensitive).
+    """
+    return _message_id_in(header_block(raw))
+
+
+def _message_id_in(head: bytes) -> str | None:
+    """The Message-ID field's value in a header block, trimmed and without brackets, or None."""
+    found = _MESSAGE_ID.search(head)
     if not found:
         return None
-    value = _CONTROL.sub("", b" ".join(found[1].split()).decode("ascii", "replace")).strip().strip("<>").strip().lower()
+    value = _CONTROL.sub("", b" ".join(found[1].split()).decode("ascii", "replace")).strip().strip("<>").strip()
     return value[:500] or None
 
 
+def _author_lines(head: bytes) -> bytes:
+    """What the author wrote in the header block, one line each, whitespace left out.
+
+    The fields in _AUTHOR_FIELDS (name in lower case) and every line that is no field at all (a
+    broken mail's text must count); any other field is a relay's or a mailbox's and is skipped.
+    """
+    kept: list[bytes] = []
+    for line in _LINE_END.split(_FOLD.sub(b"", head)):
+        field = _FIELD.match(line)
+        if field is None:
+            kept.append(line.translate(None, _WHITESPACE))
+        elif (name := field[1].lower()) in _AUTHOR_FIELDS:
+            kept.append(name + b":" + line[field.end():].translate(None, _WHITESPACE))
+    return b"\n".join(line for line in kept if line)
+
+
 def dedupe_key(raw: bytes) -> tuple[str, str | None]:
-    """(key, message_id): the same mail delivered twice gets the same key."""
-    message_id = message_id_of(raw)
-    basis = f"mid:{message_id}".encode() if message_id else b"raw:" + raw
-    return hashlib.sha256(basis).hexdigest(), message_id
+    """(key, message_id): one key per mail, however often and by whichever way it is delivered.
+
+    Keyed on the Message-ID alone, a new mail reusing one (form tools and scripts do) vanished as a
+    duplicate. The key is a digest of the author's fields (the Message-ID among them) and the body,
+    whitespace left out: trace fields, CRLF or LF and trailing blanks leave it unchanged, another
+    text or Date makes it another mail. A mail with nothing of an author's (trace fields or
+    whitespace only) is keyed on its exact bytes. Linear in the mail's size.
+    """
+    head_end, body_start = _bounds(raw)
+    head = raw[:head_end]
+    author, body = _author_lines(head), raw[body_start:].translate(None, _WHITESPACE)
+    if author or body:
+        # "\n\n" is never inside either part: whitespace is gone from the body, blank lines from the head.
+        digest = hashlib.sha256(b"author\n" + author + b"\n\n")
+        digest.update(body)
+    else:
+        digest = hashlib.sha256(b"raw\n")
+        digest.update(raw)
+    return digest.hexdigest(), _message_id_in(head)
 
 
 def accept(
@@ -60,6 +123,9 @@ def accept(
     existing = session.scalar(select(InboundMail).where(InboundMail.dedupe_key == key))
     if existing is not None:
         return existing, False
+    earlier = None if message_id is None else session.scalar(
+        select(InboundMail.id).where(InboundMail.message_id == message_id).order_by(InboundMail.id).limit(1)
+    )
     mail = InboundMail(
         dedupe_key=key, message_id=message_id, source=source, envelope_from=envelope_from,
         envelope_to=list(envelope_to), raw=raw, size=len(raw), received_at=now, status=InboundStatus.RECEIVED, attempts=0,
@@ -67,6 +133,9 @@ def accept(
     )
     session.add(mail)
     session.flush()
+    if earlier is not None:
+        # Row ids only: a Message-ID may hold the sender's address.
+        log.info("mail %s heeft de Message-ID van mail %s maar een andere inhoud: bewaard als nieuwe mail", mail.id, earlier)
     return mail, True
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models import Base, EnumValue, UTCDateTime
 
-# RFC 5322 §2.1.1: a header line is at most 998 characters, so no Message-ID or subject is longer.
+# RFC 5322 §2.1.1: a header line is at most 998 characters, so no Message-ID is longer.
 HEADER_LENGTH = 998
 ADDRESS_LENGTH = 254
 
@@ -61,7 +61,8 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(HEADER_LENGTH), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     to_address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
-    subject: Mapped[str] = mapped_column(String(HEADER_LENGTH))
+    # Text, not one header line: a long subject is folded over several lines when sent (RFC 5322 §2.2.3).
+    subject: Mapped[str] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     in_reply_to: Mapped[str | None] = mapped_column(String(HEADER_LENGTH))
@@ -86,7 +87,8 @@ class InboundMail(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
-    message_id: Mapped[str | None] = mapped_column(String(HEADER_LENGTH))
+    # As its author spelled it; indexed to notice a new mail reusing an earlier one's Message-ID.
+    message_id: Mapped[str | None] = mapped_column(String(HEADER_LENGTH), index=True)
     source: Mapped[str] = mapped_column(String(8))
     envelope_from: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
     envelope_to: Mapped[list[str]] = mapped_column(JSON)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from store.mail_models import HEADER_LENGTH, AutoReplyLog, OutboxMessage, OutboxStatus
+from store.mail_models import AutoReplyLog, OutboxMessage, OutboxStatus
 from store.models import normalise_email
 
 DEFAULT_MAX_ATTEMPTS = 8
@@ -26,6 +27,8 @@ ERROR_LENGTH = 300
 LOCAL_ZONE = ZoneInfo("Europe/Brussels")
 DUE_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.RETRY)
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+# A msg-id in a References or In-Reply-To value (RFC 5322 §3.6.4); comments and stray words are no IDs.
+_MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
 _CHUNK = 1000
 # A reply names its thread; more IDs than this is no real thread (mail/limits.py caps the header anyway).
 _MAX_THREAD_IDS = 5000
@@ -40,6 +43,34 @@ def normalise_message_id(message_id: str) -> str:
     """A Message-ID as we store ours: trimmed, lowercase, in angle brackets (NUL, never valid, dropped)."""
     bare = message_id.replace("\x00", "").strip().strip("<>").strip().lower()
     return f"<{bare}>"
+
+
+def unique_ids(message_ids: Iterable[str]) -> list[str]:
+    """Message-IDs in their order and spelling, each once: a later one differing only in case is dropped."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for message_id in message_ids:
+        if (folded := message_id.lower()) not in seen:
+            seen.add(folded)
+            kept.append(message_id)
+    return kept
+
+
+def reply_thread(message_id: str | None, *, references: str | None, in_reply_to: str | None) -> tuple[str | None, str | None]:
+    """(In-Reply-To, References) of a reply to the mail with this Message-ID, each ID spelled as its author did.
+
+    RFC 5322 §3.6.4: the parent's References, or else its In-Reply-To when that names one ID, then
+    the parent's own ID. Mail clients thread by comparing IDs byte for byte (the id-left is case
+    sensitive), so nothing here is lower-cased; only the comparison that drops repeats ignores case.
+    """
+    bare = (message_id or "").strip().strip("<>").strip()
+    if not bare:
+        return None, None
+    own = f"<{bare}>"
+    parents = _MESSAGE_IDS.findall(references or "")
+    if not parents and len(replied := _MESSAGE_IDS.findall(in_reply_to or "")) == 1:
+        parents = replied
+    return own, " ".join(unique_ids([*parents, own]))
 
 
 def safe_error(text: str) -> str:
@@ -65,14 +96,15 @@ def enqueue(
     """Queue a mail for the runner, due now, with its Message-ID fixed from this moment on.
 
     NUL characters (quoted from a received mail) are dropped: RFC 5322 forbids them and PostgreSQL
-    text cannot hold them; a subject is clipped to the longest header line RFC 5322 allows.
+    text cannot hold them. A subject is kept whole, however long: mail.outbox folds it into lines
+    RFC 5322 allows. References lists each Message-ID once.
     """
     message = OutboxMessage(
         message_id=new_message_id(domain), kind=kind, to_address=to_address.strip(),
-        subject=subject.replace("\x00", "")[:HEADER_LENGTH], body_text=body_text.replace("\x00", ""),
+        subject=subject.replace("\x00", ""), body_text=body_text.replace("\x00", ""),
         body_html=body_html.replace("\x00", "") if body_html is not None else None, in_reply_to=in_reply_to,
-        references=references, referral_id=referral_id, attachments=attachments, status=OutboxStatus.QUEUED, attempts=0,
-        next_attempt_at=now, created_at=now,
+        references=" ".join(unique_ids(references.split())) if references else None, referral_id=referral_id,
+        attachments=attachments, status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now,
     )
     session.add(message)
     session.flush()
@@ -212,6 +244,18 @@ def auto_replies_today(session: Session, address: str, *, now: datetime) -> int:
         AutoReplyLog.address == normalise_email(address),
         AutoReplyLog.sent_at >= start_of_local_day(now),
         AutoReplyLog.sent_at <= now,
+    )
+    return int(session.scalar(query) or 0)
+
+
+def referral_replies_today(session: Session, address: str, *, now: datetime) -> int:
+    """How many replies about a referral (confirmations, form problems: kind "antwoord" with a referral) went to address today."""
+    query = select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.referral_id.is_not(None),
+        OutboxMessage.kind == "antwoord",
+        func.lower(OutboxMessage.to_address) == normalise_email(address),
+        OutboxMessage.created_at >= start_of_local_day(now),
+        OutboxMessage.created_at <= now,
     )
     return int(session.scalar(query) or 0)
 

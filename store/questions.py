@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.workhours import working_hours_between
+from intake.workhours import WorkCalendar
 from store.mail_models import Question, QuestionStatus
 from store.outbox import normalise_message_id
 
@@ -60,12 +60,9 @@ def open_questions(session: Session) -> list[Question]:
     return list(session.scalars(select(Question).where(Question.status == QuestionStatus.OPEN).order_by(Question.id)))
 
 
-def due_for_reminder(session: Session, *, now: datetime, after_hours: float, closures: frozenset[date] = frozenset()) -> list[Question]:
-    """Open questions with no answer or reminder for `after_hours` working hours; marked reminded now."""
-    due = [
-        q for q in open_questions(session)
-        if working_hours_between(q.reminded_at or q.created_at, now, closures) >= after_hours
-    ]
+def due_for_reminder(session: Session, *, now: datetime, after_hours: float, calendar: WorkCalendar) -> list[Question]:
+    """Open questions with no answer or reminder for `after_hours` working hours of the calendar; marked reminded now."""
+    due = [q for q in open_questions(session) if calendar.hours_between(q.reminded_at or q.created_at, now) >= after_hours]
     for question in due:
         question.reminded_at = now
     session.flush()

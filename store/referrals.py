@@ -17,15 +17,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from intake.lifecycle import CompletionOutcome, Status, check_transition
+from intake.references import format_reference
+from intake.workhours import local_day
 from store.audit import AuditAction, record_audit
 from store.models import CHANNELS, MODES, ReferenceCounter, Referral, StatusChange
-
-REFERENCE_PREFIX = "MSI"
-
-
-def format_reference(year: int, number: int) -> str:
-    """The reference a person reads and quotes, e.g. MSI-2026-0001."""
-    return f"{REFERENCE_PREFIX}-{year}-{number:04d}"
 
 
 def create_draft(
@@ -60,10 +55,11 @@ def save_answers(
 
 
 def assign_reference(session: Session, referral: Referral, *, now: datetime) -> str:
-    """Give the referral the next reference of now's year; keeps an existing one (idempotent)."""
+    """Give the referral the next reference of the Brussels year; keeps an existing one (idempotent)."""
     if referral.reference is not None:
         return referral.reference
-    referral.reference = format_reference(now.year, _next_number(session, now.year))
+    year = local_day(now).year  # New Year's night in Brussels starts the new year's numbers, not 01:00 UTC
+    referral.reference = format_reference(year, _next_number(session, year))
     referral.updated_at = now
     session.flush()
     return referral.reference

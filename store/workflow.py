@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.dialogue import ADVICE_PREFILL, DialogueState, Evaluation, Inbound, Intake, Mode, Outbound, OutKind, Phase
+from intake.dispatch import choose_service
 from intake.eligibility import Outcome
 from intake.lifecycle import Status
 from intake.texts import render
 from intake.vocabulary import ReferrerRole
-from store import conversations, referrals
+from store import conversations, referrals, service_load
 from store.models import Conversation, Referral, Staff
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ class Turn(BaseModel):
 
 def store_evaluated(session: Session, intake: Intake, referral: Referral, answers: dict[str, Any], *, now: datetime) -> Evaluation:
     """Save the answers with the eligibility and suggestions they give (at submission, and after a correction)."""
-    evaluation = intake.evaluate(answers, now=now)
+    load = service_load.referrals_this_school_year(session, now=now, excluding=referral.id)
+    evaluation = intake.evaluate(answers, now=now, load=load)
     referrals.save_answers(session, referral, answers=answers, now=now)
     referral.eligibility = evaluation.assessment.model_dump(mode="json")
     referral.suggestions = evaluation.consult.model_dump(mode="json")
@@ -198,21 +200,33 @@ class IntakeWorkflow:
         """Store complete answers with eligibility and suggestions, and route the referral; any channel."""
         evaluation = store_evaluated(session, self.intake, referral, answers, now=now)
         reference = referrals.assign_reference(session, referral, now=now)
+        unplaced: str | None = None
         if mode is Mode.MINIMAL:
             referrals.change_status(session, referral, Status.AWAITING_DETAILS, actor=actor, now=now, note="minimale modus")
         else:
-            self._route(session, referral, evaluation, actor, now)
+            unplaced = self._route(session, referral, evaluation, actor, now)
         log.info("aanmelding %s ingediend met status %s", reference, referral.status.value)
-        text = render("dialogue/submitted.txt.j2", reference=reference, status=referral.status, evaluation=evaluation, mode=mode.value)
+        text = render("dialogue/submitted.txt.j2", reference=reference, status=referral.status, evaluation=evaluation, mode=mode.value,
+                      unplaced=unplaced)
         return Submission(reference=reference, status=referral.status, evaluation=evaluation, text=text)
 
-    def _route(self, session: Session, referral: Referral, evaluation: Evaluation, actor: str, now: datetime) -> None:
-        """Submitted, then queued when eligible, else to the coordinator with the reasons."""
+    def _route(self, session: Session, referral: Referral, evaluation: Evaluation, actor: str, now: datetime) -> str | None:
+        """Submitted, then queued when eligible and a service can take it now, else to the coordinator with the reasons.
+
+        Returns why an eligible referral cannot go out (for the referrer), or None.
+        """
         referrals.change_status(session, referral, Status.SUBMITTED, actor=actor, now=now)
         outcome = evaluation.assessment.outcome
         if outcome is Outcome.ELIGIBLE:
-            referrals.change_status(session, referral, Status.QUEUED, actor="systeem", now=now, note="ontvankelijk")
-            return
+            # The batch's own choice, with today's catalogue: promise the next batch only when it can keep it.
+            choice = choose_service(assigned=referral.assigned_service_id, answers=referral.answers or {},
+                                    suggestions=referral.suggestions, catalogue=self.intake.catalogue)
+            if choice.service is not None and choice.reason is None:
+                referrals.change_status(session, referral, Status.QUEUED, actor="systeem", now=now, note="ontvankelijk")
+                return None
+            referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=choice.reason)
+            return choice.reason
         rules = ", ".join(f.rule for f in evaluation.assessment.findings if f.severity != "note")
         note = f"{outcome.label}: {rules}" if outcome is Outcome.FLAGGED else f"niet ontvankelijk, voorgelegd aan de coördinator: {rules}"
         referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=note)
+        return None

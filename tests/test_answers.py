@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake.answers import Invalid, parse_answer
+from intake.catalogue_loader import load_catalogue
+from intake.dialogue import Inbound, Intake, Mode, OutKind
 from intake.questionnaire import load_questionnaire
 
 TODAY = date(2026, 11, 18)
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 QUESTIONNAIRE = load_questionnaire()
 
 
@@ -38,6 +41,30 @@ QUESTIONNAIRE = load_questionnaire()
 )
 def test_what_people_type_is_understood(question_id: str, typed: str, stored: object) -> None:
     assert parse_answer(QUESTIONNAIRE.get(question_id), typed, today=TODAY) == stored
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("1000", "1000"), ("9000 Gent", "9000"), ("B-1300", "1300"), ("3090", "3090")])
+def test_belgian_postcodes_outside_vlaams_brabant_stay_valid(typed: str, stored: str) -> None:
+    assert parse_answer(QUESTIONNAIRE.get("pupil_home_postcode"), typed, today=TODAY) == stored
+
+
+@pytest.mark.parametrize("typed", ["9999", "1999", "3499", "1234 Ergens"])
+def test_a_postcode_that_does_not_exist_is_refused_with_a_reason(typed: str) -> None:
+    result = parse_answer(QUESTIONNAIRE.get("school_postcode"), typed, today=TODAY)
+    assert isinstance(result, Invalid)
+    assert f"{typed[:4]} is geen Belgische postcode" in result.reason
+
+
+def test_an_unknown_postcode_is_asked_again() -> None:
+    intake = Intake(QUESTIONNAIRE, load_catalogue())
+    prefill = {"referrer_role": "clb", "referrer_name": "Els", "referrer_organisation": "CLB", "referrer_email": "els@clb.example",
+               "referrer_phone": "02 123 45 67", "pupil_first_name": "Zoë", "pupil_last_name": "Peeters", "pupil_birth_date": "2011-03-14"}
+    state, _ = intake.start(mode=Mode.FULL, now=NOW, prefill=prefill)
+    assert state.current == "pupil_home_postcode"
+    state, outbounds = intake.step(state, Inbound.from_text("9999"), now=NOW)
+    assert state.current == "pupil_home_postcode" and "pupil_home_postcode" not in state.answers
+    assert [o.kind for o in outbounds] == [OutKind.INVALID, OutKind.QUESTION]
+    assert "9999 is geen Belgische postcode" in outbounds[0].text
 
 
 def test_an_ambiguous_start_of_a_choice_is_refused() -> None:

@@ -124,7 +124,29 @@ def test_refusals_and_misunderstood_lines_exit_with_1(run: Runner, session_facto
     assert mixed.exit_code == 1
     assert f"Verwerkt: {sent} staat nu op 'Aanvaard door de aanbieder'." in mixed.output
     assert f"Niet verwerkt: \"{sent}: afgerond\" - Schrijf na 'afgerond'" in mixed.output
-    assert "1 verwerkt, 1 niet verwerkt." in mixed.output
+    assert "1 verwerkt, 2 niet verwerkt." in mixed.output, "a line not understood counts as not processed"
     empty = run("review", "record", "gewoon wat tekst")
     assert empty.exit_code == 2 and "Geef minstens één regel" in empty.output
     assert status_of(session_factory, sent) is S.ACCEPTED
+
+
+def test_a_referral_the_coordinator_declined_no_longer_waits(run: Runner, session_factory: sessionmaker[Session]) -> None:
+    waiting, queued, by_provider = make(session_factory, S.NEEDS_REVIEW, S.QUEUED, S.DECLINED)
+    assert run("review", "decline", waiting, "--reden", "buiten de doelgroep").exit_code == 0
+    assert run("review", "decline", queued, "--reden", "dubbele aanmelding").exit_code == 0
+    listed = run("review").output
+    assert waiting not in listed and queued not in listed, "the coordinator's own refusal is a decision, not a wait"
+    assert by_provider in listed and "1 aanmelding(en) wachten" in listed, "a provider's refusal waits for another provider"
+
+
+def test_record_counts_every_line_it_was_given(run: Runner, session_factory: sessionmaker[Session]) -> None:
+    first, second = make(session_factory, S.DISPATCHED, S.DISPATCHED)
+    mixed = run("review", "record", f"{first}: aanvaard", f"{second}: gestart", f"{first}: iets anders")
+    assert mixed.exit_code == 1
+    assert mixed.output.count("Niet verwerkt:") == 1 and mixed.output.count("Verwerkt:") == 2, mixed.output
+    assert mixed.output.rstrip().endswith("2 verwerkt, 1 niet verwerkt."), mixed.output
+    # A line without a reference in front is not silently dropped either.
+    lost = run("review", "record", f"{first}: gestart", "gestart")
+    assert lost.exit_code == 1 and 'Niet verwerkt: "gestart"' in lost.output, lost.output
+    assert "1 verwerkt, 1 niet verwerkt." in lost.output
+    assert (status_of(session_factory, first), status_of(session_factory, second)) == (S.IN_PROGRESS, S.IN_PROGRESS)

@@ -10,8 +10,11 @@ import pytest
 from intake.catalogue import AgeRange, Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.consult import ConsultResult, consult
+from intake.dispatch import choose_service
 from intake.facts import ReferralFacts
-from intake.vocabulary import DesiredForm, LocationPreference, ProblemArea, SchoolLevel
+from intake.freetext import read_question
+from intake.texts import compose_mail, render
+from intake.vocabulary import DesiredForm, LocationPreference, ProblemArea, Region, SchoolLevel
 
 TODAY = date(2026, 11, 22)
 AHV_NAFT = {"naft-arktos-ahv", "naft-groep-intro-ahv"}
@@ -70,6 +73,13 @@ def test_leuven_school_gets_the_oost_naft_providers(catalogue: Catalogue) -> Non
         assert "werkt niet in Vlaams-Brabant Oost" in _excluded(result)[service_id]
 
 
+def test_overijse_lies_in_halle_vilvoorde_not_in_oost(catalogue: Catalogue) -> None:
+    """Overijse (3090) is in arrondissement Halle-Vilvoorde, although its postcode starts with 3."""
+    result = _ask(catalogue, school_postcode=3090, **SECONDARY_INDIVIDUAL)
+    assert _certain(result) == AHV_NAFT
+    assert "werkt niet in Asse-Halle-Vilvoorde" in _excluded(result)["naft-arktos-oost"]
+
+
 def test_region_follows_the_last_school_for_a_pupil_not_enrolled(catalogue: Catalogue) -> None:
     result = _ask(catalogue, pupil_enrolled=False, last_school_postcode=1800, pupil_home_postcode=3000)
     assert _certain(result) == AHV_NAFT
@@ -98,30 +108,64 @@ def test_primary_pupil_excludes_naft_with_a_reason(catalogue: Catalogue) -> None
     assert "basisonderwijs" in result.advice
 
 
-def test_direct_route_is_excluded_with_advice_to_apply_there(catalogue: Catalogue) -> None:
+GROENE_ZORG_LINE = "rechtstreeks aanmelden bij Groene Zorg (http://www.groenezorg.be/)"
+
+
+def test_a_farm_time_out_is_suggested_as_a_direct_route_with_its_website(catalogue: Catalogue) -> None:
     result = _ask(
         catalogue,
         school_postcode=1500,
         desired_form=DesiredForm.TIME_OUT,
         location_preference=LocationPreference.OUTSIDE_SCHOOL,
     )
-    assert "rechtstreeks bij Groene Zorg" in _excluded(result)["groene-zorg"]
-    assert "groene-zorg" not in {s.service_id for s in result.suggestions}
-    assert result.advice is not None
-    assert "rechtstreeks aan bij Groene Zorg" in result.advice
-    assert "niet via het Meldpunt" in result.advice
+    farm = next(s for s in result.suggestions if s.service_id == "groene-zorg")
+    assert farm.direct_route and farm.website == "http://www.groenezorg.be/"
+    assert "biedt time-out / dagbesteding buiten de school aan" in farm.reasons
+    assert "te bevragen bij de coördinator van het Meldpunt" not in farm.caveats
+    assert "groene-zorg" not in _excluded(result)
+    assert result.advice is None or "Groene Zorg" not in result.advice, "shown in the list, not as a closing line"
+    shown = render("dialogue/_suggestions.txt.j2", consult=result)
+    line = next(line for line in shown.splitlines() if "Groene Zorg" in line)
+    assert GROENE_ZORG_LINE in line and "te bevragen bij de coördinator" not in line
 
 
-def test_direct_route_alone_means_nothing_fits(catalogue: Catalogue) -> None:
+def test_the_mail_consult_shows_the_farm_as_a_direct_route(catalogue: Catalogue) -> None:
+    read = read_question("Een leerling van 15 in Overijse: kan een time-out op een boerderij?", today=TODAY)
+    result = consult(read.facts, catalogue, today=TODAY)
+    mail = compose_mail("mail/consult.txt.j2", subject_of_mail="vraag", number=3, consult=result, read=read, form="(formulier)")
+    assert "(Overijse, 15 jaar)" in mail.text
+    assert f"Zorgboerderij via Groene Zorg - {GROENE_ZORG_LINE}, niet via het Meldpunt" in mail.text
+
+
+def test_a_direct_route_is_shown_even_past_the_limit_and_never_chosen_for_dispatch(catalogue: Catalogue) -> None:
+    """Groene Zorg, made as certain as can be, ranks first; the dispatch still takes a Meldpunt service."""
+    changed = _with(catalogue, "groene-zorg", service_areas=(Region.AHV,), levels=(SchoolLevel.SECONDARY,), capacity=4)
+    changed = _with(changed, "tryout", service_areas=(Region.AHV,), levels=(SchoolLevel.SECONDARY,), forms=(DesiredForm.TIME_OUT,))
+    result = _ask(changed, limit=1, school_postcode=1500, school_level=SchoolLevel.SECONDARY, desired_form=DesiredForm.TIME_OUT)
+    assert [(s.service_id, s.certain, s.direct_route) for s in result.suggestions] == [("groene-zorg", True, True), ("tryout", True, False)]
+    assert result.proposed == "tryout" and not result.nothing_fits
+    choice = choose_service(assigned=None, answers={}, suggestions=result.model_dump(mode="json"), catalogue=changed)
+    assert choice.service is not None and choice.service.id == "tryout"
+
+
+def test_a_direct_route_alone_means_nothing_fits_through_the_meldpunt(catalogue: Catalogue) -> None:
     groene_zorg = catalogue.service("groene-zorg")
     assert groene_zorg is not None
     only = Catalogue(organizations=catalogue.organizations, services=(groene_zorg,))
     result = _ask(only, school_postcode=3000, desired_form=DesiredForm.TIME_OUT)
-    assert result.suggestions == ()
-    assert result.nothing_fits
-    assert result.advice is not None
-    assert "coördinator van het Meldpunt" in result.advice
-    assert "rechtstreeks aan bij Groene Zorg" in result.advice
+    assert [s.service_id for s in result.suggestions] == ["groene-zorg"]
+    assert result.nothing_fits and result.proposed is None
+    assert result.advice is not None and "via het Meldpunt" in result.advice and "coördinator van het Meldpunt" in result.advice
+    choice = choose_service(assigned=None, answers={}, suggestions=result.model_dump(mode="json"), catalogue=only)
+    assert choice.service is None
+
+
+def test_a_direct_route_that_does_not_fit_stays_out(catalogue: Catalogue) -> None:
+    individual = _ask(catalogue, school_postcode=1500, **SECONDARY_INDIVIDUAL)
+    assert "biedt geen individueel traject" in _excluded(individual)["groene-zorg"]
+    unknown_form = _ask(catalogue, limit=20, school_postcode=1500)
+    assert "groene-zorg" not in {s.service_id for s in unknown_form.suggestions}
+    assert "rechtstreeks bij Groene Zorg" in _excluded(unknown_form)["groene-zorg"]
 
 
 def test_full_or_paused_providers_are_excluded(catalogue: Catalogue) -> None:
@@ -147,7 +191,7 @@ def test_preferred_intervention_comes_first(catalogue: Catalogue) -> None:
     for preferred in AHV_NAFT:
         result = _ask(catalogue, school_postcode=1500, preferred_intervention=preferred, **SECONDARY_INDIVIDUAL)
         assert result.suggestions[0].service_id == preferred
-        assert result.suggestions[0].reasons[0] == "uw voorkeur"
+        assert result.suggestions[0].reasons[0] == "jouw voorkeur"
         assert result.advice is None
 
 
@@ -157,7 +201,7 @@ def test_preferred_intervention_that_does_not_apply_is_explained(catalogue: Cata
     )
     assert "naft-profo-oost" in _excluded(result)
     assert result.advice is not None
-    assert "Uw voorkeur" in result.advice and "Profo" in result.advice
+    assert "Jouw voorkeur" in result.advice and "Profo" in result.advice
     assert "werkt niet in Asse-Halle-Vilvoorde" in result.advice
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from intake.actions import parse_actions
 from intake.dialogue import Inbound, Mode
 from intake.lifecycle import CompletionOutcome, Status
+from intake.workhours import local_day
 from store import referrals
 from store import staff as staff_repo
 from store.decisions import Decision, Role, apply_actions
@@ -94,7 +95,7 @@ def dispatch(session: Session, referral: Referral, *, provider: str, service_id:
 
 def apply(session: Session, text: str, *, role: Role, provider: str | None = None, now: datetime = NOW) -> list[Decision]:
     """Parse lines and apply them; every line must parse."""
-    actions, problems = parse_actions(text)
+    actions, problems = parse_actions(text, today=local_day(now))
     assert not problems, problems
     actor = provider if role is Role.PROVIDER else COORDINATOR_ACTOR
     return apply_actions(session, actions, role=role, actor=actor or "", intake=shared_intake(), domain=DOMAIN, now=now, provider_address=provider)
@@ -124,7 +125,7 @@ TABLE: list[tuple[Role, Status, str, bool, Status, tuple[Status, ...], str]] = [
     (P, S.DISPATCHED, "geweigerd - geen plaats", True, S.DECLINED, (S.DECLINED,), "staat nu op 'Geweigerd'"),
     (P, S.DISPATCHED, "ronde tafel 14/01/2027", True, S.ROUND_TABLE_PLANNED, (S.ACCEPTED, S.ROUND_TABLE_PLANNED), "Ronde tafel gepland"),
     (P, S.DISPATCHED, "gestart", True, S.IN_PROGRESS, (S.ACCEPTED, S.IN_PROGRESS), "Traject loopt"),
-    (P, S.ACCEPTED, "ronde tafel", True, S.ROUND_TABLE_PLANNED, (S.ROUND_TABLE_PLANNED,), "Ronde tafel gepland"),
+    (P, S.ACCEPTED, "ronde tafel 07/01/2027", True, S.ROUND_TABLE_PLANNED, (S.ROUND_TABLE_PLANNED,), "Ronde tafel gepland"),
     (P, S.ACCEPTED, "gestart", True, S.IN_PROGRESS, (S.IN_PROGRESS,), "Traject loopt"),
     (P, S.ROUND_TABLE_PLANNED, "gestart", True, S.IN_PROGRESS, (S.IN_PROGRESS,), "Traject loopt"),
     (P, S.ROUND_TABLE_PLANNED, "ronde tafel 21/01/2027", True, S.ROUND_TABLE_PLANNED, (S.ROUND_TABLE_PLANNED,), "genoteerd"),
@@ -212,7 +213,7 @@ def test_after_a_redirect_the_first_provider_no_longer_decides(session_with_staf
     assert redirect.applied and referral.assigned_service_id == "naft-groep-intro-ahv"
     dispatch(session, referral, provider=INTRO, service_id="naft-groep-intro-ahv", now=NOW + timedelta(days=2))
     (late,) = apply(session, f"{referral.reference}: aanvaard", role=Role.PROVIDER, provider=ARKTOS, now=NOW + timedelta(days=3))
-    assert not late.applied and "niet naar jullie verzonden" in late.message
+    assert not late.applied and "niet meer bij jullie" in late.message, "the provider that had it is told it moved on"
     (right,) = apply(session, f"{referral.reference}: aanvaard", role=Role.PROVIDER, provider=INTRO, now=NOW + timedelta(days=3))
     assert right.applied and referral.status is S.ACCEPTED
 

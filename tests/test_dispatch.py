@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import random
-import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.dialogue import Intake
 from intake.lifecycle import Status
+from intake.references import REFERENCE
 from intake.schedule import WeeklyMoment, due_slot, parse_moments, slots_between
 from intake.workhours import BRUSSELS
 from mail.dispatcher import DispatchConfig, Dispatcher
@@ -32,7 +31,6 @@ from tests.test_outbox import Sink, _config, sink  # noqa: F401 — `sink` is a 
 MOMENTS = parse_moments("wo 09:00, vr 09:00")
 COORDINATOR = "coordinator@meldpunt.example"
 DOMAIN = "meldpunt.example"
-REFERENCE = re.compile(r"MSI-\d{4}-\d{4}")
 
 
 def brussels(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:

@@ -42,6 +42,7 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.lifecycle import Status
+from intake.references import REFERENCE
 from mail.outbox import STALE_AFTER
 from store import dispatch
 from store.db import create_db_engine, make_session_factory
@@ -62,7 +63,6 @@ START = NOW + timedelta(hours=2)  # Monday 13:00 in Brussels: the 12:00 slot is 
 RESTART_STEP = STALE_AFTER + timedelta(minutes=1)
 STEP_TIMEOUT = 90.0  # seconds any one wait may take before the test fails (never hangs)
 FINAL_RUNS = 3
-REFERENCE = re.compile(r"MSI-\d{4}-\d{4}")
 PROVIDER = re.compile(r"^aanmeldingen@aanbieder\d{2}\.example$")
 
 

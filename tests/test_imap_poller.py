@@ -188,9 +188,10 @@ def test_mail_stays_unseen_when_storing_fails(
 def test_same_message_id_twice_is_stored_once(
     imap_config: ImapConfig, session_factory: sessionmaker[Session]
 ) -> None:
-    """Two copies with one Message-ID (even with other bytes) give one row; both are moved."""
+    """Two copies of one mail (the second with other trace fields) give one row; both are moved."""
     poller = ImapPoller(imap_config, session_factory, clock=_clock)
-    _append(imap_config, _mail(1), _mail(1, body="Tweede kopie via een andere route."))
+    second_route = b"Received: from relay2.school.test by mx.example.test; Mon, 02 Mar 2026 10:31:00 +0100\r\n" + _mail(1)
+    _append(imap_config, _mail(1), second_route)
     assert poller.poll_once() == PollReport(fetched=2, stored=1, duplicates=1)
     _append(imap_config, _mail(1))  # again later, in a separate poll
     assert poller.poll_once() == PollReport(fetched=1, stored=0, duplicates=1)

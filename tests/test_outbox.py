@@ -18,7 +18,8 @@ from typing import Any
 import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import Engine, inspect, select
+from alembic import command
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mail.outbox import (
@@ -29,6 +30,7 @@ from mail.outbox import (
     is_loopback,
 )
 from store import outbox
+from store.db import alembic_config, create_db_engine, make_session_factory, upgrade_database
 from store.mail_models import AutoReplyLog, OutboxMessage, OutboxStatus
 from tests.mail_harness import Clock
 
@@ -141,6 +143,26 @@ def test_the_mail_tables_are_migrated(db_engine: Engine) -> None:
     """Revision 0002 creates the outbox, inbound mail, questions and auto-reply tables."""
     tables = set(inspect(db_engine).get_table_names())
     assert {"outbox", "inbound_mail", "questions", "auto_reply_log"} <= tables
+
+
+def test_a_long_subject_is_stored_whole_and_a_downgrade_cuts_it_to_one_header_line(empty_database_url: str) -> None:
+    """Revision 0007 makes the subject text; going back to 0006 cuts what no longer fits instead of failing."""
+    upgrade_database(empty_database_url)
+    subject = "Re: " + "een heel lang onderwerp " * 100
+    engine = create_db_engine(empty_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            row_id = outbox.enqueue(session, kind="antwoord", to_address=STAFF, subject=subject, body_text="Dag.",
+                                    domain=DOMAIN, now=NOW).id
+            session.commit()
+        with make_session_factory(engine)() as session:
+            assert session.get_one(OutboxMessage, row_id).subject == subject
+        engine.dispose()
+        command.downgrade(alembic_config(empty_database_url), "0006")
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT subject FROM outbox")) == subject[:998]
+    finally:
+        engine.dispose()
 
 
 # --- delivery ----------------------------------------------------------------------------------

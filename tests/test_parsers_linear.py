@@ -18,6 +18,7 @@ from datetime import date
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
+from functools import partial
 from types import FrameType
 from typing import Any, cast
 
@@ -163,10 +164,10 @@ CASES = [
     pytest.param(answer("referrer_phone"), lambda n: repeat(" ", n, head="0", tail="x"), id="answer-phone"),
     pytest.param(answer("help_request"), lambda n: repeat("tekst ", n), id="answer-text"),
     # intake/actions.py: decisions and feedback lines
-    pytest.param(parse_actions, lambda n: repeat(" ", n, head="MSI-2026-0001: ", tail="x"), id="actions-spaces"),
-    pytest.param(parse_actions, lambda n: repeat("MSI-2026-0001: ronde tafel 1/1/2027\n", n), id="actions-lines"),
-    pytest.param(parse_actions, lambda n: repeat(">", n, tail="MSI-2026-0001: aanvaard"), id="actions-quote-markers"),
-    pytest.param(parse_actions, lambda n: repeat("=", n, head="MSI-2026-0001: corrigeer x "), id="actions-correction"),
+    pytest.param(partial(parse_actions, today=date(2026, 11, 18)), lambda n: repeat(" ", n, head="MSI-2026-0001: ", tail="x"), id="actions-spaces"),
+    pytest.param(partial(parse_actions, today=date(2026, 11, 18)), lambda n: repeat("MSI-2026-0001: ronde tafel 1/1/2027\n", n), id="actions-lines"),
+    pytest.param(partial(parse_actions, today=date(2026, 11, 18)), lambda n: repeat(">", n, tail="MSI-2026-0001: aanvaard"), id="actions-quote-markers"),
+    pytest.param(partial(parse_actions, today=date(2026, 11, 18)), lambda n: repeat("=", n, head="MSI-2026-0001: corrigeer x "), id="actions-correction"),
     # intake/freetext.py: a free question
     pytest.param(question, lambda n: repeat("1 jaar ", n), id="question-ages"),
     pytest.param(question, lambda n: repeat("postcode ", n), id="question-postcode-words"),

@@ -7,6 +7,7 @@ Real SMTP into the intake, the real processor, the outbox runner delivering to a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.lifecycle import Status
+from intake.workhours import BRUSSELS
 from store import referrals
 from store.dispatch_models import CatalogueChange, ChangeStatus
 from store.mail_models import InboundMail, InboundStatus, Question
@@ -84,7 +86,8 @@ async def test_a_provider_reports_back_on_several_referrals_in_one_mail(harness:
     assert "Niet verwerkt: MSI-2026-0999: onbekende referentie, of deze aanmelding is niet naar jullie verzonden." in text
     assert f"- {third}: geweigerd\n  Geef na 'geweigerd' een reden" in text
     assert f"- {third} afgerond\n  Schrijf na 'afgerond' hoe het traject eindigde" in text
-    assert "MSI-2026-0042: ronde tafel 14/01/2027" in text, "the reply recalls the line format"
+    four_weeks_on = (harness.clock().astimezone(BRUSSELS) + timedelta(weeks=4)).strftime("%d/%m/%Y")
+    assert f"MSI-2026-0042: ronde tafel {four_weeks_on}" in text, "the reply recalls the line format, with a date still to come"
     assert "Zoë" not in text and "Peeters" not in text
 
     (alarm,) = harness.inbox(COORDINATOR)

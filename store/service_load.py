@@ -1,0 +1,46 @@
+"""How many referrals each service got this school year: what the consult weighs between equal fits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from intake.lifecycle import Status
+from intake.workhours import BRUSSELS
+from store.dispatch_models import DispatchItem
+from store.models import Referral
+
+SCHOOL_YEAR_START_MONTH = 9  # a school year runs from 1 September to 31 August
+
+
+def school_year_start(now: datetime) -> datetime:
+    """Midnight in Brussels of the 1 September that began the school year `now` falls in."""
+    local = now.astimezone(BRUSSELS)
+    year = local.year if local.month >= SCHOOL_YEAR_START_MONTH else local.year - 1
+    return datetime(year, SCHOOL_YEAR_START_MONTH, 1, tzinfo=BRUSSELS)
+
+
+def referrals_this_school_year(session: Session, *, now: datetime, excluding: int | None = None) -> dict[str, int]:
+    """Per service: referrals sent to it this school year, plus those queued for it (the next batch sends them).
+
+    Queued ones count too, or every referral submitted between two batches would see the same load and
+    go to the same provider. A queued referral goes where intake.dispatch.choose_service sends it: the
+    coordinator's redirect, else the preference, else the consult's proposal (its first certain
+    suggestion). `excluding` leaves out the referral being evaluated again.
+    """
+    sent = select(DispatchItem.service_id, func.count()).where(
+        DispatchItem.dispatched_at >= school_year_start(now)).group_by(DispatchItem.service_id)
+    counts: Counter[str] = Counter({service_id: number for service_id, number in session.execute(sent)})
+    intended = func.coalesce(
+        Referral.assigned_service_id,
+        Referral.answers["preferred_intervention"].as_string(),
+        Referral.suggestions["proposed"].as_string(),
+    )
+    queued = select(intended, func.count()).where(Referral.status == Status.QUEUED, intended.is_not(None))
+    if excluding is not None:
+        queued = queued.where(Referral.id != excluding)
+    counts.update({service_id: number for service_id, number in session.execute(queued.group_by(intended))})
+    return dict(counts)
