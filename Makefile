@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup serve test bench constraints
+.PHONY: setup serve lint test bench constraints
 
 # (Re)install when pyproject.toml or the constraints change. constraints.txt pins the versions the
 # tests ran with (none below a known vulnerability); `make constraints` writes it anew after an upgrade.
@@ -21,7 +21,12 @@ setup: $(VENV)/.installed
 serve: setup
 	$(if $(wildcard meldpunt.env)$(MELDPUNT_SMTP_RELAY),,MELDPUNT_OUTBOX=$${MELDPUNT_OUTBOX:-maildir}) $(BIN)/meldpunt serve
 
-test: setup
+# Lint and types before the tests: ruff reads every Python file, mypy the packages (settings in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	bash scripts/test-deps
 	$(BIN)/pytest
 
@@ -30,6 +35,7 @@ bench: setup
 	$(BIN)/python bench/mail_intake.py
 	$(BIN)/python bench/telegram_turns.py
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/cli_startup.py
 
 constraints:
 	$(PYTHON) -m venv /tmp/meldpunt-constraints && /tmp/meldpunt-constraints/bin/pip install --quiet --upgrade pip

@@ -37,16 +37,16 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from intake.lifecycle import Status  # noqa: E402
-from intake.schedule import WeeklyMoment  # noqa: E402
 from intake.references import REFERENCE  # noqa: E402
+from intake.schedule import WeeklyMoment  # noqa: E402
 from mail.dispatcher import DispatchConfig, Dispatcher  # noqa: E402
 from mail.outbox import OutboxConfig, OutboxRunner, build_message  # noqa: E402
 from store.db import create_db_engine, make_session_factory, upgrade_database  # noqa: E402
 from store.dispatch_models import DispatchItem  # noqa: E402
 from store.mail_models import OutboxMessage, OutboxStatus  # noqa: E402
 from store.models import Referral  # noqa: E402
-from tests.mail_harness import Sink, SinkThread  # noqa: E402
 from tests.dispatch_fixtures import NOW, add_staff, intake_for, queue_referrals, twelve_provider_catalogue  # noqa: E402
+from tests.mail_harness import Sink, SinkThread  # noqa: E402
 
 HOST = "127.0.0.1"
 DOMAIN = "meldpunt.example"

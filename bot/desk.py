@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.keyboards import (
+    KEEP,
+    WIPE,
     Button,
     Keyboard,
     Press,
@@ -27,20 +29,23 @@ from bot.keyboards import (
     multi_keyboard,
     selected_numbers,
     selection,
+    wipe_keyboard,
 )
 from intake.actions import parse_actions
-from intake.dialogue import ADVICE_QUESTIONS, DialogueState, Inbound, Mode, Outbound, OutKind
+from intake.dialogue import ADVICE_QUESTIONS, DialogueState, Inbound, Mode, Outbound, OutKind, Seen, last_seen
 from intake.eligibility import Outcome
+from intake.lifecycle import Status
 from intake.references import REFERENCE, REFERENCE_PATTERN, find_reference
 from intake.schedule import WeeklyMoment, describe, next_slot, parse_moments
 from intake.texts import compose_mail, message
 from intake.vocabulary import OfferKind, ReferralRoute, Region
 from intake.workhours import WorkCalendar, local_day
 from store import conversations, dispatch, outbox, questions, referrals, telegram
-from store.decisions import Role, apply_actions, review_row, waiting_for_coordinator
 from store import staff as staff_repo
+from store.decisions import Role, apply_actions, review_row, waiting_for_coordinator
 from store.mail_models import Question
-from store.models import Staff
+from store.models import Referral, Staff
+from store.views import answer_rows
 from store.workflow import Busy, Channel, IntakeWorkflow, Turn
 
 log = logging.getLogger(__name__)
@@ -52,8 +57,9 @@ _QUESTION_NUMBER = re.compile(r"[Vv]raag #(\d+)")
 _ACTION_LINE = re.compile(rf"^\s*{REFERENCE_PATTERN}\s*[:\-–]", re.IGNORECASE | re.MULTILINE)
 _ASK_PROMPT = "Je vraag aan de coördinator"  # the start of ask_prompt: a reply to it is a question
 _ENGINE_COMMANDS = {"terug", "overslaan", "annuleer", "help", "overzicht", "bevestig", "wijzig", "pauze"}
-_CONVERSATION_BUTTONS = {"q", "y", "d", "o", "b", "k", "e", "x", "t"}
+_CONVERSATION_BUTTONS = {"q", "y", "d", "o", "b", "k", "e", "x", "t", WIPE, KEEP}
 _STATUS_LIMIT = 20
+MAX_QUESTION_LENGTH = 4000  # a question to the coordinator; with its header it still fits one Telegram message
 
 RelayByMail = Callable[[Session, Question, str, str, datetime], object]
 
@@ -75,6 +81,8 @@ class ChatEvent:
     text: str | None = None
     button: str | None = None
     reply_to_bot_text: str | None = None  # the bot message this text replies to, if any
+    pressed_text: str | None = None  # the text of the message whose button was pressed, if Telegram still has it
+    edited: bool = False  # the person edited an earlier message (its new text is not read)
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class Answer:
     replies: list[Reply] = field(default_factory=list)
     toast: str | None = None
     clear_pressed: bool = False
+    # The pressed message's new text: the question with what was chosen, so the chat reads as a record.
+    record: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,12 +124,15 @@ class DeskConfig:
 class Desk:
     """Answers chat events: linking, referrals, advice, catalogue, questions and the coordinator."""
 
-    def __init__(self, workflow: IntakeWorkflow, sessions: sessionmaker[Session], config: DeskConfig, *, relay_by_mail: RelayByMail, clock: Callable[[], datetime]) -> None:
+    def __init__(self, workflow: IntakeWorkflow, sessions: sessionmaker[Session], config: DeskConfig, *,
+                 relay_by_mail: RelayByMail, clock: Callable[[], datetime]) -> None:
         self.workflow = workflow
         self.sessions = sessions
         self.config = config
         self.relay_by_mail = relay_by_mail
         self.clock = clock
+        # Per chat, the question or summary it last showed: a typed answer counts only for that one.
+        self._seen: dict[int, Seen] = {}
 
     # --- routing -------------------------------------------------------------------------------
     def handle(self, event: ChatEvent) -> Answer:
@@ -143,6 +156,8 @@ class Desk:
 
     # --- strangers: linking and the public catalogue -------------------------------------------
     def _stranger(self, event: ChatEvent) -> Answer:
+        if event.edited:
+            return Answer([Reply(chat_text("edit_not_read"))])
         if event.command == "start":
             return Answer([Reply(chat_text("welcome_unlinked"))])
         if event.command == "aanbod":
@@ -174,7 +189,8 @@ class Desk:
                 return chat_text("code_sent", email=email)
             code = telegram.new_code(session, user_id, email, now=now)
             mail = compose_mail("mail/link_code.txt.j2", code=code)
-            outbox.enqueue(session, kind="koppelcode", to_address=email, subject=mail.subject, body_text=mail.text, body_html=mail.html, domain=self.config.mail_domain, now=now)
+            outbox.enqueue(session, kind="koppelcode", to_address=email, subject=mail.subject, body_text=mail.text, body_html=mail.html,
+                           domain=self.config.mail_domain, now=now)
             log.info("koppelcode gemaild")
             return chat_text("code_sent", email=email)
 
@@ -220,6 +236,8 @@ class Desk:
 
     # --- staff ---------------------------------------------------------------------------------
     def _staff(self, event: ChatEvent, staff_id: int) -> Answer:
+        if event.edited:
+            return self._edited(event)
         if event.button is not None:
             return self._staff_button(event, staff_id, Press.parse(event.button))
         command = event.command
@@ -231,7 +249,8 @@ class Desk:
             return self._turn(self._open(event, staff_id), notice=self.config.mode is Mode.MINIMAL)
         if command == "advies":
             try:
-                return self._turn(self.workflow.open_advice(channel=Channel.TELEGRAM, external_id=str(event.chat_id), staff=self._staff_row(staff_id), now=self.clock()))
+                return self._turn(self._showing(event.chat_id, self.workflow.open_advice(channel=Channel.TELEGRAM, external_id=str(event.chat_id),
+                                                                                         staff=self._staff_row(staff_id), now=self.clock())))
             except Busy as busy:
                 return Answer([Reply(str(busy))])
         if command == "aanbod":
@@ -241,7 +260,7 @@ class Desk:
                 return self._ask(event, staff_id, event.argument.strip(), reference=None)
             return Answer([Reply(chat_text("ask_prompt"), force_reply=True)])
         if command == "status":
-            return Answer([Reply(self._status(staff_id))])
+            return Answer([Reply(self._status(event, staff_id))])
         if command == "ontkoppel":
             with self.sessions.begin() as session:
                 telegram.unlink_user(session, event.user_id)
@@ -260,12 +279,13 @@ class Desk:
             return self._ask(event, staff_id, text, reference=find_reference(event.reply_to_bot_text))
         if not self.workflow.has_conversation(channel=Channel.TELEGRAM, external_id=str(event.chat_id)):
             return Answer([Reply(chat_text("hint_linked"))])
-        return self._handle(event, Inbound.from_text(text))
+        return self._handle(event, Inbound.from_text(text, seen=self._seen.get(event.chat_id)))
 
     def _staff_button(self, event: ChatEvent, staff_id: int, press: Press) -> Answer:
         action, args = press.action, press.args
         if action == "a" and args == ("start",):
-            turn = self.workflow.open_from_advice(channel=Channel.TELEGRAM, external_id=str(event.chat_id), staff=self._staff_row(staff_id), mode=self.config.mode, now=self.clock())
+            turn = self._showing(event.chat_id, self.workflow.open_from_advice(channel=Channel.TELEGRAM, external_id=str(event.chat_id),
+                                                                               staff=self._staff_row(staff_id), mode=self.config.mode, now=self.clock()))
             answer = self._turn(turn, notice=self.config.mode is Mode.MINIMAL)
             answer.clear_pressed = True
             return answer
@@ -275,15 +295,13 @@ class Desk:
             return Answer([Reply(chat_text("ask_prompt", reference=args[0]), force_reply=True)])
         if action not in _CONVERSATION_BUTTONS or not args:
             return Answer(toast=chat_text("stale"), clear_pressed=True)
-        return self._conversation_button(event, press)
+        return self._conversation_button(event, staff_id, press)
 
-    def _conversation_button(self, event: ChatEvent, press: Press) -> Answer:
+    def _conversation_button(self, event: ChatEvent, staff_id: int, press: Press) -> Answer:
         """A button of a question or summary: it counts only when it belongs to the one shown now."""
-        with self.sessions() as session:
-            conversation = conversations.get_conversation(session, Channel.TELEGRAM.value, str(event.chat_id))
-            state = DialogueState.model_validate(conversation.state) if conversation is not None else None
+        state = self._state(event)
         if state is None:
-            return Answer([Reply(chat_text("no_conversation"))], toast=chat_text("stale"), clear_pressed=True)
+            return Answer([Reply(self._finished(staff_id))], toast=chat_text("stale"), clear_pressed=True)
         shown = self._shown(state)
         if shown is None or not accepts(shown, press):
             # An older question's button, or data no keyboard of ours carries: nothing changes.
@@ -291,12 +309,51 @@ class Desk:
             return Answer(stale.replies, toast=chat_text("stale"), clear_pressed=True)
         if press.action == "t":
             return self._toggle(shown, press)
+        if press.action == "x":  # wiping every answer is asked once; the summary keeps its buttons meanwhile
+            return Answer([Reply(chat_text("wipe_question"), buttons=wipe_keyboard(press.args[0]))])
+        if press.action == KEEP:
+            self._showing(event.chat_id, Turn(outbounds=(shown,)))
+            return Answer([Reply(shown.text, buttons=keyboard_for(shown))], record=self._record(event, shown, press=press), clear_pressed=True)
         inbound = _button_inbound(press, shown)
         if inbound is None:
             return Answer(toast=chat_text("choose_one"))
         answer = self._handle(event, inbound, expect=press.args[0])
         answer.clear_pressed = True
+        if answer.toast is None:  # not stale: the press counted
+            answer.record = self._record(event, shown, press=press)
         return answer
+
+    def _state(self, event: ChatEvent) -> DialogueState | None:
+        """The conversation of this chat, if one is going on."""
+        with self.sessions() as session:
+            conversation = conversations.get_conversation(session, Channel.TELEGRAM.value, str(event.chat_id))
+            return DialogueState.model_validate(conversation.state) if conversation is not None else None
+
+    def _record(self, event: ChatEvent, shown: Outbound, *, press: Press) -> str | None:
+        """The pressed message with what was chosen under it; None when Telegram did not send its text."""
+        if not event.pressed_text:
+            return None
+        return chat_text("chosen", text=event.pressed_text, choice=_chosen(press, shown))
+
+    def _finished(self, staff_id: int) -> str:
+        """Why a button of a conversation that ended does nothing: its referral was submitted, or cancelled."""
+        with self.sessions() as session:
+            latest = next((r for r in referrals.list_referrals(session, staff_id=staff_id) if r.channel == Channel.TELEGRAM.value), None)
+            if latest is not None and latest.reference is not None and latest.status is not Status.CANCELLED:
+                return chat_text("already_submitted", reference=latest.reference, status=latest.status.label)
+            if latest is not None and latest.status is Status.CANCELLED:
+                return chat_text("already_cancelled")
+        return chat_text("no_conversation")
+
+    def _edited(self, event: ChatEvent) -> Answer:
+        """An edited message is not read (its first version may already count): say so and ask again."""
+        replies = [Reply(chat_text("edit_not_read"))]
+        state = self._state(event)
+        shown = self._shown(state) if state is not None else None
+        if shown is not None:
+            self._showing(event.chat_id, Turn(outbounds=(shown,)))
+            replies.append(Reply(shown.text, buttons=keyboard_for(shown)))
+        return Answer(replies)
 
     def _shown(self, state: DialogueState) -> Outbound | None:
         """The question or summary this conversation shows now, whose buttons may be pressed."""
@@ -311,10 +368,19 @@ class Desk:
 
     # --- the engine ----------------------------------------------------------------------------
     def _open(self, event: ChatEvent, staff_id: int) -> Turn:
-        return self.workflow.open(channel=Channel.TELEGRAM, external_id=str(event.chat_id), staff=self._staff_row(staff_id), mode=self.config.mode, now=self.clock())
+        return self._showing(event.chat_id, self.workflow.open(channel=Channel.TELEGRAM, external_id=str(event.chat_id), staff=self._staff_row(staff_id),
+                                                               mode=self.config.mode, now=self.clock()))
+
+    def _showing(self, chat_id: int, turn: Turn) -> Turn:
+        """Remember the question or summary this turn shows in the chat (kept when it shows none)."""
+        seen = last_seen(turn.outbounds)
+        if seen is not None:
+            self._seen[chat_id] = seen
+        return turn
 
     def _handle(self, event: ChatEvent, inbound: Inbound, *, expect: str | None = None) -> Answer:
-        turn = self.workflow.handle(channel=Channel.TELEGRAM, external_id=str(event.chat_id), inbound=inbound, now=self.clock(), expect=expect)
+        turn = self._showing(event.chat_id, self.workflow.handle(channel=Channel.TELEGRAM, external_id=str(event.chat_id), inbound=inbound, now=self.clock(),
+                                                                 expect=expect))
         answer = self._turn(turn)
         if turn.stale:
             answer.toast = chat_text("stale")
@@ -333,19 +399,23 @@ class Desk:
     def _ask(self, event: ChatEvent, staff_id: int, text: str, *, reference: str | None) -> Answer:
         """Store the question, pass it to the coordinator's chat (or mail), and tell the asker."""
         now = self.clock()
+        kept = _cut(text, MAX_QUESTION_LENGTH)
         with self.sessions.begin() as session:
             staff = session.get_one(Staff, staff_id)
             context = self._context(session, event, staff, reference)
             question = questions.open_question(
-                session, asker_email=staff.email, staff_id=staff.id, channel="telegram", text=text[:4000],
+                session, asker_email=staff.email, staff_id=staff.id, channel="telegram", text=kept,
                 context=context, now=now, asker_chat_id=event.chat_id,
             )
             replies = [Reply(chat_text("question_sent", number=question.id, coordinator=self.config.coordinator_chat_id is not None))]
+            if kept != text:  # said, never cut silently: the person knows what the coordinator did not get
+                replies.append(Reply(chat_text("question_cut", limit=MAX_QUESTION_LENGTH, tail=" ".join(kept.split()[-6:]), left=len(text) - len(kept))))
             if self.config.coordinator_chat_id is not None:
                 replies.append(self._to_coordinator(question, staff))
             elif self.config.coordinator_email:
                 mail = compose_mail("mail/escalation.txt.j2", question=question, sender=staff.email, subject=None)
-                row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=mail.subject, body_text=mail.text, body_html=mail.html, domain=self.config.mail_domain, now=now)
+                row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=mail.subject, body_text=mail.text,
+                                     body_html=mail.html, domain=self.config.mail_domain, now=now)
                 question.escalation_message_id = row.message_id
             log.info("vraag %s doorgestuurd naar de coördinator", question.id)
         return Answer(replies)
@@ -357,15 +427,17 @@ class Desk:
             if referral is None or referral.staff_id != staff.id:
                 return None
             findings = (referral.eligibility or {}).get("findings", [])
-            rules = ", ".join(f["rule"] for f in findings if f.get("severity") != "note")
-            return {"aanmelding": reference, "status": referral.status.label, "aandachtspunten": rules or "geen"}
+            reasons = " ".join(f["reason"] for f in findings if f.get("severity") != "note")  # never the rules' codes
+            return {"aanmelding": reference, "status": referral.status.label, "aandachtspunten": reasons or "geen"}
         conversation = conversations.get_conversation(session, Channel.TELEGRAM.value, str(event.chat_id))
         if conversation is None:
             return None
         state = DialogueState.model_validate(conversation.state)
         if state.mode is not Mode.ADVICE:
             return None
-        return {key: state.answers[key] for key in ADVICE_QUESTIONS if key in state.answers} or None
+        advice = {key: state.answers[key] for key in ADVICE_QUESTIONS if key in state.answers}
+        # Stored as the coordinator reads it: the questions' labels and the chosen answers' labels, not keys and codes.
+        return {label: value for _, label, value in answer_rows(self.workflow.intake.questionnaire, advice)} or None
 
     def _to_coordinator(self, question: Question, staff: Staff | None, *, reminder: bool = False) -> Reply:
         text = chat_text(
@@ -473,10 +545,27 @@ class Desk:
         return Answer([Reply(chat_text("catalogue_list", region=region_label, kind=OfferKind.parse(kind).label, services=services), buttons=back)])
 
     # --- small helpers ---------------------------------------------------------------------------
-    def _status(self, staff_id: int) -> str:
+    def _status(self, event: ChatEvent, staff_id: int) -> str:
+        """The staff member's referrals, told apart by initials and intervention; never the pupil's name."""
         with self.sessions.begin() as session:
-            items = referrals.list_referrals(session, staff_id=staff_id)[:_STATUS_LIMIT]
-            return chat_text("status", items=items)
+            # A draft's answers live in its conversation until it is submitted.
+            conversation = conversations.get_conversation(session, Channel.TELEGRAM.value, str(event.chat_id))
+            drafts = {conversation.referral_id: conversation.state.get("answers", {})} if conversation is not None else {}
+            listed = referrals.list_referrals(session, staff_id=staff_id)[:_STATUS_LIMIT]
+            items = [self._status_row(r, drafts.get(r.id) or r.answers or {}) for r in listed]
+        return chat_text("status", items=items)
+
+    def _status_row(self, referral: Referral, answers: dict[str, Any]) -> dict[str, Any]:
+        """One line of /status: reference, status, moment, initials, intervention."""
+        catalogue = self.workflow.intake.catalogue
+        proposed = (referral.suggestions or {}).get("proposed") if isinstance(referral.suggestions, dict) else None
+        service_id = referral.assigned_service_id or proposed or answers.get("preferred_intervention")
+        service = catalogue.service(service_id) if isinstance(service_id, str) else None
+        return {
+            "reference": referral.reference, "status": referral.status, "initials": pupil_initials(answers),
+            "intervention": service.name if service else None, "assigned": referral.assigned_service_id is not None,
+            "at": referral.submitted_at or referral.created_at,
+        }
 
     def _staff_row(self, staff_id: int) -> Staff:
         with self.sessions.begin() as session:
@@ -500,8 +589,40 @@ def _button_inbound(press: Press, shown: Outbound) -> Inbound | None:
         return Inbound(text=", ".join(str(n) for n in numbers)) if numbers else None
     if action == "e" and len(args) == 2:
         return Inbound.from_text(f"wijzig {args[1]}")
-    words = {"o": "overslaan", "b": "terug", "k": "bevestig", "x": "annuleer"}
+    words = {"o": "overslaan", "b": "terug", "k": "bevestig", WIPE: "annuleer"}
     return Inbound.from_text(words[action]) if action in words else None
+
+
+def pupil_initials(answers: dict[str, Any]) -> str | None:
+    """The pupil's initials as given, or made from the first and last name ("Zoë Peeters" → "Z.P.")."""
+    if answers.get("pupil_initials"):
+        return str(answers["pupil_initials"])
+    names = [str(answers.get(key) or "").strip() for key in ("pupil_first_name", "pupil_last_name")]
+    letters = [name[0].upper() + "." for name in names if name]
+    return "".join(letters) or None
+
+
+def _cut(text: str, limit: int) -> str:
+    """The text up to limit characters, cut after a whole word when there is one."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if not text[limit].isspace() and len(head.split()) > 1:
+        head = head.rsplit(maxsplit=1)[0]  # the last word was cut through: leave it out whole
+    return head.rstrip()
+
+
+def _chosen(press: Press, shown: Outbound) -> str:
+    """What a pressed button chose, as the person read it (the press was accepted for shown)."""
+    action, args = press.action, press.args
+    if action == "q":
+        return shown.choices[int(args[1]) - 1].label
+    if action == "d":
+        numbers = selected_numbers(selection(press)[0], len(shown.choices))
+        return ", ".join(shown.choices[n - 1].label for n in numbers)
+    if action == "e":
+        return chat_text("chosen_edit", number=args[1])
+    return chat_text("chosen_word", action=action, answer=args[-1])
 
 
 def _service_card(catalogue: Any, service: Any) -> dict[str, Any]:

@@ -19,6 +19,8 @@ SEPARATOR = "|"
 MAX_DATA_BYTES = 64  # Telegram's limit for callback data
 _SUMMARY_EDITS_PER_ROW = 6
 _SELECTION_ARGS = {"t": 3, "d": 2}  # toggle: token, mask, index; done: token, mask
+# The answers to "Alle antwoorden wissen?" under a summary: wipe (w) or keep going (n).
+WIPE, KEEP = "w", "n"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ def accepts(outbound: Outbound, press: Press) -> bool:
     """Whether a press belongs to the keyboard shown with outbound (the question or summary asked now)."""
     if press.action in _SELECTION_ARGS:
         return _valid_selection(outbound, press)
+    if press.action in (WIPE, KEEP):
+        return outbound.kind is OutKind.SUMMARY and outbound.token is not None and press.args == (outbound.token,)
     return any(button.data == press.data for row in keyboard_for(outbound) for button in row)
 
 
@@ -127,6 +131,11 @@ def summary_keyboard(token: str, rows: int) -> Keyboard:
     edits = [Button(f"✏️ {n}", data("e", token, n)) for n in range(1, rows + 1)]
     grid = [tuple(edits[i:i + _SUMMARY_EDITS_PER_ROW]) for i in range(0, len(edits), _SUMMARY_EDITS_PER_ROW)]
     return ((Button("✅ Bevestigen", data("k", token)), Button("✖️ Annuleren", data("x", token))), *grid)
+
+
+def wipe_keyboard(token: str) -> Keyboard:
+    """The one question before a summary's answers are wiped: yes, wipe them, or no, go on."""
+    return ((Button("Ja, wissen", data(WIPE, token)), Button("Nee, verder", data(KEEP, token))),)
 
 
 def selected_numbers(mask: int, count: int) -> list[int]:

@@ -38,12 +38,15 @@ from telegram.ext import (
 
 from bot.desk import Answer, ChatEvent, Desk, Reply, chat_text
 from bot.keyboards import Keyboard
+from bot.polling import Poller
+from bot.update_ledger import Decide, UpdateLedger
 from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 4096  # Telegram's longest text message
-ALLOWED_UPDATES = ["message", "callback_query"]
+# Edited messages too: they are not read, but the person is told so (bot/desk.py).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 START_RETRY_SECONDS = 30.0
 # Telegram allows 1-256 characters of this alphabet; we ask at least 32, so only a generated secret fits
 # (a forged webhook call can act as anyone, the coordinator included).
@@ -130,7 +133,11 @@ def _event(update: Update, bot_id: int) -> ChatEvent | None:
         return None
     private = chat.type == chat.PRIVATE
     if update.callback_query is not None:
-        return ChatEvent(user_id=user.id, chat_id=chat.id, private=private, button=update.callback_query.data or "")
+        query = update.callback_query
+        pressed = query.message.text if isinstance(query.message, Message) else None
+        return ChatEvent(user_id=user.id, chat_id=chat.id, private=private, button=query.data or "", pressed_text=pressed)
+    if update.edited_message is not None:
+        return ChatEvent(user_id=user.id, chat_id=chat.id, private=private, edited=True)
     message = update.message
     if message is None or message.text is None:
         return None
@@ -162,7 +169,7 @@ class TelegramBot:
         self.desk = desk
         builder = (
             ApplicationBuilder().token(config.token).base_url(config.api_url).base_file_url(config.file_url)
-            .concurrent_updates(concurrent_updates)
+            .concurrent_updates(concurrent_updates).updater(None)  # bot/polling.py confirms only handled updates
         )
         if flood_control:
             # Stays under Telegram's limits (30 messages/s, 20/min per group) and waits out a 429's
@@ -172,8 +179,14 @@ class TelegramBot:
         # One update at a time per chat: a fast second tap must not race the first on the same state.
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._webhook: WebhookServer | None = None
+        self._poller: Poller | None = None
+        self._ledger = UpdateLedger(desk)
+        self._handling = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.application.add_handler(CallbackQueryHandler(self._on_button))
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
+        self.application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self._on_message))
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.TEXT, self._on_other))
         self.application.add_error_handler(self._on_error)
 
@@ -192,7 +205,7 @@ class TelegramBot:
         if self.config.webhook_url and self.config.webhook_secret:  # TelegramConfig refuses one without the other
             host, _, port = self.config.webhook_listen.rpartition(":")
             self._webhook = WebhookServer(
-                app, host=host, port=int(port), path=urlsplit(self.config.webhook_url).path, secret=self.config.webhook_secret,
+                self._process, app.bot, host=host, port=int(port), path=urlsplit(self.config.webhook_url).path, secret=self.config.webhook_secret,
             )
             await self._webhook.start()  # listening before Telegram is told where to post
             await app.bot.set_webhook(
@@ -201,9 +214,9 @@ class TelegramBot:
             )
             log.info("Telegram: webhook actief op %s", self.config.webhook_listen)
         else:
-            await app.updater.start_polling(  # type: ignore[union-attr]
-                poll_interval=0, timeout=self.config.poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
-            )
+            await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
+            self._poller = Poller(app.bot, self._process, timeout=self.config.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+            self._poller.start()
             log.info("Telegram: polling actief")
 
     async def stop(self) -> None:
@@ -212,8 +225,9 @@ class TelegramBot:
         if self._webhook is not None:
             await self._webhook.stop()
             self._webhook = None
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self._poller is not None:
+            await self._poller.stop()
+            self._poller = None
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -247,7 +261,18 @@ class TelegramBot:
 
     async def wait_idle(self) -> None:
         """Wait until every received update has been handled (tests and the benchmark use this)."""
-        await self.application.update_queue.join()
+        await self._idle.wait()
+
+    async def _process(self, update: Update) -> None:
+        """Handle one update (polling and webhook alike); when this returns, Telegram may be told it is done."""
+        self._handling += 1
+        self._idle.clear()
+        try:
+            await self.application.process_update(update)
+        finally:
+            self._handling -= 1
+            if not self._handling:
+                self._idle.set()
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
@@ -264,8 +289,8 @@ class TelegramBot:
         if event is None:
             return
         async with self._locks[event.chat_id]:
-            answer = await asyncio.to_thread(self.desk.handle, event)
-            await self._send(event.chat_id, answer, pressed=None)
+            answer, sent = await self._decide(update, lambda desk: desk.handle(event))
+            await self._send(update, event.chat_id, answer, pressed=None, sent=sent)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -274,23 +299,43 @@ class TelegramBot:
             return
         pressed = query.message if isinstance(query.message, Message) else None
         async with self._locks[event.chat_id]:
-            answer = await asyncio.to_thread(self.desk.handle, event)
-            await query.answer(answer.toast)
+            answer, sent = await self._decide(update, lambda desk: desk.handle(event))
+            try:
+                await query.answer(answer.toast)
+            except TelegramError as error:
+                # Telegram refuses a press older than ~15 s (the bot was down): it still counts, only the notice is lost.
+                log.info("Telegram: knop van update %s niet meer te beantwoorden (%s)", update.update_id, type(error).__name__)
             if answer.clear_pressed and pressed is not None and pressed.reply_markup is not None:
                 try:
-                    await pressed.edit_reply_markup(reply_markup=None)
+                    if answer.record is not None and len(answer.record) <= MESSAGE_LIMIT:
+                        await pressed.edit_text(answer.record, reply_markup=None)  # the choice stays visible
+                    else:
+                        await pressed.edit_reply_markup(reply_markup=None)
                 except BadRequest:
                     pass  # already without buttons, or too old to edit: nothing to tidy
-            await self._send(event.chat_id, answer, pressed=pressed)
+            await self._send(update, event.chat_id, answer, pressed=pressed, sent=sent)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos, files, voice: not read and not kept (they may show a pupil)."""
-        if update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, chat_text("text_only"))
+        chat = update.effective_chat
+        if chat is None:
+            return
+        async with self._locks[chat.id]:
+            answer, sent = await self._decide(update, lambda desk: Answer([Reply(chat_text("text_only"))]))
+            await self._send(update, chat.id, answer, pressed=None, sent=sent)
 
-    async def _send(self, chat_id: int, answer: Answer, *, pressed: Message | None) -> None:
-        for reply in answer.replies:
-            await self._send_reply(chat_id, reply, pressed)
+    async def _decide(self, update: Update, decide: Decide) -> tuple[Answer, int]:
+        """The update's answer, decided once (see bot/update_ledger.py), and how many replies already went out."""
+        return await asyncio.to_thread(self._ledger.decide, bot_id=self.application.bot.id, update_id=update.update_id, decide=decide)
+
+    async def _send(self, update: Update, chat_id: int, answer: Answer, *, pressed: Message | None, sent: int = 0) -> None:
+        """Send the replies not sent yet, noting each: after a crash only the rest goes out."""
+        bot_id, total = self.application.bot.id, len(answer.replies)
+        for number in range(sent, total):
+            await self._send_reply(chat_id, answer.replies[number], pressed)
+            await asyncio.to_thread(self._ledger.sent, bot_id=bot_id, update_id=update.update_id, sent=number + 1, done=number + 1 == total)
+        if sent >= total:
+            await asyncio.to_thread(self._ledger.sent, bot_id=bot_id, update_id=update.update_id, sent=total, done=True)
 
     async def _send_reply(self, chat_id: int, reply: Reply, pressed: Message | None) -> None:
         bot = self.application.bot

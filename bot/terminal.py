@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TextIO
 
-from intake.dialogue import Inbound, Mode, OutKind
+from intake.dialogue import Inbound, Mode, OutKind, last_seen
 from intake.texts import render
 from store.models import Staff
 from store.workflow import Channel, IntakeWorkflow, Turn
@@ -41,11 +41,14 @@ def run_chat(
     else:
         turn = workflow.open(channel=Channel.TERMINAL, external_id=staff.email, staff=staff, mode=mode, now=clock())
     _show(turn, stdout)
+    # Another window (a second `meldpunt chat`) may move the same conversation on: an answer counts only
+    # for the question this window showed.
+    seen = last_seen(turn.outbounds)
     for line in _lines(stdin, stdout, stdin.isatty()):
-        if not line.strip():
-            continue
-        turn = workflow.handle(channel=Channel.TERMINAL, external_id=staff.email, inbound=Inbound.from_text(line), now=clock())
+        inbound = Inbound.from_text(line, seen=seen)
+        turn = workflow.handle(channel=Channel.TERMINAL, external_id=staff.email, inbound=inbound, now=clock())
         _show(turn, stdout)
+        seen = last_seen(turn.outbounds) or seen
         if any(o.kind in _ENDING for o in turn.outbounds):
             return 0
     stdout.write(render("dialogue/paused.txt.j2") + "\n")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict
 
@@ -111,26 +112,26 @@ def parse_line(reference: str, rest: str, *, today: date) -> Action | str:
     if verb is None:
         return f"Niet begrepen: '{rest[:60]}'. Schrijf één van: {VERBS_HELP}." if rest else f"Er staat niets na {reference}. Schrijf één van: {VERBS_HELP}."
     note = _note(after)
-    base = {"reference": reference, "verb": verb, "line": ""}
+    action = partial(Action, reference=reference, verb=verb, line="")
     if verb is Verb.ROUND_TABLE:
         on = _round_table_date(after, reference, today=today)
-        return on if isinstance(on, str) else Action(**base, on=on)
+        return on if isinstance(on, str) else action(on=on)
     if verb is Verb.COMPLETE:
         outcome = next((o for word, o in _OUTCOME_WORDS if word in fold(after)), None)
         if outcome is None:
             return "Schrijf na 'afgerond' hoe het traject eindigde: terug naar school, ander onderwijs of overdracht."
-        return Action(**base, outcome=outcome, note=note)
+        return action(outcome=outcome, note=note)
     if verb in (Verb.DECLINE, Verb.HOLD) and not note:
         return f"Geef na '{verb.value}' een reden, bijvoorbeeld '{reference}: {verb.value} - geen plaats'."
     if verb is Verb.REDIRECT:
         target = re.sub(r"^(naar|to)\s+", "", after.strip(" :-–"), flags=re.IGNORECASE).strip()
-        return Action(**base, target=target) if target else "Schrijf naar welk aanbod, bijvoorbeeld 'doorverwijzen naar arktos-oost'."
+        return action(target=target) if target else "Schrijf naar welk aanbod, bijvoorbeeld 'doorverwijzen naar arktos-oost'."
     if verb is Verb.CORRECT:
         question, sep, value = after.strip(" :-–").partition("=")
         if not sep or not question.strip() or not value.strip():
             return "Schrijf 'corrigeer <vraag> = <nieuw antwoord>', bijvoorbeeld 'corrigeer Postcode school = 1500'."
-        return Action(**base, target=question.strip(), value=value.strip())
-    return Action(**base, note=note)
+        return action(target=question.strip(), value=value.strip())
+    return action(note=note)
 
 
 def _verb(folded: str, rest: str) -> tuple[Verb | None, str]:

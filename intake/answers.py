@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from intake import places
 from intake.folding import fold as fold  # re-exported: channels match typed words with it
+from intake.hygiene import clean_text, has_letter
 from intake.questionnaire import Choice, Question, QuestionType
 
 
@@ -23,7 +24,10 @@ class Invalid(BaseModel):
 
 
 Parsed = Any  # a JSON-ready value: str, bool, int or list[str]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+BLANK = "Geen antwoord ontvangen."
+# Initials: one to four letters, each maybe with a dot, apart or together ("Z.P.", "ZP", "Z P").
+_INITIALS = re.compile(r"(?:[^\W\d_]\.?[\s\-]*){1,4}")
+_LETTER_RUN = re.compile(r"[^\W\d_]{2,}")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
 _DATE_DMY = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -33,21 +37,27 @@ _SPLIT_MULTI = re.compile(r"[,;/+\n]|\ben\b")
 
 
 def _text(question: Question, raw: str, today: date) -> Parsed | Invalid:
-    text = _CONTROL.sub("", raw).strip()
-    if not text:
-        return Invalid(reason="Dit antwoord mag niet leeg zijn.")
+    text = raw.strip()
     if len(text) > question.max_length:
         return Invalid(reason=f"Dit antwoord is te lang: hou het onder {question.max_length} tekens.")
+    if not has_letter(text) and not question.number_is_answer:
+        # A phone number typed as the pupil's first name, or "0" as the help request: a slip, not an answer.
+        if isinstance(_phone(question, text, today), str):
+            return Invalid(reason="Dat lijkt een telefoonnummer, geen antwoord op deze vraag.")
+        return Invalid(reason="Dit antwoord bevat geen letters; schrijf het in woorden.")
     return text
 
 
 def _initials(question: Question, raw: str, today: date) -> Parsed | Invalid:
-    letters = re.sub(r"[\s.\-]", "", raw)
-    if not letters or not letters.isalpha() or len(letters) > 4:
+    text = raw.strip()
+    # Letters written together are initials only in capitals: "ZP" is, "Tim" and "Eva" are names.
+    together = _LETTER_RUN.findall(text)
+    if len(text) > 20 or not _INITIALS.fullmatch(text) or any(not run.isupper() for run in together):
         return Invalid(
-            reason="Geef enkel de initialen, bijvoorbeeld J.D., geen volledige naam: "
+            reason="Geef enkel de initialen, bijvoorbeeld Z.P. of ZP, geen naam: "
             "in deze modus blijft de naam van de leerling uit het gesprek."
         )
+    letters = re.sub(r"[\s.\-]", "", text)
     return ".".join(letters.upper()) + "."
 
 
@@ -137,9 +147,17 @@ def _postcode(question: Question, raw: str, today: date) -> Parsed | Invalid:
     return found[1]
 
 
-def _email(question: Question, raw: str, today: date) -> Parsed | Invalid:
+def email_address(raw: str) -> str | None:
+    """raw as a lower-case e-mail address (one @, a domain with a dot, no blanks or controls), or None."""
     address = raw.strip().strip("<>").lower()
-    if not _EMAIL.match(address) or len(address) > 254:
+    if not _EMAIL.match(address) or len(address) > 254 or not address.isprintable():
+        return None
+    return address
+
+
+def _email(question: Question, raw: str, today: date) -> Parsed | Invalid:
+    address = email_address(raw)
+    if address is None:
         return Invalid(reason="Dat is geen geldig e-mailadres, bijvoorbeeld naam@clb.be.")
     return address
 
@@ -167,10 +185,11 @@ _PARSERS: dict[QuestionType, Callable[[Question, str, date], Parsed | Invalid]] 
 
 
 def parse_answer(question: Question, raw: str, *, today: date) -> Parsed | Invalid:
-    """The stored value of a typed answer, or Invalid with a Dutch reason."""
-    if not raw.strip():
-        return Invalid(reason="Je antwoord was leeg.")
-    return _PARSERS[question.type](question, raw, today)
+    """The stored value of a typed answer, or Invalid with a Dutch reason; escapes and controls never reach it."""
+    text = clean_text(raw)
+    if not text:
+        return Invalid(reason=BLANK)
+    return _PARSERS[question.type](question, text, today)
 
 
 def display_value(question: Question, value: Any) -> str:

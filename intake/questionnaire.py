@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from intake import vocabulary
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+# The data package `templates` (no code of ours): found by import, in the checkout as in an installed wheel.
+TEMPLATES_DIR = Path(str(files("templates")))
 CATALOGUE_CHOICES = "catalogue"
 
 
@@ -104,6 +106,8 @@ class Question(BaseModel):
     identifying: bool = False
     minimal_only: bool = False
     max_length: int = 200
+    # A text answer needs letters (a phone number as a first name is a slip), unless a bare number says it all.
+    number_is_answer: bool = False
 
     @model_validator(mode="after")
     def _choices_declared(self) -> "Question":

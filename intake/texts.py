@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from intake.questionnaire import TEMPLATES_DIR
+from intake.workhours import BRUSSELS
 
 
 @cache
@@ -24,7 +25,20 @@ def environment() -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["example_date"] = example_date
+    env.filters["brussels"] = brussels_time
     return env
+
+
+def brussels_time(moment: datetime | str | None) -> str:
+    """A moment as people read it: dd/mm/jjjj HH:MM in Brussels, or "-" when there is none.
+
+    Also takes the ISO form a JSON-ready row keeps (store/views.py), so a template needs no second helper.
+    """
+    if moment is None:
+        return "-"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M")
 
 
 def example_date(day: date) -> str:

@@ -12,7 +12,7 @@ class Labelled(StrEnum):
     def __new__(cls, value: str, label: str) -> "Labelled":
         member = str.__new__(cls, value)
         member._value_ = value
-        member.label = label  # type: ignore[attr-defined]
+        member.label = label
         return member
 
     label: str

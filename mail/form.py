@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from intake.answers import Invalid, Parsed, display_value, fold, parse_answer
 from intake.dialogue import Mode, in_mode
+from intake.hygiene import clean_text
 from intake.questionnaire import Choice, Question, Questionnaire, QuestionType
 from intake.references import find_reference
 from intake.texts import render
@@ -273,7 +274,8 @@ def _applies(question: Question, answers: dict[str, Any], excluded: set[str]) ->
 
 
 def _problem(question: Question, received: str, reason: str) -> FormProblem:
-    """A problem for one question."""
+    """A problem for one question; what was received is quoted back without escapes or bidi controls."""
+    received = clean_text(received)
     clipped = received if len(received) <= _RECEIVED_MAX else received[:_RECEIVED_MAX] + "…"
     return FormProblem(question_id=question.id, label=question.label, received=clipped, reason=reason)
 
@@ -289,7 +291,8 @@ def _parse(question: Question, raw: str, today: date) -> Parsed | Invalid:
 
 def _pick_choices(choices: tuple[Choice, ...], raw: str) -> list[str] | None:
     """The choices named by whole labels, values or numbers ("2. Ouder"), or None if anything else is left."""
-    text, picked = fold(raw).rstrip(".!"), []
+    text = fold(raw).rstrip(".!")
+    picked: list[str] = []
     names = _choice_names(choices)
     pos = 0
     while True:

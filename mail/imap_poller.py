@@ -221,7 +221,7 @@ class ImapPoller:
         except BaseException:
             _logout_quietly(mailbox)
             raise
-        mailbox.email_message_class = _RawMailMessage  # type: ignore[assignment]
+        mailbox.email_message_class = _RawMailMessage
         return mailbox
 
     def _poll(self, mailbox: BaseMailBox) -> PollReport:

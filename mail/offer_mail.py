@@ -20,8 +20,7 @@ from intake.offer_update import (
 )
 from intake.texts import compose_mail
 from mail.body import strip_history
-from store import catalogue_changes
-from store import outbox
+from store import catalogue_changes, outbox
 from store.dispatch_models import CatalogueChange
 
 log = logging.getLogger(__name__)

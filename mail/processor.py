@@ -13,12 +13,12 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
-from typing import Any, cast
+from functools import cached_property
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -30,17 +30,19 @@ from intake.consult import consult
 from intake.dialogue import Mode
 from intake.freetext import read_question
 from intake.lifecycle import Status
-from intake.texts import compose_mail
 from intake.references import find_reference
+from intake.texts import compose_mail
 from intake.workhours import BRUSSELS, WorkCalendar, local_day
 from mail.body import all_text, body_text
 from mail.form import FormResult, parse_form, render_form
 from mail.intent import REPLY_PREFIX, asks_for_form, asks_question
 from mail.limits import check_limits
-from mail.offer_mail import REPLY_NEEDED as OFFER_REPLY_NEEDED, handle_offer_mail, is_provider_address, looks_like_offer_update
+from mail.offer_mail import REPLY_NEEDED as OFFER_REPLY_NEEDED
+from mail.offer_mail import handle_offer_mail, is_provider_address, looks_like_offer_update
 from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
-from store import decisions, dispatch, inbound, outbox, questions, referrals, staff as staff_repo
-from store.mail_models import InboundMail, Question
+from store import decisions, dispatch, inbound, outbox, questions, referrals
+from store import staff as staff_repo
+from store.mail_models import InboundMail, InboundStatus, Question
 from store.models import Referral, Staff
 from store.staff import get_active_staff
 from store.workflow import IntakeWorkflow, staff_prefill
@@ -154,7 +156,7 @@ class MailProcessor:
             if row.attempts >= inbound.MAX_ATTEMPTS:
                 inbound.quarantine(session, row, reason="De verwerking mislukte herhaaldelijk; de coördinator bekijkt deze mail.", now=self.clock())
             else:
-                row.status = inbound.InboundStatus.RECEIVED
+                row.status = InboundStatus.RECEIVED
 
     # --- one mail ------------------------------------------------------------------------------
     def _process(self, session: Session, row: InboundMail) -> None:
@@ -178,7 +180,7 @@ class MailProcessor:
         over_limit = check_limits(row.raw)
         if over_limit is not None:
             raise Quarantined(over_limit)
-        message = cast(EmailMessage, message_from_bytes(row.raw, policy=default))
+        message = message_from_bytes(row.raw, policy=default)
         reason = automatic_reason(
             message, envelope_from=row.envelope_from, our_domain=self.config.domain, our_address=self.config.address,
             is_our_message_id=lambda mid: outbox.is_our_message_id(session, mid),
@@ -247,7 +249,8 @@ class MailProcessor:
         own = (staff is not None and referral.staff_id == staff.id) or referral.answers.get("referrer_email") == mail.sender
         return referral if own else None
 
-    def _form(self, session: Session, mail: Mail, staff: Staff | None, referral: Referral | None, mode: Mode, form: FormResult, now: datetime) -> tuple[str, str | None]:
+    def _form(self, session: Session, mail: Mail, staff: Staff | None, referral: Referral | None, mode: Mode, form: FormResult,
+              now: datetime) -> tuple[str, str | None]:
         if referral is not None and referral.status not in (Status.DRAFT, Status.AWAITING_DETAILS):
             reply = self._reply(session, mail, "mail/already_submitted.txt.j2", now, reference=referral.reference, status=referral.status.label)
             return "al-ingediend", reply
@@ -352,7 +355,8 @@ class MailProcessor:
         """Store the coordinator's answer and mail it to whoever asked; also used by the CLI."""
         questions.answer_question(session, question, answer=answer, by=by, now=now)
         composed = compose_mail("mail/answer_relay.txt.j2", question=question, answer=answer, form=render_form(self.workflow.intake.questionnaire))
-        outbox.enqueue(session, kind="antwoord", to_address=question.asker_email, subject=composed.subject, body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now)
+        outbox.enqueue(session, kind="antwoord", to_address=question.asker_email, subject=composed.subject, body_text=composed.text, body_html=composed.html,
+                       domain=self.config.domain, now=now)
         return "antwoord-doorgegeven"
 
     def _unknown_sender(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
@@ -362,8 +366,10 @@ class MailProcessor:
 
     def _escalate(self, session: Session, mail: Mail, *, staff_id: int | None, context: dict[str, Any] | None, now: datetime) -> Question:
         """Store the mail as an open question and send it to the coordinator, who can answer by replying."""
-        question = questions.open_question(session, asker_email=mail.sender, staff_id=staff_id, channel="email", text=mail.text[:5000], context=context, now=now)
-        question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender, subject=mail.subject)
+        question = questions.open_question(session, asker_email=mail.sender, staff_id=staff_id, channel="email", text=mail.text[:5000], context=context,
+                                           now=now)
+        question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender,
+                                                                subject=mail.subject)
         return question
 
     # --- sending ---------------------------------------------------------------------------------
@@ -403,7 +409,8 @@ class MailProcessor:
         if not self.config.coordinator_email:
             return None
         composed = compose_mail(template, **context)
-        row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=composed.subject, body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now)
+        row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=composed.subject, body_text=composed.text,
+                             body_html=composed.html, domain=self.config.domain, now=now)
         return row.message_id
 
     def request_missing_details(self) -> int:
@@ -415,7 +422,8 @@ class MailProcessor:
                     continue
                 form = render_form(self.workflow.intake.questionnaire, answers=referral.answers, mode=Mode.DETAILS, reference=referral.reference)
                 composed = compose_mail("mail/details_request.txt.j2", reference=referral.reference, form=form)
-                outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=composed.subject, body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now, referral_id=referral.id)
+                outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=composed.subject, body_text=composed.text,
+                               body_html=composed.html, domain=self.config.domain, now=now, referral_id=referral.id)
                 sent += 1
         return sent
 

@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from aiosmtpd.smtp import SMTP, Envelope, Session as SMTPSession
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.orm import Session, sessionmaker
 
 from mail.smtp_limits import Gate, IntakeLimits, LimitedSMTP
@@ -25,7 +26,7 @@ LOOPBACK_RELAYS = frozenset({"127.0.0.1", "::1"})
 
 def _peer_host(session: SMTPSession) -> str:
     """The client's IP address as text ("" when unknown); IPv4-mapped IPv6 reads as IPv4."""
-    peer = session.peer
+    peer: object = session.peer  # aiosmtpd annotates it as str; it holds the transport's (host, port) tuple
     host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
     return host.removeprefix("::ffff:")
 

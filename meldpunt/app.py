@@ -5,25 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.desk import Desk, DeskConfig
-from bot.telegram_bot import TelegramBot, TelegramConfig
-from intake.catalogue import Catalogue
-from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Intake, Mode
-from intake.questionnaire import load_questionnaire
-from intake.schedule import parse_moments
-from intake.workhours import WorkCalendar
-from mail.dispatcher import DispatchConfig, Dispatcher
-from mail.imap_poller import ImapConfig
-from mail.outbox import OutboxConfig, OutboxRunner
-from mail.processor import MailProcessor, ProcessorConfig
 from meldpunt.settings import Settings
-from store.db import create_db_engine, make_session_factory, upgrade_database
-from store.workflow import IntakeWorkflow
+
+# Each part imports what it needs when first used: a command pays for its own parts only
+# (`meldpunt referrals list` must not load Telegram, mail and Alembic).
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.desk import Desk
+    from bot.telegram_bot import TelegramBot, TelegramConfig
+    from intake.catalogue import Catalogue
+    from intake.dialogue import Intake
+    from intake.workhours import WorkCalendar
+    from mail.dispatcher import Dispatcher
+    from mail.imap_poller import ImapConfig
+    from mail.outbox import OutboxConfig, OutboxRunner
+    from mail.processor import MailProcessor
+    from store.workflow import IntakeWorkflow
 
 
 def utc_now() -> datetime:
@@ -36,22 +37,32 @@ class App:
     """The wired parts of the service, created lazily so each command pays only for what it uses."""
 
     settings: Settings
+    create_database: bool = True  # False: a missing SQLite file is DatabaseMissing, not a new empty database
 
     @cached_property
     def engine(self) -> Engine:
         """The database engine, migrated to the newest schema on first use."""
+        from meldpunt.startup import require_database
+        from store.db import create_db_engine, is_current, upgrade_database
+
+        if not self.create_database:
+            require_database(self.settings)
         url = self.settings.effective_database_url
-        upgrade_database(url)
+        if not is_current(url):  # the check needs no Alembic: a command on a current database answers sooner
+            upgrade_database(url)
         return create_db_engine(url)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         """Factory of database sessions (one per message or job)."""
+        from store.db import make_session_factory
+
         return make_session_factory(self.engine)
 
     @cached_property
     def catalogue(self) -> Catalogue:
         """The provider catalogue, validated, with the providers' approved changes laid over the file."""
+        from intake.catalogue_loader import load_catalogue
         from store.catalogue_changes import apply_approved
 
         # One indexed query; read once per process, so a running service sees new approvals at restart.
@@ -60,6 +71,9 @@ class App:
 
     def refresh_catalogue(self) -> bool:
         """Lay changes approved since start over the catalogue of the running service; True when it changed."""
+        from intake.catalogue_loader import load_catalogue
+        from intake.dialogue import Intake
+        from intake.questionnaire import load_questionnaire
         from store.catalogue_changes import apply_approved
 
         with self.sessions() as session:
@@ -74,21 +88,30 @@ class App:
     @cached_property
     def intake(self) -> Intake:
         """The dialogue engine over the questionnaire and catalogue."""
+        from intake.dialogue import Intake
+        from intake.questionnaire import load_questionnaire
+
         return Intake(load_questionnaire(), self.catalogue)
 
     @cached_property
     def workflow(self) -> IntakeWorkflow:
         """Stored conversations driven by the engine."""
+        from store.workflow import IntakeWorkflow
+
         return IntakeWorkflow(self.intake, self.sessions)
 
     @cached_property
     def calendar(self) -> WorkCalendar:
         """The working time every reminder counts with (mail, Telegram, providers): one notion, with the closure days."""
+        from intake.workhours import WorkCalendar
+
         return WorkCalendar(closures=frozenset(self.settings.closure_days))
 
     @cached_property
     def processor(self) -> MailProcessor:
         """Turns stored mail into referrals, replies and questions."""
+        from mail.processor import MailProcessor, ProcessorConfig
+
         settings = self.settings
         config = ProcessorConfig(
             address=settings.mail_address, domain=settings.mail_domain, coordinator_email=settings.coordinator_email,
@@ -102,11 +125,15 @@ class App:
     @cached_property
     def outbox(self) -> OutboxRunner:
         """Sends queued mail through the relay, or into var/maildir when chosen; else it keeps it queued."""
+        from mail.outbox import OutboxRunner
+
         return OutboxRunner(self.sessions, self.outbox_config, clock=utc_now)
 
     @cached_property
     def outbox_config(self) -> OutboxConfig:
         """Where mail goes: MELDPUNT_OUTBOX, else the relay when one is set, else nowhere (never the disk by default)."""
+        from mail.outbox import OutboxConfig
+
         settings = self.settings
         host, _, port = (settings.smtp_relay or "").partition(":")
         choice = settings.outbox or ("relay" if host else None)
@@ -128,6 +155,10 @@ class App:
     @cached_property
     def desk(self) -> Desk:
         """The chat desk: linking, referrals, advice, catalogue and questions in chat."""
+        from bot.desk import Desk, DeskConfig
+        from intake.dialogue import Mode
+        from intake.schedule import parse_moments
+
         settings = self.settings
         config = DeskConfig(
             mode=Mode(settings.chat_personal_data), coordinator_chat_id=settings.coordinator_chat_id,
@@ -142,6 +173,9 @@ class App:
     @cached_property
     def dispatcher(self) -> Dispatcher:
         """Runs the Wednesday/Friday batches and reminds providers; reads the workflow's current catalogue."""
+        from intake.schedule import parse_moments
+        from mail.dispatcher import DispatchConfig, Dispatcher
+
         settings = self.settings
         config = DispatchConfig(
             moments=parse_moments(settings.dispatch_times), calendar=self.calendar,
@@ -152,6 +186,8 @@ class App:
     @property
     def telegram_config(self) -> TelegramConfig | None:
         """How the bot reaches Telegram, when a token is configured; TelegramConfigError for an unsafe webhook."""
+        from bot.telegram_bot import TelegramConfig
+
         settings = self.settings
         if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
             return None
@@ -165,12 +201,16 @@ class App:
     @property
     def telegram(self) -> TelegramBot | None:
         """The Telegram bot, when a token is configured."""
+        from bot.telegram_bot import TelegramBot
+
         config = self.telegram_config
         return TelegramBot(config, self.desk) if config is not None else None
 
     @property
     def imap_config(self) -> ImapConfig | None:
         """The IMAP mailbox to poll, when one is configured."""
+        from mail.imap_poller import ImapConfig
+
         settings = self.settings
         if not (settings.imap_host and settings.imap_username and settings.imap_password):
             return None

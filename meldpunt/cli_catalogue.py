@@ -2,50 +2,59 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.orm import Session
 
-from intake.catalogue import Catalogue
-from intake.catalogue_loader import load_catalogue
-from intake.offer_update import change_rows, validation_problems
-from intake.texts import compose_mail, message, render
-from meldpunt.actor import cli_actor
-from meldpunt.app import App, utc_now
-from store import audit, outbox
-from store import catalogue_changes as changes_repo
-from store.dispatch_models import CatalogueChange, ChangeStatus
-from store.outbox import LOCAL_ZONE
+# The heavy parts are imported in the commands: `meldpunt --help` loads this module and must answer at once.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-MESSAGES = changes_repo.MESSAGES
-STATUS_TEXT = {ChangeStatus.PENDING: "wacht", ChangeStatus.APPROVED: "goedgekeurd", ChangeStatus.REJECTED: "geweigerd"}
+    from intake.catalogue import Catalogue
+    from meldpunt.app import App
+    from store.dispatch_models import CatalogueChange
+
 DECIDED_KIND = "aanbod-besluit"
 
 
 def _app(ctx: click.Context) -> App:
-    return ctx.ensure_object(App)  # type: ignore[no-any-return]
+    """The App the `main` group made for this command."""
+    from meldpunt.app import App
 
+    return ctx.ensure_object(App)
 
 
 def _say(name: str, **context: Any) -> str:
     """A short text of these commands."""
+    from intake.texts import message
+    from store.catalogue_changes import MESSAGES
+
     return message(name, source=MESSAGES, **context)
 
 
 def _when(moment: datetime | None) -> str:
     """A moment as the coordinator reads it: Brussels time."""
+    from store.outbox import LOCAL_ZONE
+
     return moment.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _status_text(change: CatalogueChange) -> str:
+    """A change's status in the coordinator's words."""
+    from store.dispatch_models import ChangeStatus
+
+    return {ChangeStatus.PENDING: "wacht", ChangeStatus.APPROVED: "goedgekeurd", ChangeStatus.REJECTED: "geweigerd"}[change.status]
 
 
 def _row(change: CatalogueChange, catalogue: Catalogue) -> dict[str, Any]:
     """The template's view of one change."""
+    from intake.offer_update import change_rows
+
     service = catalogue.service(change.service_id)
     return {
         "number": change.id, "service_id": change.service_id, "service": service.name if service else "(niet meer in het aanbod)",
-        "by": change.submitted_by, "at": _when(change.submitted_at), "status": STATUS_TEXT[change.status],
+        "by": change.submitted_by, "at": _when(change.submitted_at), "status": _status_text(change),
         "decided_by": change.decided_by, "decided_at": _when(change.decided_at), "note": change.note,
         "rows": change_rows(change.old, change.new),
     }
@@ -53,11 +62,19 @@ def _row(change: CatalogueChange, catalogue: Catalogue) -> dict[str, Any]:
 
 def _effective(app: App, session: Session) -> Catalogue:
     """The catalogue as it is now: the file, with the approved changes of this very moment."""
+    from intake.catalogue_loader import load_catalogue
+    from store import catalogue_changes as changes_repo
+
     return changes_repo.apply_approved(session, load_catalogue(app.settings.catalogue_path))
 
 
 def _tell_provider(app: App, session: Session, change: CatalogueChange, service_name: str, now: datetime) -> None:
     """Queue the mail that tells the provider what was decided."""
+    from intake.offer_update import change_rows
+    from intake.texts import compose_mail
+    from store import outbox
+    from store.dispatch_models import ChangeStatus
+
     composed = compose_mail(
         "mail/offer_decided.txt.j2", approved=change.status is ChangeStatus.APPROVED, number=change.id,
         service_name=service_name, rows=change_rows(change.old, change.new), reason=change.note,
@@ -68,6 +85,9 @@ def _tell_provider(app: App, session: Session, change: CatalogueChange, service_
 
 def changes_command(ctx: click.Context) -> None:
     """Toon de wijzigingen aan het aanbod die op goedkeuring wachten."""
+    from intake.texts import render
+    from store import catalogue_changes as changes_repo
+
     app = _app(ctx)
     with app.sessions() as session:
         catalogue = _effective(app, session)
@@ -76,7 +96,15 @@ def changes_command(ctx: click.Context) -> None:
 
 
 def approve_command(ctx: click.Context, number: int) -> None:
-    """Keur wijziging NUMBER goed: ze komt in het aanbod en de aanbieder krijgt een bericht."""
+    """Keur wijziging NUMMER goed: ze komt in het aanbod en de aanbieder krijgt een bericht."""
+    import asyncio
+
+    from intake.offer_update import validation_problems
+    from meldpunt.actor import cli_actor
+    from meldpunt.app import utc_now
+    from store import audit
+    from store import catalogue_changes as changes_repo
+
     app, now = _app(ctx), utc_now()
     with app.sessions.begin() as session:
         try:
@@ -98,7 +126,15 @@ def approve_command(ctx: click.Context, number: int) -> None:
 
 
 def reject_command(ctx: click.Context, number: int, reason: str) -> None:
-    """Weiger wijziging NUMBER; de aanbieder krijgt de reden te lezen."""
+    """Weiger wijziging NUMMER; de aanbieder krijgt de reden te lezen."""
+    import asyncio
+
+    from intake.catalogue_loader import load_catalogue
+    from meldpunt.actor import cli_actor
+    from meldpunt.app import utc_now
+    from store import audit
+    from store import catalogue_changes as changes_repo
+
     if not reason.strip():
         raise click.ClickException(_say("reason_empty"))
     app, now = _app(ctx), utc_now()
@@ -117,6 +153,9 @@ def reject_command(ctx: click.Context, number: int, reason: str) -> None:
 
 def history_command(ctx: click.Context, service_id: str | None) -> None:
     """Toon alle wijzigingen aan het aanbod, nieuwste eerst (wie, wanneer, oud en nieuw)."""
+    from intake.texts import render
+    from store import catalogue_changes as changes_repo
+
     app = _app(ctx)
     with app.sessions() as session:
         catalogue = _effective(app, session)

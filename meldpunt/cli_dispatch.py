@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import click
 
-from intake.schedule import describe
-from intake.texts import message, render
-from meldpunt.actor import cli_actor
-from meldpunt.app import App
-from store.batch_mails import batch_mail_states
-from store.mail_models import OutboxStatus
+if TYPE_CHECKING:  # the rest is imported when the command runs: loading it must not load the mail stack
+    from meldpunt.app import App
+    from store.mail_models import OutboxStatus
 
 _TEXTS = "cli/dispatch.txt.j2"
 # How long to wait for the batch's mails a running service (`meldpunt serve`) is handing over right now.
@@ -31,6 +28,13 @@ def _example_addresses(app: App) -> set[str]:
 @click.pass_context
 def dispatch(ctx: click.Context, dry_run: bool, run_now: bool) -> None:
     """Verzending naar de aanbieders (standaard woensdag en vrijdag om 9 uur)."""
+    import asyncio
+
+    from intake.schedule import describe
+    from intake.texts import message, render
+    from meldpunt.actor import cli_actor
+    from meldpunt.app import App
+    from store.mail_models import OutboxStatus
 
     app: App = ctx.ensure_object(App)
     dispatcher = app.dispatcher
@@ -56,6 +60,8 @@ async def _send_with_progress(app: App) -> int:
     The outbox holds other mails too (notices, replies), and a running `meldpunt serve` drains the
     same outbox: the count is this command's work, not the batch's (see _settled_states).
     """
+    from intake.texts import message
+
     sent = failed = 0
     while True:
         report = await app.outbox.drain(limit=1)
@@ -70,6 +76,9 @@ async def _send_with_progress(app: App) -> int:
 
 def _settled_states(app: App, slot_key: str) -> Counter[OutboxStatus]:
     """The batch's provider mails by status, once no other runner is still handing one over (bounded wait)."""
+    from store.batch_mails import batch_mail_states
+    from store.mail_models import OutboxStatus
+
     deadline = time.monotonic() + SENDING_WAIT_SECONDS
     while True:
         with app.sessions() as session:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from intake.schedule import describe
-from intake.texts import render
+from intake.texts import brussels_time, render
 from meldpunt.app import App, utc_now
-from meldpunt.watchdog import Thresholds, incidents, local_time, minutes_ago
+from meldpunt.watchdog import Thresholds, incidents, minutes_ago
 from store import runners
 
 # Names of the runners in serve, in the order a reader thinks of them.
@@ -28,7 +28,7 @@ def status(ctx: click.Context) -> None:
     found = incidents(backlog, reports, now=now, thresholds=thresholds)
     click.echo(render(
         "cli/status.txt.j2", reports=reports, backlog=backlog, incidents=found, thresholds=thresholds,
-        next_slot=describe(app.dispatcher.next_slot().runs_at), now=local_time(now),
-        local_time=local_time, minutes_ago=lambda moment: minutes_ago(moment, now=now),
+        next_slot=describe(app.dispatcher.next_slot().runs_at), now=brussels_time(now),
+        local_time=brussels_time, minutes_ago=lambda moment: minutes_ago(moment, now=now),
     ))
     ctx.exit(1 if found else 0)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from intake.schedule import parse_moments
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class Settings(BaseSettings):
@@ -158,8 +158,20 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_moments(cls, value: str) -> str:
         """Refuse a schedule that cannot be read, at start, with the Dutch reason."""
+        from intake.schedule import parse_moments  # here: it loads the holiday tables, which most commands never need
+
         parse_moments(value)
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str | None) -> str | None:
+        """Refuse a log level logging does not know at start, with the Dutch reason; blank means the default."""
+        if value is None or not value.strip():
+            return None
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"'{value.strip()}' is geen logniveau; kies {', '.join(LOG_LEVELS)}.")
+        return value.strip().upper()
 
     @field_validator("closure_days", "smtp_trusted_relays", mode="before")
     @classmethod

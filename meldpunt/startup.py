@@ -14,12 +14,10 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
-from intake.texts import message
-from mail.tls import is_loopback
-from meldpunt.settings import Settings
+if TYPE_CHECKING:  # imported where used: every command starts here, and `meldpunt --help` must answer at once
+    from meldpunt.settings import Settings
 
 PRIVATE_UMASK = 0o077
 SETTINGS_FILE = Path("meldpunt.env")  # where pydantic-settings reads it: the working directory
@@ -29,6 +27,15 @@ class StartRefused(Exception):
     """`serve` must not start; the message is the Dutch reason."""
 
 
+class DatabaseMissing(Exception):
+    """A command that only uses the database found no SQLite file where the settings point."""
+
+    def __init__(self, path: Path) -> None:
+        """Keep the path the settings point at: the person is told which file was looked for."""
+        super().__init__(str(path))
+        self.path = path
+
+
 def make_private() -> int:
     """Files and folders made from now on are for our own account only; the previous umask."""
     return os.umask(PRIVATE_UMASK)
@@ -36,6 +43,8 @@ def make_private() -> int:
 
 def sqlite_path(settings: Settings) -> Path | None:
     """The SQLite database file, or None for PostgreSQL or an in-memory database."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(settings.effective_database_url)
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
@@ -45,8 +54,21 @@ def sqlite_path(settings: Settings) -> Path | None:
 
 def permission_warnings(settings: Settings) -> list[str]:
     """A Dutch line for the settings file and for each database file others may read."""
+    from intake.texts import message
+
     exposed = [path for path in (SETTINGS_FILE, *_database_files(settings)) if _readable_by_others(path)]
     return [message("file_readable", path=str(path), mode=f"{stat.S_IMODE(path.stat().st_mode):04o}") for path in exposed]
+
+
+def require_database(settings: Settings) -> None:
+    """DatabaseMissing when the SQLite file is not there: only `db upgrade` and `serve` make one.
+
+    A mistyped MELDPUNT_VAR_DIR or database path would otherwise give an empty new database, and
+    `staff list` would say there is no one, instead of saying where it looked.
+    """
+    database = sqlite_path(settings)
+    if database is not None and not database.exists():
+        raise DatabaseMissing(database)
 
 
 def _database_files(settings: Settings) -> list[Path]:
@@ -93,6 +115,8 @@ def lock_instance(settings: Settings) -> InstanceLock | None:
         os.close(fd)
         if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
             raise
+        from intake.texts import message
+
         raise StartRefused(message("serve_already_running", pid=holder, lock=str(path))) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode("ascii"))
@@ -101,6 +125,8 @@ def lock_instance(settings: Settings) -> InstanceLock | None:
 
 def is_loopback_listen(listen: str) -> bool:
     """Whether host:port listens on this machine only (127.0.0.0/8, ::1 or localhost); "" or 0.0.0.0 is everywhere."""
+    from mail.tls import is_loopback
+
     return is_loopback(listen.rpartition(":")[0])
 
 
@@ -112,6 +138,8 @@ def sender_notice(settings: Settings) -> tuple[str, str] | None:
     """
     if settings.trusted_authserv_id:
         return None
+    from intake.texts import message
+
     listen = settings.smtp_listen
     if listen and not is_loopback_listen(listen):
         if not settings.allow_unauthenticated:

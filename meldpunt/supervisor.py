@@ -152,7 +152,10 @@ class Supervisor:
             log.info("%s werkt weer na %d mislukte poging(en)", name, report.consecutive_failures)
         self._reports[name] = replace(report, last_success_at=self.clock(), consecutive_failures=0)
         written = self._written.get(name)
-        stale = written is None or written.last_success_at is None or self.clock() - written.last_success_at >= SUCCESS_WRITE_INTERVAL
+        if written is None or written.last_success_at is None:
+            await self._write(name)
+            return
+        stale = self.clock() - written.last_success_at >= SUCCESS_WRITE_INTERVAL
         if stale or written != replace(self._reports[name], last_success_at=written.last_success_at):
             await self._write(name)
 

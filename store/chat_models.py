@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the chat channel: Telegram accounts linked to staff, and one-time link codes.
+"""SQLAlchemy tables of the chat channel: Telegram accounts linked to staff, one-time link codes, handled updates.
 
 Telegram ids exceed 32 bits, hence BigInteger. A link code is stored only as a hash.
 """
@@ -6,8 +6,9 @@ Telegram ids exceed 32 bits, hence BigInteger. A link code is stored only as a h
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.mail_models import ADDRESS_LENGTH
@@ -40,3 +41,18 @@ class LinkCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TelegramUpdate(Base):
+    """An update the bot handled: recorded with its effect, so a redelivery is not applied again.
+
+    `answer` holds the replies until they are all sent (`sent` counts them), then it is cleared.
+    """
+
+    __tablename__ = "telegram_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sent: Mapped[int] = mapped_column(Integer)

@@ -9,16 +9,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # Alembic is imported where a migration runs: a command on a current database never loads it
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -55,6 +56,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic configuration pointing at the bundled migrations (and at url, if given)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -65,6 +68,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade_database(url: str, *, revision: str = "head") -> None:
     """Migrate the database at url to revision (head by default), in one transaction if possible."""
+    from alembic import command
+
     engine = create_db_engine(url)
     try:
         with engine.begin() as connection:
@@ -78,6 +83,8 @@ def upgrade_database(url: str, *, revision: str = "head") -> None:
 
 def database_revision(url: str) -> str | None:
     """The migration revision the database at url is at, or None if it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     engine = create_db_engine(url)
     try:
         with engine.connect() as connection:
@@ -88,7 +95,37 @@ def database_revision(url: str) -> str | None:
 
 def head_revision() -> str | None:
     """The newest migration revision shipped with this code."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+_REVISION_LINE = re.compile(r'^(down_revision|revision)\b[^=]*=\s*"([^"]*)"', re.MULTILINE)
+
+
+def is_current(url: str) -> bool:
+    """Whether the database at url is at the newest shipped revision, read without loading Alembic.
+
+    A quick check before a command; any doubt (no version table, several heads, an unread file)
+    answers False, and the caller migrates with Alembic as before.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for kind, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8")):
+            (revisions if kind == "revision" else parents).add(value)
+    heads = revisions - parents
+    if len(heads) != 1:
+        return False
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except DBAPIError:
+        return False  # no version table yet: a new database
+    finally:
+        engine.dispose()
+    return current == list(heads)
 
 
 def _json_dumps(value: Any) -> str:

@@ -25,12 +25,12 @@ from intake.answers import Invalid, fold, parse_answer
 from intake.catalogue import Catalogue, Service
 from intake.dialogue import Intake, Mode
 from intake.eligibility import Outcome
-from intake.workhours import BRUSSELS
 from intake.lifecycle import CompletionOutcome, InvalidTransition, Status, check_transition
 from intake.questionnaire import Question, QuestionType
 from intake.scrub import scrub_names
 from intake.texts import compose_mail, message
 from intake.vocabulary import ReferralRoute
+from intake.workhours import BRUSSELS
 from store import dispatch, outbox, referrals
 from store.audit import AuditAction, record_audit
 from store.dispatch_models import DispatchItem
@@ -57,7 +57,7 @@ _ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {
     Verb.CORRECT: {S.SUBMITTED: (), S.NEEDS_REVIEW: (), S.QUEUED: (), S.DECLINED: ()},
 }
 # A provider declines only what it received; filtering before dispatch is the coordinator's.
-_PROVIDER_ROUTES = {**_ROUTES, Verb.DECLINE: {S.DISPATCHED: (S.DECLINED,)}}
+_PROVIDER_ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {**_ROUTES, Verb.DECLINE: {S.DISPATCHED: (S.DECLINED,)}}
 # Where each verb ends, to say "already there", "not yet" or "no longer".
 _GOAL = {
     Verb.ACCEPT: S.ACCEPTED, Verb.DECLINE: S.DECLINED, Verb.ROUND_TABLE: S.ROUND_TABLE_PLANNED,

@@ -23,10 +23,11 @@ from intake.catalogue import Service
 from intake.dialogue import Intake
 from intake.dispatch import ProviderRow, choose_service, csv_name, provider_row, rows_csv
 from intake.lifecycle import Status
-from intake.texts import compose_mail, render
+from intake.texts import brussels_time, compose_mail, render
 from intake.workhours import BRUSSELS, WorkCalendar
 from store import outbox, referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
+from store.mail_models import OutboxMessage
 from store.models import Referral
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
             referral = session.get_one(Referral, item.referral_id)
             referral.assigned_service_id = item.service.id
             referrals.change_status(session, referral, Status.DISPATCHED, actor=actor, now=now,
-                                    note=f"verstuurd naar {item.service.name} (batch {slot_key})")
+                                    note=f"verstuurd naar {item.service.name} (verzending van {brussels_time(now)})")
             session.add(DispatchItem(batch_id=batch.id, referral_id=referral.id, service_id=item.service.id,
                                      provider_address=address, outbox_id=mail.id, dispatched_at=now))
             referrer = referrals.referrer_address(referral)
@@ -152,14 +153,14 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
     _queue_notices(session, notices, domain=domain, day=day, now=now)
     if plan.set_aside and coordinator_email:
         _queue_mail(session, "mail/dispatch_set_aside.txt.j2", kind=COORDINATOR_KIND, to=coordinator_email, domain=domain, now=now,
-                    set_aside=plan.set_aside, slot_key=slot_key)
+                    set_aside=plan.set_aside, ran_at=now)
     batch.referrals, batch.mails = plan.referral_count, len(plan.mails)
     session.flush()
     log.info("batch %s: %d aanmeldingen in %d mails, %d apart gezet", slot_key, batch.referrals, batch.mails, len(plan.set_aside))
     return BatchReport(slot_key, batch.referrals, batch.mails, len(plan.set_aside))
 
 
-def _queue_provider_mail(session: Session, address: str, planned: list[Planned], intake: Intake, *, domain: str, day: date, now: datetime) -> outbox.OutboxMessage:
+def _queue_provider_mail(session: Session, address: str, planned: list[Planned], intake: Intake, *, domain: str, day: date, now: datetime) -> OutboxMessage:
     """One mail to a provider address with all its referrals, and the same rows as CSV."""
     organisations = sorted({_organisation_name(intake, item.service) for item in planned})
     composed = compose_mail("mail/dispatch.txt.j2", planned=planned, organisations=organisations, day=day)
@@ -180,7 +181,7 @@ def _queue_notices(session: Session, notices: dict[str, list[tuple[str, Service]
         _queue_mail(session, "mail/dispatch_notice.txt.j2", kind=NOTICE_KIND, to=address, domain=domain, now=now, sent=sent, day=day)
 
 
-def _queue_mail(session: Session, template: str, *, kind: str, to: str, domain: str, now: datetime, **context: object) -> outbox.OutboxMessage:
+def _queue_mail(session: Session, template: str, *, kind: str, to: str, domain: str, now: datetime, **context: object) -> OutboxMessage:
     """Compose a template and queue it in the outbox."""
     composed = compose_mail(template, **context)
     return outbox.enqueue(session, kind=kind, to_address=to, subject=composed.subject, body_text=composed.text,

@@ -150,7 +150,8 @@ def mark_sent(session: Session, message: OutboxMessage, *, now: datetime) -> Non
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the attempts-th failed attempt: 1, 2, 4, … minutes, at most an hour."""
-    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    doublings: int = 2 ** max(attempts - 1, 0)  # typeshed types int ** int as Any (a negative power is a float)
+    return min(FIRST_BACKOFF * doublings, MAX_BACKOFF)
 
 
 def mark_retry(

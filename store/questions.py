@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.hygiene import clean_text
 from intake.workhours import WorkCalendar
 from store.mail_models import Question, QuestionStatus
 from store.outbox import normalise_message_id
@@ -21,8 +22,9 @@ def open_question(
 ) -> Question:
     """Store a new open question; the caller sends it to the coordinator."""
     question = Question(
-        # A mail body may carry NUL characters, which PostgreSQL text cannot hold (and nobody can read).
-        asker_email=asker_email.lower(), asker_staff_id=staff_id, channel=channel, text=text.replace("\x00", ""),
+        # A mail body may carry NUL characters (PostgreSQL text cannot hold them) or terminal escapes that
+        # `meldpunt questions list` would otherwise play in the coordinator's terminal.
+        asker_email=asker_email.lower(), asker_staff_id=staff_id, channel=channel, text=clean_text(text),
         context=context, status=QuestionStatus.OPEN, created_at=now, asker_chat_id=asker_chat_id,
     )
     session.add(question)

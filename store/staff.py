@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.hygiene import clean_name
 from store import telegram
 from store.models import Staff, normalise_email
 
@@ -26,6 +27,8 @@ def add_staff(session: Session, *, email: str, name: str, clb: str, now: datetim
     Reactivation gives back nothing of the old access: her former Telegram links are deleted and any
     code still waiting is spent, so she proves her address again with a new code by mail.
     """
+    # From the command line or a chat: no escape sequence or bidi control may reach a terminal or a mail.
+    name, clb = clean_name(name), clean_name(clb)
     existing = _by_email(session, email)
     if existing is None:
         staff = Staff(email=email, name=name, clb=clb, created_at=now, removed_at=None)

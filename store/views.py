@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from intake.answers import display_value
+from intake.eligibility import Outcome
 from intake.facts import ReferralFacts
+from intake.folding import fold
+from intake.lifecycle import Status
 from intake.questionnaire import Questionnaire
 from store.models import Referral
+
+# How a person reads the channel (store.workflow.Channel) and mode (intake.dialogue.Mode) of a referral; the codes
+# stay in JSON, for scripts. Keyed by value so a listing need not import the dialogue engine (a test checks they match).
+CHANNEL_LABELS = {"terminal": "terminal", "telegram": "Telegram", "email": "e-mail"}
+MODE_LABELS = {"full": "volledig", "minimal": "minimaal (zonder naam en geboortedatum)"}
 
 
 def referral_row(referral: Referral, *, full: bool = False) -> dict[str, Any]:
@@ -20,12 +28,16 @@ def referral_row(referral: Referral, *, full: bool = False) -> dict[str, Any]:
         "status": referral.status.value,
         "status_label": referral.status.label,
         "mode": referral.mode,
+        "mode_label": _label(MODE_LABELS, referral.mode),
         "channel": referral.channel,
+        "channel_label": _label(CHANNEL_LABELS, referral.channel),
         "created_at": referral.created_at.isoformat(),
         "submitted_at": referral.submitted_at.isoformat() if referral.submitted_at else None,
         "region": facts.region.value if facts.region else None,
+        "region_label": facts.region.label if facts.region else None,
         "school_level": facts.school_level.value if facts.school_level else None,
         "eligibility": eligibility.get("outcome"),
+        "eligibility_label": Outcome.parse(eligibility["outcome"]).label if eligibility.get("outcome") else None,
         "findings": [f["reason"] for f in eligibility.get("findings", [])],
         "suggestions": [{"service_id": s["service_id"], "name": s["service_name"], "certain": s["certain"]} for s in suggestions],
         "outcome": referral.outcome.value if referral.outcome else None,
@@ -42,3 +54,17 @@ def answer_rows(questionnaire: Questionnaire, answers: dict[str, Any]) -> list[t
         (q.section, q.label, display_value(q, answers[q.id]))
         for q in questionnaire.questions if q.id in answers
     ]
+
+
+def _label(labels: dict[str, str], code: str) -> str:
+    """The Dutch word for a stored code; an unknown code as it is, rather than nothing."""
+    return labels.get(code, code)
+
+
+def status_named(words: str) -> Status:
+    """The status a person names by its Dutch label or its code, without regard to case or accents (ValueError)."""
+    wanted = fold(words).replace("_", " ")
+    for status in Status:
+        if wanted in (fold(status.label), status.value.replace("_", " ")):
+            return status
+    raise ValueError(words)

@@ -18,7 +18,7 @@ from intake.dialogue import ADVICE_PREFILL, DialogueState, Evaluation, Inbound, 
 from intake.dispatch import choose_service
 from intake.eligibility import Outcome
 from intake.lifecycle import Status
-from intake.texts import render
+from intake.texts import message, render
 from intake.vocabulary import ReferrerRole
 from store import conversations, referrals, service_load
 from store.models import Conversation, Referral, Staff
@@ -172,7 +172,8 @@ class IntakeWorkflow:
         with self.sessions.begin() as session:
             return conversations.get_conversation(session, channel.value, external_id) is not None
 
-    def _save(self, session: Session, channel: Channel, external_id: str, staff: Staff | None, referral: Referral | None, state: DialogueState, now: datetime) -> None:
+    def _save(self, session: Session, channel: Channel, external_id: str, staff: Staff | None, referral: Referral | None, state: DialogueState,
+              now: datetime) -> None:
         step = state.current or state.phase.value
         conversations.save_conversation(
             session, channel=channel.value, external_id=external_id, staff_id=staff.id if staff else None,
@@ -194,7 +195,8 @@ class IntakeWorkflow:
         submitted = self.submit_answers(session, referral, state.answers, mode=state.mode, actor=actor, now=now)
         conversations.delete_conversation(session, conversation.channel, conversation.external_id)
         done = Outbound(kind=OutKind.DONE, text=submitted.text)
-        return Turn(outbounds=(*[o for o in outbounds if o.kind is not OutKind.DONE], done), reference=submitted.reference, status=submitted.status, outcome=submitted.evaluation.assessment.outcome)
+        return Turn(outbounds=(*[o for o in outbounds if o.kind is not OutKind.DONE], done), reference=submitted.reference, status=submitted.status,
+                    outcome=submitted.evaluation.assessment.outcome)
 
     def submit_answers(self, session: Session, referral: Referral, answers: dict[str, Any], *, mode: Mode, actor: str, now: datetime) -> "Submission":
         """Store complete answers with eligibility and suggestions, and route the referral; any channel."""
@@ -226,7 +228,8 @@ class IntakeWorkflow:
                 return None
             referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=choice.reason)
             return choice.reason
-        rules = ", ".join(f.rule for f in evaluation.assessment.findings if f.severity != "note")
-        note = f"{outcome.label}: {rules}" if outcome is Outcome.FLAGGED else f"niet ontvankelijk, voorgelegd aan de coördinator: {rules}"
+        # The reasons, not the rules' codes: the coordinator reads this note in the history and the review list.
+        reasons = [f.reason for f in evaluation.assessment.findings if f.severity != "note"]
+        note = message("review_note", outcome=outcome.label, flagged=outcome is Outcome.FLAGGED, reasons=reasons)
         referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=note)
         return None

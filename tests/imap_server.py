@@ -117,7 +117,18 @@ class DovecotServer:
 
     def drop_connections(self, name: str) -> int:
         """SIGKILL this server's imap processes of one user: a connection lost without a BYE."""
-        killed = 0
+        sessions = self._sessions(name)
+        for pid in sessions:
+            os.kill(pid, signal.SIGKILL)
+        return len(sessions)
+
+    def idling(self, name: str) -> int:
+        """How many imap sessions of one user are in IDLE right now: the event a test waits for, not a sleep."""
+        return sum(title.rstrip("\0").endswith(" IDLE]") for title in self._sessions(name).values())
+
+    def _sessions(self, name: str) -> dict[int, str]:
+        """This server's imap processes of one user, by pid, with their process titles."""
+        found = {}
         for pid in _children(self.process.pid):
             try:
                 title = Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
@@ -125,9 +136,8 @@ class DovecotServer:
                 continue  # already gone
             # verbose_proctitle: "…/imap [user 127.0.0.1 IDLE]"
             if "/imap [" in title and f"[{name} " in title:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-        return killed
+                found[pid] = title
+        return found
 
     def log(self) -> str:
         """Dovecot's output and its log file, for failure messages."""

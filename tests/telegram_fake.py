@@ -365,6 +365,16 @@ class FakeTelegram:
         self._user_messages[(chat_id, message_id)] = message
         return self._queue({"message": message})
 
+    def edit_text(self, user_id: int, text: str, *, chat_id: int | None = None) -> int:
+        """Queue an edited_message update: the user changes the newest message they sent; returns its update_id."""
+        chat_id = user_id if chat_id is None else chat_id
+        message_id = self._next_user_id.get(chat_id, USER_MESSAGE_IDS_FROM) - 1
+        message = self._user_messages.get((chat_id, message_id))
+        if message is None:
+            raise AssertionError(f"user {user_id} sent no message to chat {chat_id} to edit")
+        message.update(text=text, edit_date=int(time.time()))
+        return self._queue({"edited_message": _copy(message)})
+
     def press(self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None) -> str:
         """Queue an update with a callback query (a press on a bot message's button); returns its id."""
         chat_id = user_id if chat_id is None else chat_id
@@ -380,6 +390,10 @@ class FakeTelegram:
         }
         self._queue({"callback_query": query})
         return callback_id
+
+    def age_callbacks(self) -> None:
+        """Every press so far is now too old to answer: answerCallbackQuery refuses it, as Telegram does after ~15 s."""
+        self._callback_queries.clear()
 
     # --- the test side: what the bot did ---
 
@@ -429,6 +443,15 @@ class FakeTelegram:
         except TimeoutError:
             ids = [update["update_id"] for update in self._pending]
             raise AssertionError(f"updates {ids} not consumed within {timeout} s") from None
+
+    async def wait_until(self, predicate: Callable[[], bool], *, timeout: float = 10.0, what: str = "a change") -> None:
+        """Wait until predicate() holds, re-checked at every change (send, edit, queued or confirmed update)."""
+        try:
+            async with asyncio.timeout(timeout):
+                while not predicate():
+                    await self._changed_event().wait()
+        except TimeoutError:
+            raise AssertionError(f"{what}: not within {timeout} s") from None
 
     def fail_next(
         self,

@@ -22,7 +22,10 @@ EMAIL = "els@clb-halle.example"
 def env(tmp_path: Path) -> dict[str, str]:
     """An embedded installation in a fresh folder: its own SQLite file under var/."""
     # MELDPUNT_OUTBOX=maildir, as `make serve` chooses: without it no mail goes anywhere.
-    return {**os.environ, "MELDPUNT_VAR_DIR": str(tmp_path / "var"), "MELDPUNT_OUTBOX": "maildir", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "MELDPUNT_VAR_DIR": str(tmp_path / "var"), "MELDPUNT_OUTBOX": "maildir", "PYTHONUNBUFFERED": "1"}
+    # As `make serve` does first: only `db upgrade` and `serve` make a database.
+    assert meldpunt(env, "db", "upgrade").returncode == 0
+    return env
 
 
 def meldpunt(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,7 @@ from tests.test_cli import meldpunt
 
 def test_the_audit_actor_is_the_os_account_whatever_logname_says(tmp_path: Path) -> None:
     env = {**os.environ, "MELDPUNT_VAR_DIR": str(tmp_path / "var"), "LOGNAME": "coordinator", "USER": "coordinator"}
+    assert meldpunt(env, "db", "upgrade").returncode == 0
     added = meldpunt(env, "staff", "add", "els@clb-halle.example", "--name", "Els Janssens", "--clb", "Vrij CLB Halle")
     assert added.returncode == 0, added.stderr
     engine = create_engine(f"sqlite:///{tmp_path / 'var' / 'meldpunt.db'}")

@@ -29,7 +29,9 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """An embedded installation in a fresh folder (its own SQLite file), read from the environment like the CLI does."""
     monkeypatch.setenv("MELDPUNT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.chdir(tmp_path)  # no meldpunt.env of the developer's checkout is read
-    return Settings()
+    settings = Settings()
+    _ = App(settings).engine  # as `meldpunt db upgrade` does: the commands themselves make no database
+    return settings
 
 
 def _propose(settings: Settings, **updates: object) -> int:

@@ -6,6 +6,7 @@ import csv
 import io
 import random
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ def test_batches_run_on_wednesday_and_friday_at_nine_brussels_time() -> None:
 def test_a_public_holiday_or_closure_day_moves_the_batch_to_the_next_working_day() -> None:
     # Friday 25 December 2026 is Christmas: that batch runs Monday 28 December, under its own name.
     christmas = [s for s in slots_between(brussels(2026, 12, 21, 0), brussels(2026, 12, 31, 0), MOMENTS)]
-    assert [(s.key, s.runs_at) for s in christmas] == [("2026-12-23 09:00", brussels(2026, 12, 23)), ("2026-12-25 09:00", brussels(2026, 12, 28)), ("2026-12-30 09:00", brussels(2026, 12, 30))]
+    assert [(s.key, s.runs_at) for s in christmas] == [("2026-12-23 09:00", brussels(2026, 12, 23)), ("2026-12-25 09:00", brussels(2026, 12, 28)),
+                                                       ("2026-12-30 09:00", brussels(2026, 12, 30))]
     closed = frozenset({date(2026, 12, 30), date(2026, 12, 31)})
     moved = slots_between(brussels(2026, 12, 29, 0), brussels(2027, 1, 5, 0), MOMENTS, closed)
     # Wednesday 30 is closed, Thursday 31 too, Friday 1 January is New Year: both batches run Monday 4 January.
@@ -124,7 +126,8 @@ def test_a_missed_batch_is_caught_up_once_and_never_runs_twice(session_factory: 
     assert batches(session_factory)[1:] == ["2026-12-02 09:00", "2026-12-04 09:00"]
 
 
-def test_a_simulated_month_sends_every_referral_once_on_the_next_wednesday_or_friday(session_factory: sessionmaker[Session], intake: Intake, els: Staff) -> None:
+def test_a_simulated_month_sends_every_referral_once_on_the_next_wednesday_or_friday(session_factory: sessionmaker[Session], intake: Intake,
+                                                                                     els: Staff) -> None:
     start = brussels(2026, 12, 1, 0)
     clock = Clock(start)
     runner = dispatcher(session_factory, intake, clock)
@@ -154,7 +157,8 @@ def test_a_simulated_month_sends_every_referral_once_on_the_next_wednesday_or_fr
     assert brussels(2026, 12, 28) in [s.runs_at for s in slots], "Christmas Friday's batch ran on Monday"
 
 
-async def test_each_provider_gets_one_mail_with_only_its_own_referrals_and_a_csv(session_factory: sessionmaker[Session], intake: Intake, els: Staff, sink: tuple[Sink, int], tmp_path: Path) -> None:
+async def test_each_provider_gets_one_mail_with_only_its_own_referrals_and_a_csv(session_factory: sessionmaker[Session], intake: Intake, els: Staff,
+                                                                                 sink: tuple[Sink, int], tmp_path: Path) -> None:
     handler, port = sink
     clock = Clock(brussels(2026, 12, 2, 9, 0))
     made = queue_referrals(intake, session_factory, els, 30, service_ids=services(intake), now=clock() - timedelta(days=1))
@@ -188,7 +192,8 @@ async def test_each_provider_gets_one_mail_with_only_its_own_referrals_and_a_csv
     assert len(by_address) == 13
 
 
-async def test_a_referral_that_cannot_be_rendered_is_set_aside_and_the_rest_goes_out(session_factory: sessionmaker[Session], intake: Intake, els: Staff) -> None:
+async def test_a_referral_that_cannot_be_rendered_is_set_aside_and_the_rest_goes_out(session_factory: sessionmaker[Session], intake: Intake,
+                                                                                     els: Staff) -> None:
     clock = Clock(brussels(2026, 12, 2, 9, 0))
     good, broken, unplaced = queue_referrals(intake, session_factory, els, 3, service_ids=services(intake)[:1], now=clock() - timedelta(days=1))
     with session_factory.begin() as session:
@@ -211,7 +216,8 @@ async def test_a_referral_that_cannot_be_rendered_is_set_aside_and_the_rest_goes
     assert broken in alarm.body_text and unplaced in alarm.body_text and "rechtstreeks" in alarm.body_text and good not in alarm.body_text
 
 
-async def test_a_refusing_provider_alerts_the_coordinator_a_busy_one_is_retried(session_factory: sessionmaker[Session], intake: Intake, els: Staff, sink: tuple[Sink, int], tmp_path: Path) -> None:
+async def test_a_refusing_provider_alerts_the_coordinator_a_busy_one_is_retried(session_factory: sessionmaker[Session], intake: Intake, els: Staff,
+                                                                                sink: tuple[Sink, int], tmp_path: Path) -> None:
     handler, port = sink
     clock = Clock(brussels(2026, 12, 2, 9, 0))
     ids = services(intake)[:3]
@@ -235,7 +241,8 @@ async def test_a_refusing_provider_alerts_the_coordinator_a_busy_one_is_retried(
     assert delivered.count(addresses[1]) == 1 and addresses[0] not in delivered
 
 
-async def test_the_configured_sending_rate_is_kept(session_factory: sessionmaker[Session], intake: Intake, els: Staff, sink: tuple[Sink, int], tmp_path: Path) -> None:
+async def test_the_configured_sending_rate_is_kept(session_factory: sessionmaker[Session], intake: Intake, els: Staff, sink: tuple[Sink, int],
+                                                   tmp_path: Path) -> None:
     handler, port = sink
     clock = Clock(brussels(2026, 12, 2, 9, 0))
     queue_referrals(intake, session_factory, els, 4, service_ids=services(intake)[:4], now=clock() - timedelta(days=1))
@@ -258,7 +265,7 @@ async def test_the_configured_sending_rate_is_kept(session_factory: sessionmaker
     runner = OutboxRunner(session_factory, _config(tmp_path, port, rate_per_minute=600), clock=clock, monotonic=lambda: now[0], pause=pause)
     await runner.drain()
     assert len(stamps) == 5
-    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    gaps = [b - a for a, b in pairwise(stamps)]
     assert gaps == pytest.approx([0.1] * 4), f"600 a minute is one per 0.1 s: {gaps}"
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,8 +26,10 @@ from store.db import create_db_engine, make_session_factory
 from store.inbound import accept
 from store.mail_models import InboundMail
 from tests.imap_server import DovecotServer, free_port, require_dovecot, start_dovecot
+from tests.test_runners import until
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+GUARD = 60.0  # seconds: a guard against a hang, never a speed limit (the waits end on events)
 PROCESSED = "Verwerkt"
 
 
@@ -255,26 +256,23 @@ def test_processed_folder_is_created_when_missing(
 
 
 async def test_run_picks_up_new_mail_via_idle_and_stops(
-    imap_config: ImapConfig, session_factory: sessionmaker[Session]
+    dovecot: DovecotServer, imap_config: ImapConfig, session_factory: sessionmaker[Session]
 ) -> None:
-    """With a 60 s poll interval, only IDLE can explain a pickup within seconds; stop is prompt."""
+    """With an hour between polls and an IDLE renewed only after 29 minutes, only IDLE can explain a pickup,
+    and only the stop flag an end, within the guard."""
+    config = imap_config.model_copy(update={"poll_seconds": 3600, "idle_seconds": 29 * 60 - 1})
     woken = asyncio.Event()
-    poller = ImapPoller(imap_config, session_factory, clock=_clock, on_stored=woken.set)
+    poller = ImapPoller(config, session_factory, clock=_clock, on_stored=woken.set)
     stop = asyncio.Event()
     task = asyncio.create_task(poller.run(stop))
-    await asyncio.sleep(0.5)  # first poll finds nothing and starts IDLE
+    await until(lambda: dovecot.idling(config.username) == 1, timeout=GUARD, what="the first poll found nothing and IDLEs")
     assert not woken.is_set()
 
-    started = time.monotonic()
-    await asyncio.to_thread(_append, imap_config, _mail(1))
-    await asyncio.wait_for(woken.wait(), timeout=5)
-    picked_up_in = time.monotonic() - started
+    await asyncio.to_thread(_append, config, _mail(1))
+    await asyncio.wait_for(woken.wait(), timeout=GUARD)
 
     stop.set()
-    stopping = time.monotonic()
-    await asyncio.wait_for(task, timeout=5)
-    assert time.monotonic() - stopping < 3
-    assert picked_up_in < 3
+    await asyncio.wait_for(task, timeout=GUARD)
     assert len(_stored(session_factory)) == 1
     assert _flags(imap_config, "INBOX") == []
 
@@ -288,9 +286,9 @@ async def test_run_stores_waiting_mail_at_start(
     stop = asyncio.Event()
     poller = ImapPoller(imap_config, session_factory, clock=_clock, on_stored=woken.set)
     task = asyncio.create_task(poller.run(stop))
-    await asyncio.wait_for(woken.wait(), timeout=5)
+    await asyncio.wait_for(woken.wait(), timeout=GUARD)
     stop.set()
-    await asyncio.wait_for(task, timeout=5)
+    await asyncio.wait_for(task, timeout=GUARD)
     assert len(_stored(session_factory)) == 2
 
 
@@ -304,13 +302,13 @@ async def test_run_recovers_when_the_connection_drops_during_idle(
     stop = asyncio.Event()
     poller = ImapPoller(imap_config, session_factory, clock=_clock, on_stored=woken.set)
     task = asyncio.create_task(poller.run(stop))
-    await asyncio.sleep(0.5)  # idling by now
+    await until(lambda: dovecot.idling(imap_config.username) == 1, timeout=GUARD, what="the poller IDLEs")
     assert dovecot.drop_connections(imap_config.username) == 1
 
     await asyncio.to_thread(_append, imap_config, _mail(1))
-    await asyncio.wait_for(woken.wait(), timeout=5)
+    await asyncio.wait_for(woken.wait(), timeout=GUARD)
     stop.set()
-    await asyncio.wait_for(task, timeout=5)
+    await asyncio.wait_for(task, timeout=GUARD)
     assert len(_stored(session_factory)) == 1
     failures = [r for r in caplog.records if "IMAP-poll mislukt" in r.getMessage()]
     assert len(failures) == 1
@@ -326,15 +324,19 @@ async def test_run_backs_off_on_connection_errors_without_crashing(
     stop = asyncio.Event()
     caplog.set_level(logging.WARNING, logger="mail.imap_poller")
     task = asyncio.create_task(ImapPoller(config, sessions, clock=_clock).run(stop))
-    await asyncio.sleep(1.6)  # attempts at 0 s and 1 s; the next would come at 3 s
+
+    def failures() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "IMAP-poll mislukt" in r.getMessage()]
+
+    # Attempts at 0 s and 1 s; stopped during the 2 s backoff that follows, so no third one.
+    await until(lambda: len(failures()) >= 2, timeout=GUARD, what="two failed attempts")
     assert not task.done()
     stop.set()
-    await asyncio.wait_for(task, timeout=2)
+    await asyncio.wait_for(task, timeout=GUARD)
 
-    failures = [r for r in caplog.records if "IMAP-poll mislukt" in r.getMessage()]
-    assert len(failures) == 2
-    assert "opnieuw over 1 s" in failures[0].getMessage()
-    assert "opnieuw over 2 s" in failures[1].getMessage()
+    assert len(failures()) == 2
+    assert "opnieuw over 1 s" in failures()[0].getMessage()
+    assert "opnieuw over 2 s" in failures()[1].getMessage()
     assert not any("s3cret" in r.getMessage() or "meldpunt@" in r.getMessage() for r in caplog.records)
 
 

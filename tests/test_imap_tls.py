@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mail.imap_poller import ImapConfig, ImapPoller, PollReport
 from tests.imap_server import DovecotServer, require_dovecot, start_dovecot
-from tests.test_imap_poller import _append, _clock, _mail, _stored
+from tests.test_imap_poller import GUARD, _append, _clock, _mail, _stored
+from tests.test_runners import until
 from tests.tls_certs import Certificate, certificate_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,13 +155,9 @@ async def test_a_failed_verification_is_one_dutch_line_per_try_and_retried_with_
     def failures() -> list[logging.LogRecord]:
         return [r for r in caplog.records if r.name == "mail.imap_poller"]
 
-    async def two_failures() -> None:
-        while len(failures()) < 2:
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(two_failures(), timeout=10)  # the second comes after the 1 s backoff
+    await until(lambda: len(failures()) >= 2, timeout=GUARD, what="two failures")  # the second after the 1 s backoff
     stop.set()
-    await asyncio.wait_for(task, timeout=5)
+    await asyncio.wait_for(task, timeout=GUARD)
 
     first, second = failures()[:2]
     for record in (first, second):

@@ -32,7 +32,8 @@ def test_belgian_holidays_and_closure_days_are_not_working_days() -> None:
     assert working_hours_between(tuesday_before_armistice, tuesday_before_armistice + timedelta(days=1)) == 1
 
 
-async def test_an_unanswered_mail_question_is_mailed_again_and_a_reply_to_the_reminder_answers_it(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+async def test_an_unanswered_mail_question_is_mailed_again_and_a_reply_to_the_reminder_answers_it(session_factory: sessionmaker[Session],
+                                                                                                  tmp_path: Path) -> None:
     async with running_harness(session_factory, tmp_path, reminder_hours=8) as harness:
         harness.add_staff(ELS, "Els Janssens", "Vrij CLB Halle")
         await harness.send(harness.new_mail(ELS, "Vraag", "Kan een leerling uit Halle van 17 nog naar NAFT?"))

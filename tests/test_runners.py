@@ -96,7 +96,8 @@ async def test_a_failing_runner_is_logged_in_one_line_recorded_and_retried(
         (report,) = runners.reports(session)
     assert report.name == "proef" and report.consecutive_failures == 0
     assert report.last_success_at == NOW and report.last_failure_at == NOW
-    assert report.last_failure_type in {"ProgrammingError", "OperationalError"} or report.last_failure_type.startswith(("ProgrammingError [", "OperationalError ["))
+    assert (report.last_failure_type in {"ProgrammingError", "OperationalError"}
+            or report.last_failure_type.startswith(("ProgrammingError [", "OperationalError [")))
     assert report.last_failure_place and "tests/test_runners.py:" in report.last_failure_place
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from email import message_from_bytes
-from email.policy import SMTP, default
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import SMTP, default
 from pathlib import Path
 
 import pytest

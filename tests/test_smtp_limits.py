@@ -184,12 +184,12 @@ async def test_parallel_large_mails_are_bounded_by_the_data_budget(
         codes = [code for code, _ in replies]
         assert codes.count(354) == admitted and codes.count(451) == 20 - admitted
         assert (451, "4.3.1 Even geen ruimte voor nog een mail; probeer later opnieuw") in replies
-        inside = [client for client, code in zip(clients, codes) if code == 354]
+        inside = [client for client, code in zip(clients, codes, strict=True) if code == 354]
         for number, client in enumerate(inside):
             raw = big.replace(b"groot-{n}", f"groot-{number}".encode())
             assert (await client.content(raw))[0] == 250
 
-        waiting = next(client for client, code in zip(clients, codes) if code == 451)
+        waiting = next(client for client, code in zip(clients, codes, strict=True) if code == 451)
         assert (await waiting.command("DATA"))[0] == 354, "the sender's retry finds room again"
         assert (await waiting.content(big.replace(b"groot-{n}", b"groot-laat")))[0] == 250
     assert len(stored(session_factory)) == admitted + 1

@@ -24,6 +24,7 @@ from tests.telegram_harness import (
     ChatHarness,
     running_chat,
 )
+from tests.test_runners import until
 
 ELS, JAN, STRANGER = 1001, 1002, 666
 ELS_MAIL, JAN_MAIL = "els@clb-halle.example", "jan@clb-leuven.example"
@@ -72,7 +73,8 @@ def staff_with_link(h: ChatHarness, user: int, email: str, name: str, clb: str) 
     h.link(user, email)
 
 
-async def test_a_linked_staff_member_completes_a_minimal_referral_with_keyboards(session_factory: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_linked_staff_member_completes_a_minimal_referral_with_keyboards(session_factory: sessionmaker[Session], tmp_path: Path,
+                                                                                 caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     async with running_chat(session_factory, tmp_path) as h:
         staff_with_link(h, ELS, ELS_MAIL, "Els Janssens", "Vrij CLB Halle")
@@ -409,7 +411,8 @@ async def test_webhook_mode_receives_updates(session_factory: sessionmaker[Sessi
             await bot.stop()
 
 
-async def test_a_refused_token_leaves_telegram_off_and_an_unreachable_server_is_retried(session_factory: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_refused_token_leaves_telegram_off_and_an_unreachable_server_is_retried(session_factory: sessionmaker[Session], tmp_path: Path,
+                                                                                        caplog: pytest.LogCaptureFixture) -> None:
     async with running_chat(session_factory, tmp_path) as h:
         refused = TelegramBot(TelegramConfig(token="999:WRONG", api_url=h.fake.base_url), h.desk)
         await asyncio.wait_for(refused.run(asyncio.Event()), timeout=10)  # returns by itself
@@ -417,11 +420,8 @@ async def test_a_refused_token_leaves_telegram_off_and_an_unreachable_server_is_
         unreachable = TelegramBot(TelegramConfig(token=h.fake.token, api_url=f"http://127.0.0.1:{_free_port()}/bot"), h.desk)
         stop = asyncio.Event()
         running = asyncio.create_task(unreachable.run(stop))
-        for _ in range(200):
-            if "niet bereikbaar" in caplog.text:
-                break
-            await asyncio.sleep(0.05)
-        assert "niet bereikbaar" in caplog.text and not running.done(), "it keeps trying"
+        await until(lambda: "niet bereikbaar" in caplog.text, what="the unreachable server is logged")
+        assert not running.done(), "it keeps trying"
         stop.set()
         await asyncio.wait_for(running, timeout=5)
 

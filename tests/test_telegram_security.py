@@ -74,7 +74,8 @@ async def test_forged_webhook_posts_are_refused_and_change_nothing(session_facto
     async with running_chat(session_factory, tmp_path) as h, FakeTelegram() as hooked:
         port = free_port()
         url = f"http://127.0.0.1:{port}/telegram"
-        bot = TelegramBot(TelegramConfig(token=hooked.token, api_url=hooked.base_url, webhook_url=url, webhook_listen=f"127.0.0.1:{port}", webhook_secret=SECRET), h.desk)
+        bot = TelegramBot(TelegramConfig(token=hooked.token, api_url=hooked.base_url, webhook_url=url, webhook_listen=f"127.0.0.1:{port}",
+                                         webhook_secret=SECRET), h.desk)
         await bot.start()
         try:
             assert hooked.webhook is not None and hooked.webhook["secret_token"] == SECRET
@@ -171,7 +172,8 @@ def _meldpunt(database_url: str, tmp_path: Path, *args: str) -> subprocess.Compl
     return subprocess.run([sys.executable, "-m", "meldpunt", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
 
-async def test_staff_remove_ends_chat_access_voids_codes_and_re_adding_needs_a_new_code(database_url: str, session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+async def test_staff_remove_ends_chat_access_voids_codes_and_re_adding_needs_a_new_code(database_url: str, session_factory: sessionmaker[Session],
+                                                                                        tmp_path: Path) -> None:
     async with running_chat(session_factory, tmp_path) as h:
         staff_with_link(h, ELS, ELS_MAIL, "Els Janssens", "Vrij CLB Halle")
         await h.say(ELS, "/aanmelden")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.telegram_fake import FakeTelegram
 from tests.test_mail_crash import Service, free_port
+from tests.test_runners import until
 
 ELS, STRANGER, COORDINATOR_USER = 1001, 666, 7000
 COORDINATOR_CHAT = -1009876543210
@@ -37,7 +38,8 @@ class TelegramService(Service):
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Another `meldpunt` command on the same installation."""
-        return subprocess.run([sys.executable, "-m", "meldpunt", *args], check=False, env=self.environment(), cwd=self.var_dir.parent, capture_output=True, text=True, timeout=60)
+        return subprocess.run([sys.executable, "-m", "meldpunt", *args], check=False, env=self.environment(), cwd=self.var_dir.parent, capture_output=True,
+                              text=True, timeout=60)
 
 
 def code_in_maildir(var_dir: Path, address: str) -> str | None:
@@ -56,6 +58,7 @@ async def test_serve_links_a_staff_member_takes_a_referral_and_relays_the_coordi
     var_dir.mkdir()
     async with FakeTelegram() as fake:
         service = TelegramService(var_dir, free_port(), fake)
+        assert service.command("db", "upgrade").returncode == 0  # only `db upgrade` and `serve` make a database
         added = service.command("staff", "add", ELS_MAIL, "--name", "Els Janssens", "--clb", "Vrij CLB Halle")
         assert added.returncode == 0, added.stderr
         await asyncio.to_thread(service.start)
@@ -64,13 +67,9 @@ async def test_serve_links_a_staff_member_takes_a_referral_and_relays_the_coordi
             assert "geregistreerde CLB-medewerkers" in (await fake.wait_for_text(STRANGER, "CLB", timeout=30)).text
             fake.send_text(ELS, ELS_MAIL)
             await fake.wait_for_text(ELS, "code van 6 cijfers")
-            code = None
-            for _ in range(100):  # the outbox runs every 5 s
-                code = code_in_maildir(var_dir, ELS_MAIL)
-                if code:
-                    break
-                await asyncio.sleep(0.2)
-            assert code, "the linking code was mailed"
+            await until(lambda: code_in_maildir(var_dir, ELS_MAIL), timeout=60, what="the linking code was mailed (the outbox runs every 5 s)")
+            code = code_in_maildir(var_dir, ELS_MAIL)
+            assert code
             fake.send_text(ELS, code)
             await fake.wait_for_text(ELS, "gekoppeld")
             fake.send_text(ELS, "/aanmelden")
@@ -90,9 +89,6 @@ async def test_serve_without_a_token_runs_the_other_channels_and_says_telegram_i
     var_dir.mkdir()
     service = TelegramService(var_dir, free_port(), None)
     await asyncio.to_thread(service.start)
-    for _ in range(100):
-        if any("Telegram" in line for line in service.output):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: any("Telegram" in line for line in service.output), timeout=60, what="serve says whether Telegram is on")
     await asyncio.to_thread(service.stop)
     assert any("Telegram staat uit" in line for line in service.output), service.output

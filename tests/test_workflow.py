@@ -11,7 +11,8 @@ from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Inbound, Intake, Mode, OutKind
 from intake.lifecycle import Status
 from intake.questionnaire import load_questionnaire
-from store import referrals, staff as staff_repo
+from store import referrals
+from store import staff as staff_repo
 from store.models import Conversation, Staff
 from store.workflow import Channel, DetailsRefused, IntakeWorkflow
 

@@ -1,0 +1,61 @@
+"""Benchmark: how long `meldpunt` takes to answer, next to `python -c pass` measured in the same run.
+
+Run by hand: `.venv/bin/python bench/cli_startup.py [--runs 7]`.
+Each command runs as a fresh process (`python -m meldpunt …`, as a person or a script starts it) on an
+embedded installation in a temp folder: its SQLite database made first with `db upgrade` (not timed)
+and one submitted-like staff member, so the read commands read a real, migrated database. The figure
+is the median wall time over --runs runs, and its ratio to the median of `python -c pass`.
+Targets of issue 12: `--help` ≤ 0.3 s, `referrals list`, `referrals show`, `review list` ≤ 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMMANDS: tuple[tuple[str, ...], ...] = (
+    ("--help",),
+    ("staff", "list"),
+    ("referrals", "list"),
+    ("referrals", "show", "MSI-2026-0001"),
+    ("review", "list"),
+    ("status",),
+)
+
+
+def _median_seconds(args: list[str], env: dict[str, str], runs: int) -> float:
+    """Median wall time of running args as a fresh process."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, env=env, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    """Prepare an installation, then time each command and the baseline."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "MELDPUNT_VAR_DIR": str(Path(folder) / "var")}
+        python = sys.executable
+        subprocess.run([python, "-m", "meldpunt", "db", "upgrade"], env=env, capture_output=True, check=True)
+        subprocess.run([python, "-m", "meldpunt", "staff", "add", "els@clb-halle.example", "--name", "Els Janssens",
+                        "--clb", "Vrij CLB Halle"], env=env, capture_output=True, check=True)
+        baseline = _median_seconds([python, "-c", "pass"], env, runs)
+        print(f"{'python -c pass':32} {baseline:6.3f} s   1.0 x")
+        for command in COMMANDS:
+            seconds = _median_seconds([python, "-m", "meldpunt", *command], env, runs)
+            print(f"{'meldpunt ' + ' '.join(command):32} {seconds:6.3f} s {seconds / baseline:5.1f} x")
+
+
+if __name__ == "__main__":
+    main()

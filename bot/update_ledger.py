@@ -1,0 +1,74 @@
+"""Each Telegram update handled once: the desk's effect and the update's record commit together.
+
+The adapter asks the ledger for an update's answer: a new update is handled by the desk inside one
+transaction (store/telegram_updates.one_transaction) that also records it with the replies to send; a
+redelivered one (the bot died before Telegram was told) gets the stored answer and how many of its
+replies were already sent, and the desk is not asked again.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.desk import Answer, Desk, Reply
+from bot.keyboards import Button
+from store import telegram_updates
+
+log = logging.getLogger(__name__)
+
+Decide = Callable[[Desk], Answer]
+
+
+def answer_to_json(answer: Answer) -> dict[str, Any]:
+    """The answer as JSON, to be sent after a crash."""
+    return asdict(answer)
+
+
+def answer_from_json(stored: dict[str, Any]) -> Answer:
+    """The answer stored by answer_to_json."""
+    replies = [
+        Reply(**{**reply, "buttons": tuple(tuple(Button(**button) for button in row) for row in reply["buttons"])})
+        for reply in stored["replies"]
+    ]
+    return Answer(**{**stored, "replies": replies})
+
+
+def bound_desk(desk: Desk, sessions: sessionmaker[Session]) -> Desk:
+    """The same desk and workflow, working in `sessions` (one update's transaction) instead of their own."""
+    bound = copy.copy(desk)
+    bound.workflow = copy.copy(desk.workflow)  # the catalogue the workflow holds now, shared
+    bound.sessions = bound.workflow.sessions = sessions
+    return bound
+
+
+class UpdateLedger:
+    """Decides each update once and remembers how far its replies were sent."""
+
+    def __init__(self, desk: Desk) -> None:
+        """Use the desk's database and clock."""
+        self.desk = desk
+
+    def decide(self, *, bot_id: int, update_id: int, decide: Decide) -> tuple[Answer, int]:
+        """The update's answer and how many of its replies were sent already (blocking: run it in a thread)."""
+        with telegram_updates.one_transaction(self.desk.sessions) as sessions:
+            with sessions() as session:
+                seen = telegram_updates.find(session, bot_id=bot_id, update_id=update_id)
+                stored, sent = (seen.answer, seen.sent) if seen is not None else (None, 0)
+            if seen is not None:
+                log.info("Telegram: update %s was al afgehandeld; enkel wat nog niet verstuurd was gaat nog uit", update_id)
+                return (answer_from_json(stored) if stored is not None else Answer(), sent)
+            answer = decide(bound_desk(self.desk, sessions))
+            with sessions.begin() as session:
+                telegram_updates.record(session, bot_id=bot_id, update_id=update_id, answer=answer_to_json(answer), now=self.desk.clock())
+        return answer, 0
+
+    def sent(self, *, bot_id: int, update_id: int, sent: int, done: bool) -> None:
+        """Note that `sent` replies went out (blocking: run it in a thread)."""
+        with self.desk.sessions.begin() as session:
+            telegram_updates.mark_sent(session, bot_id=bot_id, update_id=update_id, sent=sent, done=done)
