@@ -34,10 +34,10 @@ def _say(name: str, **context: Any) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    """A moment as the coordinator reads it: Brussels time."""
-    from store.outbox import LOCAL_ZONE
+    """A moment as the coordinator reads it: Brussels time, or nothing when there is none."""
+    from intake.texts import brussels_time
 
-    return moment.astimezone(LOCAL_ZONE).strftime("%d/%m/%Y %H:%M") if moment else ""
+    return brussels_time(moment) if moment else ""
 
 
 def _status_text(change: CatalogueChange) -> str:

@@ -16,8 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.texts import compose_mail
-from intake.workhours import BRUSSELS
+from intake.texts import brussels_time, compose_mail
 from store import outbox, runners
 from store.runners import Backlog, RunnerReport
 
@@ -68,11 +67,6 @@ def incidents(backlog: Backlog, reports: list[RunnerReport], *, now: datetime, t
     return found
 
 
-def local_time(moment: datetime | None) -> str:
-    """dd/mm/jjjj HH:MM in Brussels, or a dash."""
-    return moment.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M") if moment is not None else "-"
-
-
 def minutes_ago(moment: datetime | None, *, now: datetime) -> int:
     """Whole minutes from moment to now (0 when unknown)."""
     return max(0, int((now - moment).total_seconds() // 60)) if moment is not None else 0
@@ -107,7 +101,7 @@ class Watchdog:
         for incident in found:
             if incident.key not in self._logged:
                 # The line is the alarm of last resort: it is written even when no mail can leave.
-                log.error("waakhond: %s sinds %s (%d); de coördinator wordt verwittigd", incident.key, local_time(incident.since), incident.count)
+                log.error("waakhond: %s sinds %s (%d); de coördinator wordt verwittigd", incident.key, brussels_time(incident.since), incident.count)
                 self._logged.add(incident.key)
                 self._pending.setdefault(incident.key, incident)
         self._logged &= keys
@@ -133,8 +127,8 @@ class Watchdog:
         if not self.coordinator_email:
             return
         composed = compose_mail(
-            "mail/watchdog_alarm.txt.j2", incidents=new, minutes=self.thresholds.minutes, now=local_time(now),
-            local_time=local_time, minutes_ago=lambda moment: minutes_ago(moment, now=now),
+            "mail/watchdog_alarm.txt.j2", incidents=new, minutes=self.thresholds.minutes, now=brussels_time(now),
+            local_time=brussels_time, minutes_ago=lambda moment: minutes_ago(moment, now=now),
         )
         outbox.enqueue(
             session, kind=ALARM_KIND, to_address=self.coordinator_email, subject=composed.subject, body_text=composed.text,

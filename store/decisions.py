@@ -28,9 +28,8 @@ from intake.eligibility import Outcome
 from intake.lifecycle import CompletionOutcome, InvalidTransition, Status, check_transition
 from intake.questionnaire import Question, QuestionType
 from intake.scrub import scrub_names
-from intake.texts import compose_mail, message
+from intake.texts import brussels_time, compose_mail, message
 from intake.vocabulary import ReferralRoute
-from intake.workhours import BRUSSELS
 from store import dispatch, outbox, referrals
 from store.audit import AuditAction, record_audit
 from store.dispatch_models import DispatchItem
@@ -175,7 +174,7 @@ def review_row(session: Session, referral: Referral) -> dict[str, Any]:
         "outcome": Outcome.parse(eligibility["outcome"]).label if eligibility.get("outcome") else None,
         "findings": [f["reason"] for f in eligibility.get("findings", []) if f.get("severity") != "note"],
         "note": last.note if last else None, "note_by": last.actor if last else None,
-        "note_at": last.at.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M") if last else None,
+        "note_at": brussels_time(last.at) if last else None,
     }
 
 
