@@ -29,8 +29,6 @@ import random
 import re
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -49,11 +47,11 @@ from store.db import create_db_engine, make_session_factory
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.mail_models import OutboxMessage, OutboxStatus
 from store.models import Referral
+from tests.child_process import ChildProcess
 from tests.dispatch_child import DOMAIN, SLOT_KEY
 from tests.dispatch_fixtures import NOW, add_staff, intake_for, queue_referrals, twelve_provider_catalogue
 from tests.mail_harness import Delivery, SinkThread
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = int(os.environ.get("MELDPUNT_TEST_SEED", "20261130"))
 REFERRALS = 500
 REFERRERS = 10  # staff members, each told in one notice mail: 22 mails in all with the 12 provider mails
@@ -66,27 +64,12 @@ FINAL_RUNS = 3
 PROVIDER = re.compile(r"^aanmeldingen@aanbieder\d{2}\.example$")
 
 
-class Child:
+class Child(ChildProcess):
     """One `python -m tests.dispatch_child` process, its output read line by line in a thread."""
 
     def __init__(self, database_url: str, port: int, start: datetime, maildir: Path) -> None:
         """Start the process with its clock at start."""
-        env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_")}
-        env.update({"PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)})
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.output: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.dispatch_child", database_url, str(port), "--start", start.isoformat(), "--maildir", str(maildir)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace",
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-            self.lines.put(line)
-        self.lines.put(None)
+        super().__init__("tests.dispatch_child", database_url, str(port), "--start", start.isoformat(), "--maildir", str(maildir))
 
     def wait_line(self, prefix: str, *, skip: int = 0) -> bool:
         """Wait for the skip+1-th line starting with prefix: True when it came, False when the process ended first."""
@@ -125,10 +108,6 @@ class Child:
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(f"the dispatcher did not finish within {STEP_TIMEOUT} s:\n{self.tail()}") from None
-
-    def tail(self) -> str:
-        """The last lines it printed."""
-        return "".join(self.output[-40:])
 
 
 BATCH_START = "sql INSERT INTO dispatch_batches"

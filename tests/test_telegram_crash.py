@@ -20,12 +20,8 @@ import queue
 import random
 import re
 import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,11 +31,11 @@ from store import staff as staff_repo
 from store import telegram as telegram_repo
 from store.db import create_db_engine, make_session_factory
 from store.models import Referral
+from tests.child_process import ChildProcess
 from tests.mail_harness import NOW
 from tests.telegram_fake import FakeTelegram
 from tests.test_telegram import MINIMAL_STEPS
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED = int(os.environ.get("MELDPUNT_TEST_SEED", "20261130"))
 KILLS = 20
 KILL_WINDOW = 0.2  # seconds after an update is queued
@@ -50,28 +46,13 @@ MAILS = {ELS: "els@clb-halle.example", JAN: "jan@clb-halle.example"}
 SCRIPT: list[tuple[str, str]] = [("type", "/aanmelden"), *MINIMAL_STEPS, ("press", "Bevestigen")]
 
 
-class Zygote:
+class Zygote(ChildProcess):
     """`python -m tests.telegram_child`: forks bot processes on demand; its output read line by line in a thread."""
 
     def __init__(self, database_url: str, api_url: str) -> None:
         """Start it and wait until it imported everything."""
-        env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_")}
-        env.update({"PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)})
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.output: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.telegram_child", database_url, api_url], cwd=ROOT, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace",
-        )
-        threading.Thread(target=self._read, daemon=True).start()
+        super().__init__("tests.telegram_child", database_url, api_url, stdin=True)
         self.bot: int | None = None
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-            self.lines.put(line)
-        self.lines.put(None)
 
     async def line(self, prefix: str) -> str:
         """The next line starting with prefix (other lines, such as warnings, are kept for the failure text)."""
@@ -106,10 +87,6 @@ class Zygote:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=30)
-
-    def tail(self) -> str:
-        """The last lines the processes printed."""
-        return "".join(self.output[-40:])
 
 
 @contextmanager
