@@ -4,7 +4,9 @@ Run by hand: `.venv/bin/python bench/cli_startup.py [--runs 7]`.
 Each command runs as a fresh process (`python -m meldpunt …`, as a person or a script starts it) on an
 embedded installation in a temp folder: its SQLite database made first with `db upgrade` (not timed)
 and one submitted-like staff member, so the read commands read a real, migrated database. The figure
-is the median wall time over --runs runs, and its ratio to the median of `python -c pass`.
+is the median wall time over --runs runs, and its ratio to the median of `python -c pass`. A second
+baseline is the floor of the stack a read command needs: importing SQLAlchemy's ORM, pydantic-settings,
+Jinja2 and click, and nothing of ours.
 Targets of issue 12: `--help` ≤ 0.3 s, `referrals list`, `referrals show`, `review list` ≤ 0.5 s.
 """
 
@@ -27,6 +29,9 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("review", "list"),
     ("status",),
 )
+
+# What any read command must import: the ORM, the settings reader, the templates, the command line.
+FLOOR = "import sqlalchemy.orm, pydantic_settings, jinja2, click"
 
 
 def _median_seconds(args: list[str], env: dict[str, str], runs: int) -> float:
@@ -52,9 +57,11 @@ def main() -> None:
                         "--clb", "Vrij CLB Halle"], env=env, capture_output=True, check=True)
         baseline = _median_seconds([python, "-c", "pass"], env, runs)
         print(f"{'python -c pass':32} {baseline:6.3f} s   1.0 x")
+        floor = _median_seconds([python, "-c", FLOOR], env, runs)
+        print(f"{'the floor: ' + FLOOR[7:]:32} {floor:6.3f} s {floor / baseline:5.1f} x")
         for command in COMMANDS:
             seconds = _median_seconds([python, "-m", "meldpunt", *command], env, runs)
-            print(f"{'meldpunt ' + ' '.join(command):32} {seconds:6.3f} s {seconds / baseline:5.1f} x")
+            print(f"{'meldpunt ' + ' '.join(command):32} {seconds:6.3f} s {seconds / baseline:5.1f} x   {seconds / floor:4.2f} x the floor")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from desk.workflow import Channel, IntakeWorkflow  # noqa: E402
 from intake.catalogue_loader import load_catalogue  # noqa: E402
 from intake.dialogue import Inbound, Intake, Mode  # noqa: E402
 from intake.questionnaire import load_questionnaire  # noqa: E402
 from store import staff as staff_repo  # noqa: E402
 from store.db import create_db_engine, make_session_factory, upgrade_database  # noqa: E402
-from store.workflow import Channel, IntakeWorkflow  # noqa: E402
 
 ANSWERS = [
     "02 123 45 67", "Zoë", "Peeters", "14/03/2011", "1500", "ja", "Sint-Jozefscollege", "1500", "secundair",

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from desk.workflow import IntakeWorkflow, staff_prefill  # noqa: E402
 from intake.catalogue_loader import load_catalogue  # noqa: E402
 from intake.dialogue import Intake  # noqa: E402
 from intake.questionnaire import load_questionnaire  # noqa: E402
@@ -42,7 +43,6 @@ from store import staff as staff_repo  # noqa: E402
 from store.db import create_db_engine, make_session_factory, upgrade_database  # noqa: E402
 from store.mail_models import InboundMail, OutboxMessage  # noqa: E402
 from store.models import Referral  # noqa: E402
-from store.workflow import IntakeWorkflow, staff_prefill  # noqa: E402
 
 T = TypeVar("T")
 HOST = "127.0.0.1"

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.desk import Desk, DeskConfig
 from bot.telegram_bot import TelegramBot, TelegramConfig
+from desk.workflow import IntakeWorkflow
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake, Mode
 from intake.questionnaire import load_questionnaire
@@ -40,7 +41,6 @@ from store import referrals as referral_repo
 from store import staff as staff_repo
 from store import telegram as telegram_repo
 from store.db import create_db_engine, make_session_factory, upgrade_database
-from store.workflow import IntakeWorkflow
 from tests.telegram_fake import FakeTelegram, JSONDict
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")

@@ -31,6 +31,9 @@ from bot.keyboards import (
     selection,
     wipe_keyboard,
 )
+from desk import dispatch
+from desk.decisions import Role, apply_actions, review_row, waiting_for_coordinator
+from desk.workflow import Busy, Channel, IntakeWorkflow, Turn
 from intake.actions import parse_actions
 from intake.dialogue import ADVICE_QUESTIONS, DialogueState, Inbound, Mode, Outbound, OutKind, Seen, last_seen
 from intake.eligibility import Outcome
@@ -40,13 +43,11 @@ from intake.schedule import WeeklyMoment, describe, next_slot, parse_moments
 from intake.texts import compose_mail, message
 from intake.vocabulary import OfferKind, ReferralRoute, Region
 from intake.workhours import WorkCalendar, local_day
-from store import conversations, dispatch, outbox, questions, referrals, telegram
+from store import conversations, outbox, questions, referrals, telegram
 from store import staff as staff_repo
-from store.decisions import Role, apply_actions, review_row, waiting_for_coordinator
 from store.mail_models import Question
 from store.models import Referral, Staff
 from store.views import answer_rows
-from store.workflow import Busy, Channel, IntakeWorkflow, Turn
 
 log = logging.getLogger(__name__)
 

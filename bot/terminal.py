@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TextIO
 
+from desk.workflow import Channel, IntakeWorkflow, Turn
 from intake.dialogue import Inbound, Mode, OutKind, last_seen
 from intake.texts import render
 from store.models import Staff
-from store.workflow import Channel, IntakeWorkflow, Turn
 
 _ENDING = {OutKind.DONE, OutKind.CANCELLED, OutKind.PAUSED}
 

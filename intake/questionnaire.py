@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +44,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from intake import vocabulary
+from intake.texts import TEMPLATES_DIR
 
-# The data package `templates` (no code of ours): found by import, in the checkout as in an installed wheel.
-TEMPLATES_DIR = Path(str(files("templates")))
 CATALOGUE_CHOICES = "catalogue"
 
 

@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from intake.workhours import BRUSSELS, is_working_day
+from intake.brussels import BRUSSELS
+from intake.workhours import is_working_day
 
 DAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 WEEKDAYS = {"ma": 0, "di": 1, "wo": 2, "do": 3, "vr": 4, "za": 5, "zo": 6}

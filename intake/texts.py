@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from functools import cache
+from importlib.resources import files
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from intake.questionnaire import TEMPLATES_DIR
-from intake.workhours import BRUSSELS
+from intake.brussels import BRUSSELS
+
+# The data package `templates` (no code of ours): found by import, in the checkout as in an installed wheel.
+TEMPLATES_DIR = Path(str(files("templates")))
 
 
 @cache

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-import holidays
 from pydantic import BaseModel, ConfigDict
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
+from intake.brussels import BRUSSELS
+
+if TYPE_CHECKING:
+    import holidays
+
 OFFICE_START = time(9, 0)
 OFFICE_END = time(17, 0)
 
 
 @cache
 def _belgian_holidays(year: int) -> holidays.HolidayBase:
-    """Belgium's public holidays of one year (the holidays library keeps the rules)."""
+    """Belgium's public holidays of one year (the holidays library keeps the rules; loaded on first use, not by every command)."""
+    import holidays
+
     return holidays.country_holidays("BE", years=year)
 
 

@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk import dispatch
+from desk.dispatch import BatchReport, Plan
 from intake.dialogue import Intake
 from intake.schedule import Slot, WeeklyMoment, due_slot, next_slot
 from intake.workhours import WorkCalendar
-from store import dispatch
-from store.dispatch import BatchReport, Plan
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from desk import catalogue_changes
 from intake.catalogue import Catalogue, Service
 from intake.offer_update import (
     OfferMail,
@@ -20,7 +21,7 @@ from intake.offer_update import (
 )
 from intake.texts import compose_mail
 from mail.body import strip_history
-from store import catalogue_changes, outbox
+from store import outbox
 from store.dispatch_models import CatalogueChange
 
 log = logging.getLogger(__name__)

@@ -24,15 +24,18 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk import decisions, dispatch
+from desk.workflow import IntakeWorkflow, staff_prefill
 from intake.actions import Action, LineProblem, parse_actions
 from intake.answers import fold
+from intake.brussels import BRUSSELS
 from intake.consult import consult
 from intake.dialogue import Mode
 from intake.freetext import read_question
 from intake.lifecycle import Status
 from intake.references import find_reference
 from intake.texts import compose_mail
-from intake.workhours import BRUSSELS, WorkCalendar, local_day
+from intake.workhours import WorkCalendar, local_day
 from mail.body import all_text, body_text
 from mail.form import FormResult, parse_form, render_form
 from mail.intent import REPLY_PREFIX, asks_for_form, asks_question
@@ -40,12 +43,11 @@ from mail.limits import check_limits
 from mail.offer_mail import REPLY_NEEDED as OFFER_REPLY_NEEDED
 from mail.offer_mail import handle_offer_mail, is_provider_address, looks_like_offer_update
 from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
-from store import decisions, dispatch, inbound, outbox, questions, referrals
+from store import inbound, outbox, questions, referrals
 from store import staff as staff_repo
 from store.mail_models import InboundMail, InboundStatus, Question
 from store.models import Referral, Staff
 from store.staff import get_active_staff
-from store.workflow import IntakeWorkflow, staff_prefill
 
 log = logging.getLogger(__name__)
 # Failures of the database itself, not of a mail: a lock held too long, a full disk, a lost connection.

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from bot.desk import Desk
     from bot.telegram_bot import TelegramBot, TelegramConfig
+    from desk.workflow import IntakeWorkflow
     from intake.catalogue import Catalogue
     from intake.dialogue import Intake
     from intake.workhours import WorkCalendar
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from mail.imap_poller import ImapConfig
     from mail.outbox import OutboxConfig, OutboxRunner
     from mail.processor import MailProcessor
-    from store.workflow import IntakeWorkflow
 
 
 def utc_now() -> datetime:
@@ -62,8 +62,8 @@ class App:
     @cached_property
     def catalogue(self) -> Catalogue:
         """The provider catalogue, validated, with the providers' approved changes laid over the file."""
+        from desk.catalogue_changes import apply_approved
         from intake.catalogue_loader import load_catalogue
-        from store.catalogue_changes import apply_approved
 
         # One indexed query; read once per process, so a running service sees new approvals at restart.
         with self.sessions() as session:
@@ -71,10 +71,10 @@ class App:
 
     def refresh_catalogue(self) -> bool:
         """Lay changes approved since start over the catalogue of the running service; True when it changed."""
+        from desk.catalogue_changes import apply_approved
         from intake.catalogue_loader import load_catalogue
         from intake.dialogue import Intake
         from intake.questionnaire import load_questionnaire
-        from store.catalogue_changes import apply_approved
 
         with self.sessions() as session:
             fresh = apply_approved(session, load_catalogue(self.settings.catalogue_path))
@@ -96,7 +96,7 @@ class App:
     @cached_property
     def workflow(self) -> IntakeWorkflow:
         """Stored conversations driven by the engine."""
-        from store.workflow import IntakeWorkflow
+        from desk.workflow import IntakeWorkflow
 
         return IntakeWorkflow(self.intake, self.sessions)
 

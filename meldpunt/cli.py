@@ -217,11 +217,11 @@ def serve(ctx: click.Context) -> None:
 def chat(ctx: click.Context, email: str, minimal: bool, reference: str | None) -> None:
     """Doe een aanmelding in de terminal (werkt ook met invoer via een pipe)."""
     from bot.terminal import run_chat
+    from desk.workflow import DetailsRefused
     from intake.dialogue import Mode
     from intake.texts import message
     from meldpunt.app import utc_now
     from store import staff as staff_repo
-    from store.workflow import DetailsRefused
 
     email = _address(email)
     app = _app(ctx)

@@ -27,8 +27,8 @@ def _app(ctx: click.Context) -> App:
 
 def _say(name: str, **context: Any) -> str:
     """A short text of these commands."""
+    from desk.catalogue_changes import MESSAGES
     from intake.texts import message
-    from store.catalogue_changes import MESSAGES
 
     return message(name, source=MESSAGES, **context)
 
@@ -62,8 +62,8 @@ def _row(change: CatalogueChange, catalogue: Catalogue) -> dict[str, Any]:
 
 def _effective(app: App, session: Session) -> Catalogue:
     """The catalogue as it is now: the file, with the approved changes of this very moment."""
+    from desk import catalogue_changes as changes_repo
     from intake.catalogue_loader import load_catalogue
-    from store import catalogue_changes as changes_repo
 
     return changes_repo.apply_approved(session, load_catalogue(app.settings.catalogue_path))
 
@@ -85,8 +85,8 @@ def _tell_provider(app: App, session: Session, change: CatalogueChange, service_
 
 def changes_command(ctx: click.Context) -> None:
     """Toon de wijzigingen aan het aanbod die op goedkeuring wachten."""
+    from desk import catalogue_changes as changes_repo
     from intake.texts import render
-    from store import catalogue_changes as changes_repo
 
     app = _app(ctx)
     with app.sessions() as session:
@@ -99,11 +99,11 @@ def approve_command(ctx: click.Context, number: int) -> None:
     """Keur wijziging NUMMER goed: ze komt in het aanbod en de aanbieder krijgt een bericht."""
     import asyncio
 
+    from desk import catalogue_changes as changes_repo
     from intake.offer_update import validation_problems
     from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
     from store import audit
-    from store import catalogue_changes as changes_repo
 
     app, now = _app(ctx), utc_now()
     with app.sessions.begin() as session:
@@ -129,11 +129,11 @@ def reject_command(ctx: click.Context, number: int, reason: str) -> None:
     """Weiger wijziging NUMMER; de aanbieder krijgt de reden te lezen."""
     import asyncio
 
+    from desk import catalogue_changes as changes_repo
     from intake.catalogue_loader import load_catalogue
     from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
     from store import audit
-    from store import catalogue_changes as changes_repo
 
     if not reason.strip():
         raise click.ClickException(_say("reason_empty"))
@@ -153,8 +153,8 @@ def reject_command(ctx: click.Context, number: int, reason: str) -> None:
 
 def history_command(ctx: click.Context, service_id: str | None) -> None:
     """Toon alle wijzigingen aan het aanbod, nieuwste eerst (wie, wanneer, oud en nieuw)."""
+    from desk import catalogue_changes as changes_repo
     from intake.texts import render
-    from store import catalogue_changes as changes_repo
 
     app = _app(ctx)
     with app.sessions() as session:

@@ -8,13 +8,13 @@ from typing import Any
 import click
 from sqlalchemy.orm.exc import StaleDataError
 
+from desk.decisions import Decision, Role, apply_actions, review_row, waiting_for_coordinator
 from intake.actions import Action, Verb, parse_actions
 from intake.texts import message, render
 from intake.workhours import local_day
 from meldpunt.actor import cli_actor
 from meldpunt.app import App, utc_now
 from store import audit
-from store.decisions import Decision, Role, apply_actions, review_row, waiting_for_coordinator
 
 _TEXTS = "cli/review.txt.j2"
 

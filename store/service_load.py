@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from intake.brussels import BRUSSELS
 from intake.lifecycle import Status
-from intake.workhours import BRUSSELS
 from store.dispatch_models import DispatchItem
 from store.models import Referral
 

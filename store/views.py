@@ -12,7 +12,7 @@ from intake.lifecycle import Status
 from intake.questionnaire import Questionnaire
 from store.models import Referral
 
-# How a person reads the channel (store.workflow.Channel) and mode (intake.dialogue.Mode) of a referral; the codes
+# How a person reads the channel (desk.workflow.Channel) and mode (intake.dialogue.Mode) of a referral; the codes
 # stay in JSON, for scripts. Keyed by value so a listing need not import the dialogue engine (a test checks they match).
 CHANNEL_LABELS = {"terminal": "terminal", "telegram": "Telegram", "email": "e-mail"}
 MODE_LABELS = {"full": "volledig", "minimal": "minimaal (zonder naam en geboortedatum)"}

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.workflow import Channel, IntakeWorkflow
 from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Inbound, Intake, Mode
@@ -21,7 +22,6 @@ from intake.vocabulary import ReferralRoute
 from store import conversations, referrals
 from store import staff as staff_repo
 from store.models import Staff
-from store.workflow import Channel, IntakeWorkflow
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday
 STAFF_EMAIL = "els@clb-halle.example"

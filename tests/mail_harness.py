@@ -28,6 +28,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.workflow import IntakeWorkflow
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake
 from intake.questionnaire import load_questionnaire
@@ -36,7 +37,6 @@ from mail.processor import MailProcessor, ProcessorConfig
 from mail.smtp_intake import IntakeHandler, start_smtp_server
 from store import outbox
 from store import staff as staff_repo
-from store.workflow import IntakeWorkflow
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday morning
 DOMAIN = "meldpunt.example"

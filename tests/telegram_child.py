@@ -18,9 +18,9 @@ import sys
 
 from bot.desk import Desk, DeskConfig
 from bot.telegram_bot import TelegramBot, TelegramConfig
+from desk.workflow import IntakeWorkflow
 from intake.dialogue import Intake, Mode
 from store.db import create_db_engine, make_session_factory
-from store.workflow import IntakeWorkflow
 from tests.mail_harness import NOW, shared_intake
 
 TOKEN = "123456:TEST-TOKEN"  # FakeTelegram's default

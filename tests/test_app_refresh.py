@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from desk import catalogue_changes
 from meldpunt.app import App
 from meldpunt.settings import Settings
-from store import catalogue_changes
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 

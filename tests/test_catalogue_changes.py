@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk import catalogue_changes as changes
 from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.consult import consult
@@ -16,7 +17,6 @@ from intake.facts import ReferralFacts
 from intake.texts import compose_mail
 from intake.vocabulary import DesiredForm, SchoolLevel
 from mail.offer_mail import handle_offer_mail, is_provider_address, looks_like_offer_update
-from store import catalogue_changes as changes
 from store.dispatch_models import CatalogueChange, ChangeStatus
 from store.mail_models import OutboxMessage
 
@@ -154,7 +154,7 @@ def test_a_change_that_no_longer_validates_is_skipped_with_a_warning(session_fac
                                     new={"capacity": -4}, status=ChangeStatus.APPROVED, decided_by="cli:c", decided_at=NOW))
         session.add(CatalogueChange(service_id="bestaat-niet", submitted_by=PROFO, submitted_at=NOW, old={}, new={"capacity": 1},
                                     status=ChangeStatus.APPROVED, decided_by="cli:c", decided_at=NOW))
-    with session_factory() as session, caplog.at_level(logging.WARNING, logger="store.catalogue_changes"):
+    with session_factory() as session, caplog.at_level(logging.WARNING, logger="desk.catalogue_changes"):
         current = changes.apply_approved(session, catalogue)
     assert current.service(profo.id) == profo
     assert len(caplog.records) == 2 and all("skipped" in r.getMessage() for r in caplog.records)

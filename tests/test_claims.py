@@ -19,13 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.workflow import IntakeWorkflow
 from mail.form import render_form
 from mail.processor import MailProcessor, ProcessorConfig
 from store import inbound
 from store.db import create_db_engine, make_session_factory, upgrade_database
 from store.mail_models import InboundMail, InboundStatus, OutboxMessage
 from store.models import Referral
-from store.workflow import IntakeWorkflow
 from tests.conftest import PostgresServer
 from tests.mail_harness import NOW, Clock, shared_intake
 from tests.test_mail_form import FILLED

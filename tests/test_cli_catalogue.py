@@ -11,11 +11,11 @@ import yaml
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
+from desk import catalogue_changes as changes
 from intake.catalogue import DEFAULT_PATH
 from meldpunt.app import App
 from meldpunt.cli import main
 from meldpunt.settings import Settings
-from store import catalogue_changes as changes
 from store.dispatch_models import ChangeStatus
 from store.mail_models import OutboxMessage
 

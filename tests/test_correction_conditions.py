@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.decisions import Role
+from desk.workflow import IntakeWorkflow
 from intake.dialogue import Mode
 from intake.lifecycle import Status
 from store import referrals
-from store.decisions import Role
 from store.models import Staff
-from store.workflow import IntakeWorkflow
 from tests.mail_harness import COORDINATOR, NOW, MailHarness, running_harness, shared_intake
 from tests.telegram_harness import COORDINATOR_CHAT, COORDINATOR_USER, running_chat
 from tests.test_cli_review import Runner, run, status_of  # noqa: F401 — `run` is a fixture

@@ -12,17 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from desk.decisions import Decision, Role, apply_actions
+from desk.workflow import IntakeWorkflow, staff_prefill
 from intake.actions import parse_actions
 from intake.dialogue import Inbound, Mode
 from intake.lifecycle import CompletionOutcome, Status
 from intake.workhours import local_day
 from store import referrals
 from store import staff as staff_repo
-from store.decisions import Decision, Role, apply_actions
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.mail_models import OutboxMessage
 from store.models import Referral, Staff
-from store.workflow import IntakeWorkflow, staff_prefill
 from tests.mail_harness import DOMAIN, NOW, shared_intake
 from tests.test_workflow import FULL
 

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.brussels import BRUSSELS
 from intake.dialogue import Intake
 from intake.lifecycle import Status
 from intake.references import REFERENCE
 from intake.schedule import WeeklyMoment, due_slot, parse_moments, slots_between
-from intake.workhours import BRUSSELS
 from mail.dispatcher import DispatchConfig, Dispatcher
 from mail.outbox import OutboxRunner
 from store import referrals

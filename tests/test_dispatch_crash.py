@@ -39,10 +39,10 @@ from pathlib import Path
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk import dispatch
 from intake.lifecycle import Status
 from intake.references import REFERENCE
 from mail.outbox import STALE_AFTER
-from store import dispatch
 from store.db import create_db_engine, make_session_factory
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.mail_models import OutboxMessage, OutboxStatus

@@ -10,15 +10,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.workflow import Channel, IntakeWorkflow
 from intake.dialogue import ADVICE_QUESTIONS, Mode
 from intake.eligibility import Outcome
 from intake.lifecycle import Status
-from intake.questionnaire import TEMPLATES_DIR
+from intake.texts import TEMPLATES_DIR
 from intake.vocabulary import ProblemArea, Region
 from store import questions, referrals
 from store.models import Referral, Staff
 from store.views import CHANNEL_LABELS, MODE_LABELS
-from store.workflow import Channel, IntakeWorkflow
 from tests.mail_harness import NOW, shared_intake
 from tests.telegram_harness import COORDINATOR_CHAT, running_chat
 from tests.test_cli_review import Runner, run  # noqa: F401 — `run` is a fixture

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk import dispatch as store_dispatch
 from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.consult import ConsultResult, consult
 from intake.dispatch import choose_service
 from intake.facts import ReferralFacts
 from intake.vocabulary import DesiredForm, LocationPreference, SchoolLevel
-from store import dispatch as store_dispatch
 from store import referrals
 from store.service_load import referrals_this_school_year, school_year_start
 from tests.dispatch_fixtures import add_staff, intake_for, queue_referrals, twelve_provider_catalogue

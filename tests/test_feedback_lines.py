@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.decisions import Role, apply_actions
 from intake.actions import Verb, parse_actions
 from intake.lifecycle import Status
 from intake.scrub import scrub_names
 from store import referrals
-from store.decisions import Role, apply_actions
 from store.mail_models import OutboxMessage
 from store.models import Staff
 from tests.mail_harness import DOMAIN, NOW, MailHarness, running_harness, shared_intake

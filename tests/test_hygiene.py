@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.terminal import run_chat
+from desk.workflow import IntakeWorkflow
 from intake.answers import Invalid, parse_answer
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake, Mode
@@ -21,7 +22,6 @@ from intake.questionnaire import load_questionnaire
 from mail.form import parse_form
 from store import questions
 from store import staff as staff_repo
-from store.workflow import IntakeWorkflow
 from tests.test_dialogue import FULL_REFERRAL, say, started, verify_dialog
 
 TODAY = date(2026, 11, 18)

@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.workflow import IntakeWorkflow
 from mail.form import render_form
 from mail.outbox import OutboxConfig, build_message
 from mail.processor import MailProcessor, ProcessorConfig
 from store import inbound
 from store import staff as staff_repo
 from store.mail_models import InboundMail, InboundStatus, OutboxMessage
-from store.workflow import IntakeWorkflow
 from tests.mail_harness import COORDINATOR, NOW, shared_intake
 
 ELS = "els.janssens@vrijclbhalle.be"

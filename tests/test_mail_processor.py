@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.workflow import Channel
 from intake.dialogue import Inbound, Mode
 from intake.lifecycle import Status
 from mail.form import render_form
@@ -30,7 +31,6 @@ from store.mail_models import (
     QuestionStatus,
 )
 from store.models import Referral, Staff
-from store.workflow import Channel
 from tests.mail_harness import (
     COORDINATOR,
     MailHarness,

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.brussels import BRUSSELS
 from intake.lifecycle import Status
-from intake.workhours import BRUSSELS
 from store import referrals
 from store.dispatch_models import CatalogueChange, ChangeStatus
 from store.mail_models import InboundMail, InboundStatus, Question

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.workhours import BRUSSELS
+from intake.brussels import BRUSSELS
 from meldpunt.cli import main
 from meldpunt.supervisor import Backoff, Supervisor
 from meldpunt.watchdog import ALARM_KIND, Thresholds, Watchdog

@@ -25,7 +25,7 @@ from aiosmtpd.smtp import SMTP
 from click.testing import CliRunner
 from sqlalchemy import event, select
 
-from intake.workhours import BRUSSELS
+from intake.brussels import BRUSSELS
 from meldpunt.app import App
 from meldpunt.cli import main
 from meldpunt.service import Timing, serve

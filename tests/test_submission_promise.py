@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk import dispatch
+from desk.workflow import Channel, IntakeWorkflow
 from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake, Mode
 from intake.lifecycle import Status
 from intake.questionnaire import load_questionnaire
 from mail.form import render_form
-from store import dispatch, referrals
+from store import referrals
 from store.models import Staff
-from store.workflow import Channel, IntakeWorkflow
 from tests.mail_harness import MailHarness, running_harness
 from tests.test_cli_review import Runner, run, status_of  # noqa: F401 — `run` is a fixture
 from tests.test_mail_form import FILLED

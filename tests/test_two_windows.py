@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.terminal import run_chat
+from desk.workflow import Channel, IntakeWorkflow
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Inbound, Intake, Mode
 from intake.questionnaire import load_questionnaire
 from store import conversations
 from store import staff as staff_repo
 from store.models import Staff
-from store.workflow import Channel, IntakeWorkflow
 from tests.telegram_harness import running_chat
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=timezone.utc)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.workflow import Channel, DetailsRefused, IntakeWorkflow
 from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Inbound, Intake, Mode, OutKind
 from intake.lifecycle import Status
@@ -14,7 +15,6 @@ from intake.questionnaire import load_questionnaire
 from store import referrals
 from store import staff as staff_repo
 from store.models import Conversation, Staff
-from store.workflow import Channel, DetailsRefused, IntakeWorkflow
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=timezone.utc)
 # Answers after the prefilled staff details, full mode, a pupil in Halle.

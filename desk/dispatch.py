@@ -19,12 +19,13 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from intake.brussels import BRUSSELS
 from intake.catalogue import Service
 from intake.dialogue import Intake
 from intake.dispatch import ProviderRow, choose_service, csv_name, provider_row, rows_csv
 from intake.lifecycle import Status
 from intake.texts import brussels_time, compose_mail, render
-from intake.workhours import BRUSSELS, WorkCalendar
+from intake.workhours import WorkCalendar
 from store import outbox, referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.mail_models import OutboxMessage

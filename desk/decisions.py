@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from desk import dispatch
+from desk.workflow import store_evaluated
 from intake.actions import PROVIDER_VERBS, Action, Verb
 from intake.answers import Invalid, fold, parse_answer
 from intake.catalogue import Catalogue, Service
@@ -30,11 +32,10 @@ from intake.questionnaire import Question, QuestionType
 from intake.scrub import scrub_names
 from intake.texts import brussels_time, compose_mail, message
 from intake.vocabulary import ReferralRoute
-from store import dispatch, outbox, referrals
+from store import outbox, referrals
 from store.audit import AuditAction, record_audit
 from store.dispatch_models import DispatchItem
 from store.models import Referral, StatusChange
-from store.workflow import store_evaluated
 
 log = logging.getLogger(__name__)
 
