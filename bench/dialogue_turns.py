@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from desk.workflow import Channel, IntakeWorkflow  # noqa: E402
 from intake.catalogue_loader import load_catalogue  # noqa: E402
-from intake.dialogue import Inbound, Intake, Mode  # noqa: E402
+from intake.dialogue import Intake, Mode  # noqa: E402
+from intake.messages import Inbound
 from intake.questionnaire import load_questionnaire  # noqa: E402
 from store import staff as staff_repo  # noqa: E402
 from store.db import create_db_engine, make_session_factory, upgrade_database  # noqa: E402

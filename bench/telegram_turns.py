@@ -35,8 +35,9 @@ from bot.desk import Desk, DeskConfig
 from bot.telegram_bot import TelegramBot, TelegramConfig
 from desk.workflow import IntakeWorkflow
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Intake, Mode
+from intake.dialogue import Intake
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 from store import referrals as referral_repo
 from store import staff as staff_repo
 from store import telegram as telegram_repo

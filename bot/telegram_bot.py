@@ -36,8 +36,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.desk import Answer, ChatEvent, Desk, Reply, chat_text
-from bot.keyboards import Keyboard
+from bot.chat import Answer, ChatEvent, Reply, chat_text, command_menu
+from bot.desk import Desk
+from bot.keyboards import Keyboard, label
 from bot.polling import Poller
 from bot.update_ledger import Decide, UpdateLedger
 from bot.webhook import WebhookServer
@@ -45,35 +46,12 @@ from bot.webhook import WebhookServer
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 4096  # Telegram's longest text message
-# Edited messages too: they are not read, but the person is told so (bot/desk.py).
+# Edited messages too: they are not read, but the person is told so (bot/handlers/referral.py).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 START_RETRY_SECONDS = 30.0
 # Telegram allows 1-256 characters of this alphabet; we ask at least 32, so only a generated secret fits
 # (a forged webhook call can act as anyone, the coordinator included).
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
-
-COMMANDS = [
-    BotCommand("aanmelden", "Een leerling aanmelden (of verder waar je was)"),
-    BotCommand("advies", "Welk aanbod past bij een leerling?"),
-    BotCommand("aanbod", "Het aanbod per regio bekijken"),
-    BotCommand("vraag", "Een vraag aan de coördinator"),
-    BotCommand("status", "Je aanmeldingen en hoe ver ze staan"),
-    BotCommand("terug", "Terug naar de vorige vraag"),
-    BotCommand("overslaan", "Deze vraag overslaan (als dat mag)"),
-    BotCommand("overzicht", "Het overzicht van je aanmelding"),
-    BotCommand("annuleer", "De aanmelding stoppen (antwoorden worden gewist)"),
-    BotCommand("help", "Uitleg"),
-    BotCommand("start", "Begin, of koppel je account"),
-    BotCommand("ontkoppel", "Dit Telegram-account loskoppelen"),
-]
-COORDINATOR_COMMANDS = [
-    BotCommand("vragen", "Open vragen van CLB-medewerkers"),
-    BotCommand("antwoord", "Antwoorden: /antwoord NUMMER tekst"),
-    BotCommand("nakijken", "Aanmeldingen die op de coördinator wachten"),
-    BotCommand("beslis", "Beslissen: /beslis MSI-2026-0042: goedkeuren"),
-    BotCommand("verzending", "Wat de volgende batch naar wie stuurt"),
-    BotCommand("help", "Uitleg voor de coördinator"),
-]
 
 
 class TelegramConfigError(ValueError):
@@ -118,6 +96,11 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         chunks.append(text[:cut])
         text = text[cut:].lstrip("\n")
     return [*chunks, text] if text else chunks
+
+
+def _menu(name: str) -> list[BotCommand]:
+    """A command menu as Telegram takes it (the words: templates/telegram/commands.txt.j2)."""
+    return [BotCommand(command, description) for command, description in command_menu(name)]
 
 
 def _markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
@@ -197,11 +180,6 @@ class TelegramBot:
         await app.initialize()
         await app.start()
         await self._register_commands()
-        if app.job_queue is not None:
-            interval = self.config.reminder_interval
-            app.job_queue.run_repeating(self._remind, interval=interval, first=min(30.0, interval))
-            # Whoever writes first after a removal is told at once (Desk.handle); this tells the others.
-            app.job_queue.run_repeating(self._tell_revoked, interval=interval, first=interval)
         if self.config.webhook_url and self.config.webhook_secret:  # TelegramConfig refuses one without the other
             host, _, port = self.config.webhook_listen.rpartition(":")
             self._webhook = WebhookServer(
@@ -276,10 +254,10 @@ class TelegramBot:
 
     async def _register_commands(self) -> None:
         bot = self.application.bot
-        await bot.set_my_commands(COMMANDS, scope=BotCommandScopeDefault())
+        await bot.set_my_commands(_menu("staff_menu"), scope=BotCommandScopeDefault())
         if self.config.coordinator_chat_id is not None:
             try:
-                await bot.set_my_commands(COORDINATOR_COMMANDS, scope=BotCommandScopeChat(self.config.coordinator_chat_id))
+                await bot.set_my_commands(_menu("coordinator_menu"), scope=BotCommandScopeChat(self.config.coordinator_chat_id))
             except BadRequest as error:
                 log.warning("Telegram: commando's voor de chat van de coördinator niet gezet (%s)", error.message)
 
@@ -289,7 +267,7 @@ class TelegramBot:
         if event is None:
             return
         async with self._locks[event.chat_id]:
-            answer, sent = await self._decide(update, lambda desk: desk.handle(event))
+            answer, sent = await self._decide(update, lambda sessions: self.desk.answer(sessions, event))
             await self._send(update, event.chat_id, answer, pressed=None, sent=sent)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -299,7 +277,7 @@ class TelegramBot:
             return
         pressed = query.message if isinstance(query.message, Message) else None
         async with self._locks[event.chat_id]:
-            answer, sent = await self._decide(update, lambda desk: desk.handle(event))
+            answer, sent = await self._decide(update, lambda sessions: self.desk.answer(sessions, event))
             try:
                 await query.answer(answer.toast)
             except TelegramError as error:
@@ -321,7 +299,7 @@ class TelegramBot:
         if chat is None:
             return
         async with self._locks[chat.id]:
-            answer, sent = await self._decide(update, lambda desk: Answer([Reply(chat_text("text_only"))]))
+            answer, sent = await self._decide(update, lambda sessions: Answer([Reply(chat_text("text_only"))]))
             await self._send(update, chat.id, answer, pressed=None, sent=sent)
 
     async def _decide(self, update: Update, decide: Decide) -> tuple[Answer, int]:
@@ -349,15 +327,24 @@ class TelegramBot:
         chunks = split_text(reply.text)
         for number, chunk in enumerate(chunks, 1):
             last = number == len(chunks)
-            markup = (ForceReply(input_field_placeholder="Je vraag") if reply.force_reply else _markup(reply.buttons)) if last else None
+            markup = (ForceReply(input_field_placeholder=label("question_placeholder")) if reply.force_reply else _markup(reply.buttons)) if last else None
             await bot.send_message(reply.chat_id or chat_id, chunk, reply_markup=markup)
 
-    async def _remind(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # --- periodic jobs (meldpunt/service.py runs them every config.reminder_interval) --------------
+    async def remind(self) -> None:
+        """Send the coordinator's chat the questions unanswered too long; nothing while the bot is not running."""
+        if not self.application.running:
+            return  # marking them reminded without sending would lose the reminder
         for reply in await asyncio.to_thread(self.desk.reminders):
             await self._send_reply(reply.chat_id or 0, reply, None)
 
-    async def _tell_revoked(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Tell each account whose staff member was removed that its access ended (the link is gone first)."""
+    async def tell_revoked(self) -> None:
+        """Tell each account whose staff member was removed that its access ended (the link is gone first).
+
+        Whoever writes first after a removal is told at once (Desk.handle); this tells the others.
+        """
+        if not self.application.running:
+            return
         for reply in await asyncio.to_thread(self.desk.revocations):
             try:
                 await self._send_reply(reply.chat_id or 0, reply, None)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Iterator
 from typing import TextIO
 
 from desk.workflow import Channel, IntakeWorkflow, Turn
-from intake.dialogue import Inbound, Mode, OutKind, last_seen
+from intake.clock import Clock
+from intake.messages import Inbound, OutKind, last_seen
 from intake.texts import render
+from intake.vocabulary import Mode
 from store.models import Staff
 
 _ENDING = {OutKind.DONE, OutKind.CANCELLED, OutKind.PAUSED}
@@ -33,7 +34,7 @@ def _show(turn: Turn, stdout: TextIO) -> None:
 
 def run_chat(
     workflow: IntakeWorkflow, staff: Staff, *, mode: Mode, details: str | None,
-    clock: Callable[[], datetime], stdin: TextIO, stdout: TextIO,
+    clock: Clock, stdin: TextIO, stdout: TextIO,
 ) -> int:
     """Run one conversation until it is submitted, cancelled, paused or input ends."""
     if details:

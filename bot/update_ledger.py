@@ -1,14 +1,13 @@
 """Each Telegram update handled once: the desk's effect and the update's record commit together.
 
 The adapter asks the ledger for an update's answer: a new update is handled by the desk inside one
-transaction (store/telegram_updates.one_transaction) that also records it with the replies to send; a
-redelivered one (the bot died before Telegram was told) gets the stored answer and how many of its
-replies were already sent, and the desk is not asked again.
+transaction (store/telegram_updates.one_transaction) that also records it with the replies to send
+(Desk.answer works in that transaction); a redelivered one (the bot died before Telegram was told)
+gets the stored answer and how many of its replies were already sent, and the desk is not asked again.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -16,13 +15,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.desk import Answer, Desk, Reply
+from bot.chat import Answer, Reply
+from bot.desk import Desk
 from bot.keyboards import Button
 from store import telegram_updates
 
 log = logging.getLogger(__name__)
 
-Decide = Callable[[Desk], Answer]
+# The answer to an update, worked out inside the update's transaction (its sessions: one_transaction's).
+Decide = Callable[[sessionmaker[Session]], Answer]
 
 
 def answer_to_json(answer: Answer) -> dict[str, Any]:
@@ -37,14 +38,6 @@ def answer_from_json(stored: dict[str, Any]) -> Answer:
         for reply in stored["replies"]
     ]
     return Answer(**{**stored, "replies": replies})
-
-
-def bound_desk(desk: Desk, sessions: sessionmaker[Session]) -> Desk:
-    """The same desk and workflow, working in `sessions` (one update's transaction) instead of their own."""
-    bound = copy.copy(desk)
-    bound.workflow = copy.copy(desk.workflow)  # the catalogue the workflow holds now, shared
-    bound.sessions = bound.workflow.sessions = sessions
-    return bound
 
 
 class UpdateLedger:
@@ -63,7 +56,7 @@ class UpdateLedger:
             if seen is not None:
                 log.info("Telegram: update %s was al afgehandeld; enkel wat nog niet verstuurd was gaat nog uit", update_id)
                 return (answer_from_json(stored) if stored is not None else Answer(), sent)
-            answer = decide(bound_desk(self.desk, sessions))
+            answer = decide(sessions)
             with sessions.begin() as session:
                 telegram_updates.record(session, bot_id=bot_id, update_id=update_id, answer=answer_to_json(answer), now=self.desk.clock())
         return answer, 0

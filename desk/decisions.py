@@ -14,68 +14,35 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from desk import dispatch
 from desk.workflow import store_evaluated
-from intake.actions import PROVIDER_VERBS, Action, Verb
+from intake.actions import PROVIDER_VERBS, Action, RouteRefusal, Verb, access_of, route
 from intake.answers import Invalid, fold, parse_answer
 from intake.catalogue import Catalogue, Service
-from intake.dialogue import Intake, Mode
+from intake.dialogue import Intake
 from intake.eligibility import Outcome
-from intake.lifecycle import CompletionOutcome, InvalidTransition, Status, check_transition
+from intake.findings import weighing_reasons
+from intake.lifecycle import CompletionOutcome, InvalidTransition, Status
+from intake.permissions import ActorKind, Holding, Refusal, may, owns
 from intake.questionnaire import Question, QuestionType
-from intake.scrub import scrub_names
+from intake.scrub import redact_note
 from intake.texts import brussels_time, compose_mail, message
-from intake.vocabulary import ReferralRoute
-from store import outbox, referrals
+from intake.vocabulary import Mode, ReferralRoute
+from store import dispatches, outbox, referrals
 from store.audit import AuditAction, record_audit
-from store.dispatch_models import DispatchItem
-from store.models import Referral, StatusChange
+from store.mail_models import MailKind
+from store.models import Referral
 
 log = logging.getLogger(__name__)
 
-NOTICE_KIND = "terugkoppeling"
 _TEXTS = "decisions.txt.j2"
 
 S = Status
-# For each verb: from which status it may start, and the statuses it passes through (empty: note only).
-_ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {
-    Verb.ACCEPT: {S.DISPATCHED: (S.ACCEPTED,)},
-    Verb.DECLINE: {S.DISPATCHED: (S.DECLINED,), S.NEEDS_REVIEW: (S.DECLINED,), S.QUEUED: (S.NEEDS_REVIEW, S.DECLINED)},
-    # A round table already planned may move to another day: a note, not a transition.
-    Verb.ROUND_TABLE: {S.DISPATCHED: (S.ACCEPTED, S.ROUND_TABLE_PLANNED), S.ACCEPTED: (S.ROUND_TABLE_PLANNED,), S.ROUND_TABLE_PLANNED: ()},
-    Verb.START: {S.DISPATCHED: (S.ACCEPTED, S.IN_PROGRESS), S.ACCEPTED: (S.IN_PROGRESS,), S.ROUND_TABLE_PLANNED: (S.IN_PROGRESS,)},
-    Verb.COMPLETE: {S.ROUND_TABLE_PLANNED: (S.COMPLETED,), S.IN_PROGRESS: (S.COMPLETED,)},
-    Verb.APPROVE: {S.NEEDS_REVIEW: (S.QUEUED,)},
-    Verb.HOLD: {S.QUEUED: (S.NEEDS_REVIEW,), S.NEEDS_REVIEW: ()},
-    Verb.REDIRECT: {S.DECLINED: (S.NEEDS_REVIEW, S.QUEUED), S.NEEDS_REVIEW: (S.QUEUED,), S.QUEUED: ()},
-    Verb.CORRECT: {S.SUBMITTED: (), S.NEEDS_REVIEW: (), S.QUEUED: (), S.DECLINED: ()},
-}
-# A provider declines only what it received; filtering before dispatch is the coordinator's.
-_PROVIDER_ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {**_ROUTES, Verb.DECLINE: {S.DISPATCHED: (S.DECLINED,)}}
-# Where each verb ends, to say "already there", "not yet" or "no longer".
-_GOAL = {
-    Verb.ACCEPT: S.ACCEPTED, Verb.DECLINE: S.DECLINED, Verb.ROUND_TABLE: S.ROUND_TABLE_PLANNED,
-    Verb.START: S.IN_PROGRESS, Verb.COMPLETE: S.COMPLETED, Verb.APPROVE: S.QUEUED, Verb.HOLD: S.NEEDS_REVIEW,
-    Verb.REDIRECT: S.QUEUED, Verb.CORRECT: S.QUEUED,
-}
-_RANK = {
-    S.DRAFT: 0, S.AWAITING_DETAILS: 1, S.SUBMITTED: 2, S.NEEDS_REVIEW: 3, S.QUEUED: 4, S.DISPATCHED: 5,
-    S.ACCEPTED: 6, S.DECLINED: 6, S.ROUND_TABLE_PLANNED: 7, S.IN_PROGRESS: 8, S.COMPLETED: 9, S.CANCELLED: 10,
-}
-_NAME_ANSWERS = ("pupil_first_name", "pupil_last_name")
-
-
-class Role(StrEnum):
-    """Who writes the lines: a provider about referrals it received, or the Meldpunt's coordinator."""
-
-    PROVIDER = "aanbieder"
-    COORDINATOR = "coordinator"
+# Who writes the lines: a provider about referrals it received, or the Meldpunt's coordinator (intake/permissions.py decides).
+Role = ActorKind
 
 
 @dataclass(frozen=True)
@@ -146,56 +113,17 @@ def apply_actions(
     return decisions
 
 
-def waiting_for_coordinator(session: Session) -> list[Referral]:
-    """Referrals waiting for a decision, the longest waiting first: held or flagged ones, and ones a provider refused.
-
-    A provider's refusal may go to another provider; the coordinator's own refusal is the decision itself.
-    """
-    # Where the referral came from when it was last declined (notes keep the status: from = to).
-    declined_from = (
-        select(StatusChange.from_status)
-        .where(StatusChange.referral_id == Referral.id, StatusChange.to_status == S.DECLINED, StatusChange.from_status != S.DECLINED)
-        .order_by(StatusChange.id.desc()).limit(1).correlate(Referral).scalar_subquery()
-    )
-    by_provider = and_(Referral.status == S.DECLINED, declined_from == S.DISPATCHED)
-    query = select(Referral).where(or_(Referral.status == S.NEEDS_REVIEW, by_provider)).order_by(Referral.updated_at, Referral.id)
-    return list(session.scalars(query))
-
-
 def review_row(session: Session, referral: Referral) -> dict[str, Any]:
     """What the coordinator needs to decide: status, eligibility reasons, the last note; no pupil data."""
     eligibility = referral.eligibility or {}
-    query = (
-        select(StatusChange).where(StatusChange.referral_id == referral.id, StatusChange.note.is_not(None))
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(1)
-    )
-    last = session.scalar(query)
+    last = referrals.last_note(session, referral)
     return {
         "reference": referral.reference, "status": referral.status.label, "service": referral.assigned_service_id,
         "outcome": Outcome.parse(eligibility["outcome"]).label if eligibility.get("outcome") else None,
-        "findings": [f["reason"] for f in eligibility.get("findings", []) if f.get("severity") != "note"],
+        "findings": weighing_reasons(eligibility.get("findings", [])),
         "note": last.note if last else None, "note_by": last.actor if last else None,
         "note_at": brussels_time(last.at) if last else None,
     }
-
-
-def current_provider(session: Session, referral_id: int) -> str | None:
-    """The provider address the referral was last dispatched to, or None when it never was."""
-    item = dispatch.current_dispatch(session, referral_id)
-    return item.provider_address if item is not None else None
-
-
-def dispatched_to(session: Session, reference: str, provider_address: str) -> bool:
-    """Whether this referral is (last) with this provider: only then may the provider act on it."""
-    referral = referrals.get_referral(session, reference)
-    return referral is not None and _is_with(session, referral, provider_address)
-
-
-def _is_with(session: Session, referral: Referral, provider_address: str) -> bool:
-    """Whether the referral's latest dispatch went to this address."""
-    address = current_provider(session, referral.id)
-    # A redirect sends the referral on: the provider that had it before no longer decides about it.
-    return address is not None and address.lower() == provider_address.strip().lower()
 
 
 # --- deciding ---------------------------------------------------------------------------------
@@ -203,26 +131,38 @@ def _is_with(session: Session, referral: Referral, provider_address: str) -> boo
 
 def _unknown(reference: str, call: _Call) -> str:
     """Unknown, in words that do not tell a provider whether the reference exists."""
-    return message("not_yours" if call.role is Role.PROVIDER else "unknown", source=_TEXTS, reference=reference)
+    return _refusal(Refusal.NOT_YOURS if call.role is Role.PROVIDER else Refusal.UNKNOWN, reference)
+
+
+def _refusal(refusal: Refusal, reference: str, verb: Verb | None = None) -> str:
+    """The Dutch sentence of a refusal; a verb reserved for the coordinator also says what a provider may write."""
+    if refusal is Refusal.COORDINATOR_ONLY and verb is not None:
+        allowed = ", ".join(v.value for v in Verb if v in PROVIDER_VERBS)
+        return message(refusal.value, source=_TEXTS, reference=reference, verb=verb.value, allowed=allowed)
+    return message(refusal.value, source=_TEXTS, reference=reference)
+
+
+def _check_access(session: Session, referral: Referral, action: Action, call: _Call) -> None:
+    """Refuse a line its writer may not write (intake/permissions.py): a provider only about what it has now."""
+    holding = Holding.NEVER
+    if call.role is Role.PROVIDER and action.verb in PROVIDER_VERBS:
+        assert call.provider_address is not None
+        holding = dispatches.holding(session, referral.id, call.provider_address)
+    owner = call.role is Role.STAFF and owns(referrer_staff_id=None, referrer_address=referrals.referrer_address(referral), staff_id=None,
+                                             address=call.actor)
+    verdict = may(call.role, access_of(action.verb), owner=owner, holding=holding)
+    if verdict.refusal is not None:
+        raise _Refused(_refusal(verdict.refusal, action.reference, action.verb))
 
 
 def _plan(session: Session, referral: Referral, action: Action, call: _Call) -> _Plan:
     """What the line will do, after every check; raises _Refused with the reason."""
     reference = action.reference
-    if call.role is Role.PROVIDER:
-        if action.verb not in PROVIDER_VERBS:
-            allowed = ", ".join(v.value for v in Verb if v in PROVIDER_VERBS)
-            raise _Refused(message("coordinator_only", source=_TEXTS, reference=reference, verb=action.verb.value, allowed=allowed))
-        assert call.provider_address is not None
-        holding = dispatch.holding(session, referral.id, call.provider_address)
-        if holding is dispatch.Holding.FORMER:  # it knows the referral: say it went on, not where
-            raise _Refused(message("no_longer_yours", source=_TEXTS, reference=reference))
-        if holding is not dispatch.Holding.CURRENT:
-            raise _Refused(_unknown(reference, call))
+    _check_access(session, referral, action, call)
     steps = _path(session, referral, action, call)
     if S.QUEUED in steps:
         _refuse_incomplete(referral, reference, intake=call.intake)
-    note = _redact(action.note, referral)
+    note = redact_note(action.note, referral.answers or {})
     if action.verb is Verb.ROUND_TABLE and action.on is not None:
         note = message("note_round_table", source=_TEXTS, on=action.on.strftime("%d/%m/%Y"))
     if action.verb is Verb.REDIRECT:
@@ -232,28 +172,22 @@ def _plan(session: Session, referral: Referral, action: Action, call: _Call) -> 
         question, value = _correction(action, call)
         return _Plan(steps=steps, question=question, value=value)
     if not steps and not note:
-        note = _redact(action.line, referral)  # a round table moved without a date: the line says what happened
+        note = redact_note(action.line, referral.answers or {})  # a round table moved without a date: the line says what happened
     return _Plan(steps=steps, note=note, outcome=action.outcome)
 
 
 def _path(session: Session, referral: Referral, action: Action, call: _Call) -> tuple[Status, ...]:
-    """The statuses the line passes through from here, each step checked against the lifecycle."""
-    routes = (_PROVIDER_ROUTES if call.role is Role.PROVIDER else _ROUTES)[action.verb]
-    current, goal, reference = referral.status, _GOAL[action.verb], action.reference
-    if current not in routes or (action.verb is Verb.CORRECT and current is S.DECLINED and current_provider(session, referral.id)):
-        if action.verb is Verb.CORRECT:
-            raise _Refused(message("correct_too_late", source=_TEXTS, reference=reference, status=current.label))
-        if current is goal:
-            raise _Refused(message("already", source=_TEXTS, reference=reference, status=current.label))
-        name = "not_yet" if _RANK[current] < _RANK[goal] else "no_longer"
-        raise _Refused(message(name, source=_TEXTS, reference=reference, status=current.label, verb=action.verb.value))
-    steps, previous = routes[current], current
-    for step in steps:
-        try:
-            check_transition(previous, step, outcome=action.outcome if step is S.COMPLETED else None)
-        except (InvalidTransition, ValueError) as wrong:  # the table and the lifecycle disagree: refuse
-            raise _Refused(f"{reference}: {wrong}") from None
-        previous = step
+    """The statuses the line passes through from here (intake/actions.py), or _Refused with the reason."""
+    current, reference = referral.status, action.reference
+    # A provider's refusal is final for corrections: only a referral never dispatched is corrected.
+    dispatched = action.verb is Verb.CORRECT and dispatches.current_provider(session, referral.id) is not None
+    try:
+        steps = route(action.verb, current, by_provider=call.role is Role.PROVIDER, dispatched=dispatched, outcome=action.outcome)
+    except (InvalidTransition, ValueError) as wrong:  # the table and the lifecycle disagree: refuse
+        raise _Refused(f"{reference}: {wrong}") from None
+    if isinstance(steps, RouteRefusal):
+        verb = {} if steps in (RouteRefusal.ALREADY, RouteRefusal.TOO_LATE) else {"verb": action.verb.value}
+        raise _Refused(message(steps.value, source=_TEXTS, reference=reference, status=current.label, **verb))
     return steps
 
 
@@ -285,9 +219,8 @@ def _service(session: Session, referral: Referral, action: Action, catalogue: Ca
         raise _Refused(message("service_ambiguous", source=_TEXTS, reference=reference, target=target, ids=ids))
     if service.referral_route is not ReferralRoute.MELDPUNT:
         raise _Refused(message("service_direct", source=_TEXTS, reference=reference, name=service.name))
-    sent = session.scalars(select(DispatchItem.service_id).where(DispatchItem.referral_id == referral.id))
     # A referral goes to a service once (unique in dispatch_items): sending it there again would fail.
-    if service.id in set(sent):
+    if service.id in dispatches.services_sent(session, referral.id):
         raise _Refused(message("service_already", source=_TEXTS, reference=reference, name=service.name))
     return service
 
@@ -313,13 +246,6 @@ def _correction(action: Action, call: _Call) -> tuple[Question, Any]:
     if isinstance(value, Invalid):
         raise _Refused(message("value_invalid", source=_TEXTS, reference=action.reference, label=question.label, reason=value.reason))
     return question, value
-
-
-def _redact(note: str | None, referral: Referral) -> str | None:
-    """The note without the pupil's names: it is stored in the history and mailed to the referrer."""
-    if not note:
-        return None
-    return scrub_names(note, (str((referral.answers or {}).get(key) or "") for key in _NAME_ANSWERS))
 
 
 # --- applying -----------------------------------------------------------------------------------
@@ -348,7 +274,7 @@ def _execute(session: Session, referral: Referral, plan: _Plan, call: _Call) -> 
 
 
 def _apply_correction(session: Session, referral: Referral, question: Question, value: Any, call: _Call) -> tuple[str, str | None]:
-    """Store the corrected answer and judge the referral again, as at submission (store/workflow.py)."""
+    """Store the corrected answer and judge the referral again, as at submission (desk/workflow.py)."""
     previous = (referral.answers or {}).get(question.id)
     evaluation = store_evaluated(session, call.intake, referral, {**(referral.answers or {}), question.id: value}, now=call.now)
     outcome = evaluation.assessment.outcome.label
@@ -396,8 +322,6 @@ def _notice(referral: Referral, note: str | None, call: _Call) -> dict[str, Any]
 def _mail_referrer(session: Session, recipient: str, items: list[dict[str, Any]], *, domain: str, now: datetime) -> None:
     """Queue one mail to a referrer listing the changes to their referrals."""
     composed = compose_mail("mail/decision_notice.txt.j2", items=items)
-    outbox.enqueue(
-        session, kind=NOTICE_KIND, to_address=recipient, subject=composed.subject, body_text=composed.text,
-        body_html=composed.html, domain=domain, now=now, referral_id=items[0]["referral_id"] if len(items) == 1 else None,
-    )
+    outbox.enqueue_mail(session, composed, kind=MailKind.DECISION_NOTICE, to=recipient, domain=domain, now=now,
+                        referral_id=items[0]["referral_id"] if len(items) == 1 else None)
     log.info("terugkoppeling aan de aanmelder in de wachtrij: %d wijziging(en)", len(items))

@@ -14,10 +14,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from intake.brussels import BRUSSELS
 from intake.catalogue import Service
@@ -26,18 +25,14 @@ from intake.dispatch import ProviderRow, choose_service, csv_name, provider_row,
 from intake.lifecycle import Status
 from intake.texts import brussels_time, compose_mail, render
 from intake.workhours import WorkCalendar
-from store import outbox, referrals
+from store import dispatches, outbox, referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
-from store.mail_models import OutboxMessage
+from store.mail_models import MailKind, OutboxMessage
 from store.models import Referral
 
 log = logging.getLogger(__name__)
 
 RENDER_TRIES = 3
-DISPATCH_KIND = "verzending"
-NOTICE_KIND = "verzonden"
-REMINDER_KIND = "herinnering-aanbieder"
-COORDINATOR_KIND = "escalatie"
 
 
 @dataclass(frozen=True)
@@ -118,11 +113,6 @@ def _render(referral: Referral, reference: str, service: Service, intake: Intake
     return SetAside(referral.id, reference, f"De gegevens konden na {RENDER_TRIES} pogingen niet in een mail gezet worden; kijk de antwoorden na.")
 
 
-def batch_exists(session: Session, slot_key: str) -> bool:
-    """Whether the slot's batch already ran."""
-    return session.scalar(select(DispatchBatch.id).where(DispatchBatch.slot_key == slot_key)) is not None
-
-
 def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, domain: str, coordinator_email: str | None, now: datetime,
               submitted_before: datetime | None = None) -> BatchReport:
     """Plan and queue a whole batch; raises IntegrityError (at flush) when the slot already ran.
@@ -153,7 +143,7 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
         referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor=actor, now=now, note=set_aside.reason)
     _queue_notices(session, notices, domain=domain, day=day, now=now)
     if plan.set_aside and coordinator_email:
-        _queue_mail(session, "mail/dispatch_set_aside.txt.j2", kind=COORDINATOR_KIND, to=coordinator_email, domain=domain, now=now,
+        _queue_mail(session, "mail/dispatch_set_aside.txt.j2", kind=MailKind.ESCALATION, to=coordinator_email, domain=domain, now=now,
                     set_aside=plan.set_aside, ran_at=now)
     batch.referrals, batch.mails = plan.referral_count, len(plan.mails)
     session.flush()
@@ -166,8 +156,7 @@ def _queue_provider_mail(session: Session, address: str, planned: list[Planned],
     organisations = sorted({_organisation_name(intake, item.service) for item in planned})
     composed = compose_mail("mail/dispatch.txt.j2", planned=planned, organisations=organisations, day=day)
     attachment = {"filename": csv_name(day), "content_type": "text/csv", "text": rows_csv([p.row for p in planned], intake.questionnaire)}
-    return outbox.enqueue(session, kind=DISPATCH_KIND, to_address=address, subject=composed.subject, body_text=composed.text,
-                          body_html=composed.html, domain=domain, now=now, attachments=[attachment])
+    return outbox.enqueue_mail(session, composed, kind=MailKind.DISPATCH, to=address, domain=domain, now=now, attachments=[attachment])
 
 
 def _organisation_name(intake: Intake, service: Service) -> str:
@@ -179,51 +168,12 @@ def _organisation_name(intake: Intake, service: Service) -> str:
 def _queue_notices(session: Session, notices: dict[str, list[tuple[str, Service]]], *, domain: str, day: date, now: datetime) -> None:
     """Tell each referrer, in one mail, when and to whom their referrals went."""
     for address, sent in sorted(notices.items()):
-        _queue_mail(session, "mail/dispatch_notice.txt.j2", kind=NOTICE_KIND, to=address, domain=domain, now=now, sent=sent, day=day)
+        _queue_mail(session, "mail/dispatch_notice.txt.j2", kind=MailKind.DISPATCH_NOTICE, to=address, domain=domain, now=now, sent=sent, day=day)
 
 
-def _queue_mail(session: Session, template: str, *, kind: str, to: str, domain: str, now: datetime, **context: object) -> OutboxMessage:
+def _queue_mail(session: Session, template: str, *, kind: MailKind, to: str, domain: str, now: datetime, **context: object) -> OutboxMessage:
     """Compose a template and queue it in the outbox."""
-    composed = compose_mail(template, **context)
-    return outbox.enqueue(session, kind=kind, to_address=to, subject=composed.subject, body_text=composed.text,
-                          body_html=composed.html, domain=domain, now=now)
-
-
-class Holding(StrEnum):
-    """Where a referral stands for one provider address: only its current provider reports back on it."""
-
-    CURRENT = "huidig"  # the referral's latest dispatch went to this address
-    FORMER = "vroeger"  # it went there once, then on to another provider (a refusal and a redirect)
-    NEVER = "nooit"  # never sent there, or no such referral
-
-
-def _superseded() -> ColumnElement[bool]:
-    """Whether the DispatchItem of the query was followed by a later dispatch of the same referral."""
-    later = aliased(DispatchItem)
-    return exists().where(
-        later.referral_id == DispatchItem.referral_id,
-        or_(later.dispatched_at > DispatchItem.dispatched_at, and_(later.dispatched_at == DispatchItem.dispatched_at, later.id > DispatchItem.id)),
-    )
-
-
-def current_dispatch(session: Session, referral_id: int) -> DispatchItem | None:
-    """The referral's latest dispatch: the provider it is with now (a redirect sends it on), or None when never sent."""
-    return session.scalar(select(DispatchItem).where(DispatchItem.referral_id == referral_id, ~_superseded()))
-
-
-def holding(session: Session, referral_id: int, provider_address: str) -> Holding:
-    """Whether the referral is with this provider now, was once, or never."""
-    query = select(DispatchItem.provider_address, ~_superseded()).where(DispatchItem.referral_id == referral_id)
-    wanted = provider_address.strip().lower()
-    # One referral has a dispatch per service it went to: a handful of rows at most.
-    there = {bool(current) for address, current in session.execute(query) if address.lower() == wanted}
-    return Holding.CURRENT if True in there else Holding.FORMER if there else Holding.NEVER
-
-
-def holding_of(session: Session, reference: str, provider_address: str) -> Holding:
-    """holding() for a reference as a provider wrote it; NEVER when no referral has it."""
-    referral = referrals.get_referral(session, reference)
-    return holding(session, referral.id, provider_address) if referral is not None else Holding.NEVER
+    return outbox.enqueue_mail(session, compose_mail(template, **context), kind=kind, to=to, domain=domain, now=now)
 
 
 def remind_late_providers(session: Session, *, days: int, calendar: WorkCalendar, domain: str, coordinator_email: str | None, now: datetime) -> tuple[int, int]:
@@ -234,23 +184,21 @@ def remind_late_providers(session: Session, *, days: int, calendar: WorkCalendar
     referral's current dispatch counts: after a refusal and a redirect, the provider that refused
     is neither reminded nor reported for it again.
     """
-    query = (select(DispatchItem, Referral).join(Referral, Referral.id == DispatchItem.referral_id)
-             .where(Referral.status == Status.DISPATCHED, DispatchItem.escalated_at.is_(None), ~_superseded()).order_by(DispatchItem.id))
     to_remind: defaultdict[str, list[tuple[DispatchItem, Referral]]] = defaultdict(list)
     to_escalate: list[tuple[DispatchItem, Referral]] = []
-    for item, referral in session.execute(query):
+    for item, referral in dispatches.waiting_for_news(session):
         if item.reminded_at is None and calendar.days_between(item.dispatched_at, now) >= days:
             to_remind[item.provider_address].append((item, referral))
         elif item.reminded_at is not None and calendar.days_between(item.reminded_at, now) >= days:
             to_escalate.append((item, referral))
     for address, late in sorted(to_remind.items()):
-        _queue_mail(session, "mail/provider_reminder.txt.j2", kind=REMINDER_KIND, to=address, domain=domain, now=now,
+        _queue_mail(session, "mail/provider_reminder.txt.j2", kind=MailKind.PROVIDER_REMINDER, to=address, domain=domain, now=now,
                     late=[(referral.reference, item.dispatched_at.astimezone(BRUSSELS).date()) for item, referral in late], days=days,
                     today=now.astimezone(BRUSSELS).date())
         for item, _ in late:
             item.reminded_at = now
     if to_escalate and coordinator_email:
-        _queue_mail(session, "mail/provider_overdue.txt.j2", kind=COORDINATOR_KIND, to=coordinator_email, domain=domain, now=now,
+        _queue_mail(session, "mail/provider_overdue.txt.j2", kind=MailKind.ESCALATION, to=coordinator_email, domain=domain, now=now,
                     late=[(referral.reference, item.provider_address, item.dispatched_at.astimezone(BRUSSELS).date()) for item, referral in to_escalate],
                     days=days)
     for item, _ in to_escalate:

@@ -8,30 +8,25 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.dialogue import ADVICE_PREFILL, DialogueState, Evaluation, Inbound, Intake, Mode, Outbound, OutKind, Phase
-from intake.dispatch import choose_service
+from intake.dialogue import ADVICE_PREFILL, DialogueState, Evaluation, Intake, Phase
+from intake.dispatch import choose_service, route_evaluated
 from intake.eligibility import Outcome
+from intake.findings import weighing_reasons
 from intake.lifecycle import Status
+from intake.messages import Inbound, Outbound, OutKind
+from intake.permissions import owns
 from intake.texts import message, render
-from intake.vocabulary import ReferrerRole
+from intake.vocabulary import Channel as Channel  # the channels and the tests know it from the use cases
+from intake.vocabulary import Mode, ReferrerRole
 from store import conversations, referrals, service_load
 from store.models import Conversation, Referral, Staff
 
 log = logging.getLogger(__name__)
-
-
-class Channel(StrEnum):
-    """The ways a person reaches the assistant."""
-
-    TERMINAL = "terminal"
-    TELEGRAM = "telegram"
-    EMAIL = "email"
 
 
 class Submission(BaseModel):
@@ -136,7 +131,8 @@ class IntakeWorkflow:
         """Start completing the identifying details of one's own referral that awaits them."""
         with self.sessions.begin() as session:
             referral = referrals.get_referral(session, reference)
-            if referral is None or referral.staff_id != staff.id:
+            if referral is None or not owns(referrer_staff_id=referral.staff_id, referrer_address=referrals.referrer_address(referral),
+                                            staff_id=staff.id, address=staff.email):
                 raise DetailsRefused(render("dialogue/details_unknown.txt.j2", reference=reference))
             if referral.status is not Status.AWAITING_DETAILS:
                 raise DetailsRefused(render("dialogue/details_not_needed.txt.j2", reference=reference, status=referral.status.label))
@@ -219,17 +215,16 @@ class IntakeWorkflow:
         """
         referrals.change_status(session, referral, Status.SUBMITTED, actor=actor, now=now)
         outcome = evaluation.assessment.outcome
-        if outcome is Outcome.ELIGIBLE:
-            # The batch's own choice, with today's catalogue: promise the next batch only when it can keep it.
-            choice = choose_service(assigned=referral.assigned_service_id, answers=referral.answers or {},
-                                    suggestions=referral.suggestions, catalogue=self.intake.catalogue)
-            if choice.service is not None and choice.reason is None:
-                referrals.change_status(session, referral, Status.QUEUED, actor="systeem", now=now, note="ontvankelijk")
-                return None
-            referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=choice.reason)
-            return choice.reason
-        # The reasons, not the rules' codes: the coordinator reads this note in the history and the review list.
-        reasons = [f.reason for f in evaluation.assessment.findings if f.severity != "note"]
-        note = message("review_note", outcome=outcome.label, flagged=outcome is Outcome.FLAGGED, reasons=reasons)
-        referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor="systeem", now=now, note=note)
-        return None
+        choice = choose_service(assigned=referral.assigned_service_id, answers=referral.answers or {},
+                                suggestions=referral.suggestions, catalogue=self.intake.catalogue)
+        routing = route_evaluated(outcome, choice)
+        if routing.status is Status.QUEUED:
+            note: str | None = "ontvankelijk"
+        elif outcome is Outcome.ELIGIBLE:
+            note = routing.unplaced
+        else:
+            # The reasons, not the rules' codes: the coordinator reads this note in the history and the review list.
+            reasons = weighing_reasons(evaluation.assessment.findings)
+            note = message("review_note", outcome=outcome.label, flagged=outcome is Outcome.FLAGGED, reasons=reasons)
+        referrals.change_status(session, referral, routing.status, actor="systeem", now=now, note=note)
+        return routing.unplaced

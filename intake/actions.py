@@ -17,7 +17,8 @@ from functools import partial
 from pydantic import BaseModel, ConfigDict
 
 from intake.answers import fold
-from intake.lifecycle import CompletionOutcome
+from intake.lifecycle import CompletionOutcome, Status, check_transition
+from intake.permissions import Access
 from intake.references import REFERENCE_PATTERN
 
 REFERENCE_LINE = re.compile(rf"^[\s>*\-•]*({REFERENCE_PATTERN})\b\s*[:\-–—]?\s*(.*)$", re.IGNORECASE)
@@ -40,6 +41,72 @@ class Verb(StrEnum):
 
 
 PROVIDER_VERBS = frozenset({Verb.ACCEPT, Verb.DECLINE, Verb.ROUND_TABLE, Verb.START, Verb.COMPLETE})
+
+
+def access_of(verb: Verb) -> Access:
+    """What a verb does to a referral: a provider's news, a correction, or the coordinator's decision."""
+    if verb in PROVIDER_VERBS:
+        return Access.REPORT
+    return Access.CHANGE if verb is Verb.CORRECT else Access.DECIDE
+
+
+class RouteRefusal(StrEnum):
+    """Why a verb does not fit the referral's status; each value names its Dutch sentence (templates/decisions.txt.j2)."""
+
+    ALREADY = "already"
+    NOT_YET = "not_yet"
+    NO_LONGER = "no_longer"
+    TOO_LATE = "correct_too_late"
+
+
+S = Status
+# For each verb: from which status it may start, and the statuses it passes through (empty: note only).
+_ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {
+    Verb.ACCEPT: {S.DISPATCHED: (S.ACCEPTED,)},
+    Verb.DECLINE: {S.DISPATCHED: (S.DECLINED,), S.NEEDS_REVIEW: (S.DECLINED,), S.QUEUED: (S.NEEDS_REVIEW, S.DECLINED)},
+    # A round table already planned may move to another day: a note, not a transition.
+    Verb.ROUND_TABLE: {S.DISPATCHED: (S.ACCEPTED, S.ROUND_TABLE_PLANNED), S.ACCEPTED: (S.ROUND_TABLE_PLANNED,), S.ROUND_TABLE_PLANNED: ()},
+    Verb.START: {S.DISPATCHED: (S.ACCEPTED, S.IN_PROGRESS), S.ACCEPTED: (S.IN_PROGRESS,), S.ROUND_TABLE_PLANNED: (S.IN_PROGRESS,)},
+    Verb.COMPLETE: {S.ROUND_TABLE_PLANNED: (S.COMPLETED,), S.IN_PROGRESS: (S.COMPLETED,)},
+    Verb.APPROVE: {S.NEEDS_REVIEW: (S.QUEUED,)},
+    Verb.HOLD: {S.QUEUED: (S.NEEDS_REVIEW,), S.NEEDS_REVIEW: ()},
+    Verb.REDIRECT: {S.DECLINED: (S.NEEDS_REVIEW, S.QUEUED), S.NEEDS_REVIEW: (S.QUEUED,), S.QUEUED: ()},
+    Verb.CORRECT: {S.SUBMITTED: (), S.NEEDS_REVIEW: (), S.QUEUED: (), S.DECLINED: ()},
+}
+# A provider declines only what it received; filtering before dispatch is the coordinator's.
+_PROVIDER_ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {**_ROUTES, Verb.DECLINE: {S.DISPATCHED: (S.DECLINED,)}}
+# Where each verb ends, to say "already there", "not yet" or "no longer".
+GOAL = {
+    Verb.ACCEPT: S.ACCEPTED, Verb.DECLINE: S.DECLINED, Verb.ROUND_TABLE: S.ROUND_TABLE_PLANNED,
+    Verb.START: S.IN_PROGRESS, Verb.COMPLETE: S.COMPLETED, Verb.APPROVE: S.QUEUED, Verb.HOLD: S.NEEDS_REVIEW,
+    Verb.REDIRECT: S.QUEUED, Verb.CORRECT: S.QUEUED,
+}
+_RANK = {
+    S.DRAFT: 0, S.AWAITING_DETAILS: 1, S.SUBMITTED: 2, S.NEEDS_REVIEW: 3, S.QUEUED: 4, S.DISPATCHED: 5,
+    S.ACCEPTED: 6, S.DECLINED: 6, S.ROUND_TABLE_PLANNED: 7, S.IN_PROGRESS: 8, S.COMPLETED: 9, S.CANCELLED: 10,
+}
+
+
+def route(
+    verb: Verb, current: Status, *, by_provider: bool, dispatched: bool = False, outcome: CompletionOutcome | None = None,
+) -> tuple[Status, ...] | RouteRefusal:
+    """The statuses a verb passes through from `current` (each checked against the lifecycle), or why it does not fit.
+
+    `dispatched`: the referral went to a provider once; a provider's refusal is no longer corrected.
+    Raises InvalidTransition (or ValueError) when this table and the lifecycle disagree.
+    """
+    routes = (_PROVIDER_ROUTES if by_provider else _ROUTES)[verb]
+    if current not in routes or (verb is Verb.CORRECT and current is S.DECLINED and dispatched):
+        if verb is Verb.CORRECT:
+            return RouteRefusal.TOO_LATE
+        if current is GOAL[verb]:
+            return RouteRefusal.ALREADY
+        return RouteRefusal.NOT_YET if _RANK[current] < _RANK[GOAL[verb]] else RouteRefusal.NO_LONGER
+    previous = current
+    for step in routes[current]:
+        check_transition(previous, step, outcome=outcome if step is S.COMPLETED else None)
+        previous = step
+    return routes[current]
 
 # Folded words a person may write for each verb, longest first where one starts another.
 _SYNONYMS: tuple[tuple[str, Verb], ...] = (

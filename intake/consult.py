@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
 
 from pydantic import BaseModel, ConfigDict
 
-from intake.catalogue import AgeRange, Catalogue, Service
+from intake.catalogue import Catalogue, Service
 from intake.facts import ReferralFacts
 from intake.places import Place
+from intake.service_checks import Ask, Finding, Fit, findings_for, texts_of
 from intake.vocabulary import (
     DesiredForm,
-    Labelled,
-    LocationPreference,
     OfferKind,
     ReferralRoute,
-    Region,
     SchoolLevel,
 )
 
@@ -70,193 +67,13 @@ class ConsultResult(BaseModel):
     proposed: str | None = None
 
 
-class Fit(Enum):
-    """What one check found about one service."""
-
-    MATCH = "match"  # a decisive criterion fits: region, level, form, place, age
-    BONUS = "bonus"  # fits, but would not decide on its own: problem areas, free places
-    EXCLUDE = "exclude"
-    UNKNOWN = "unknown"  # a decisive criterion the referral answers, but the catalogue does not know
-    NOTE = "note"  # worth saying, does not make the fit uncertain
-
-
-@dataclass(frozen=True)
-class _Finding:
-    outcome: Fit
-    text: str
-    points: int = 0
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """The referral as the checks need it; the age is computed once for the injected day."""
-
-    facts: ReferralFacts
-    catalogue: Catalogue
-    age: int | None
-    region: Region | None
-
-
-Check = Callable[[Service, _Ask], list[_Finding]]
-
-
-def _lower(label: str) -> str:
-    """A label in the middle of a sentence."""
-    return label[:1].lower() + label[1:]
-
-
-def _lowers(items: Iterable[Labelled]) -> str:
-    """Labels of enum members, joined for a sentence."""
-    return ", ".join(_lower(item.label) for item in items)
-
-
-def _region(service: Service, ask: _Ask) -> list[_Finding]:
-    """The service's known area must contain the referral's region."""
-    region = ask.region
-    if region is None:
-        return []
-    if service.service_areas is None:
-        return [_Finding(Fit.UNKNOWN, "werkgebied niet gekend")]
-    if region in service.service_areas:
-        return [_Finding(Fit.MATCH, f"werkgebied {region.label}", 3)]
-    areas = ", ".join(area.label for area in service.service_areas)
-    return [_Finding(Fit.EXCLUDE, f"werkt niet in {region.label} (werkgebied: {areas})")]
-
-
-def _level(service: Service, ask: _Ask) -> list[_Finding]:
-    """Primary or secondary; NAFT is for secondary pupils only (seed 001: 'leerlingen SO')."""
-    level = ask.facts.school_level
-    if level is None:
-        return []
-    if service.levels is None:
-        return [_Finding(Fit.UNKNOWN, "onderwijsniveau niet gekend")]
-    if level in service.levels:
-        return [_Finding(Fit.MATCH, f"voor {_lower(level.label)}", 2)]
-    text = f"niet voor {_lower(level.label)} (enkel {_lowers(service.levels)})"
-    return [_Finding(Fit.EXCLUDE, text)]
-
-
-def _form(service: Service, ask: _Ask) -> list[_Finding]:
-    """The desired form of help must be among the known forms."""
-    form = ask.facts.desired_form
-    if form is None:
-        return []
-    if service.forms is None:
-        return [_Finding(Fit.UNKNOWN, "aangeboden vormen van begeleiding niet gekend")]
-    if form in service.forms:
-        return [_Finding(Fit.MATCH, f"biedt {_lower(form.label)} aan", 2)]
-    text = f"biedt geen {_lower(form.label)} aan (wel: {_lowers(service.forms)})"
-    return [_Finding(Fit.EXCLUDE, text)]
-
-
-_PLACES = {
-    LocationPreference.IN_SCHOOL: ("on_site", "op school"),
-    LocationPreference.OUTSIDE_SCHOOL: ("off_site", "buiten de school"),
-}
-
-
-def _place(service: Service, ask: _Ask) -> list[_Finding]:
-    """In school or outside it, when the referral has a preference."""
-    preference = ask.facts.location_preference
-    if preference not in _PLACES:
-        return []  # not answered, or no preference: anything goes
-    attribute, place = _PLACES[preference]
-    possible = getattr(service, attribute)
-    if possible is None:
-        return [_Finding(Fit.UNKNOWN, f"niet gekend of het {place} kan doorgaan")]
-    if possible:
-        return [_Finding(Fit.MATCH, f"kan {place} doorgaan", 1)]
-    return [_Finding(Fit.EXCLUDE, f"gaat niet {place} door")]
-
-
-def _span(bounds: AgeRange) -> str:
-    """'12 tot 18 jaar', 'vanaf 12 jaar' or 'tot 18 jaar'."""
-    if bounds.minimum is not None and bounds.maximum is not None:
-        return f"{bounds.minimum} tot {bounds.maximum} jaar"
-    if bounds.minimum is not None:
-        return f"vanaf {bounds.minimum} jaar"
-    return f"tot {bounds.maximum} jaar"
-
-
-def _within(bounds: AgeRange, age: int) -> bool:
-    """Inside the known bounds; a missing bound does not limit."""
-    low = bounds.minimum if bounds.minimum is not None else age
-    high = bounds.maximum if bounds.maximum is not None else age
-    return low <= age <= high
-
-
-def _age(service: Service, ask: _Ask) -> list[_Finding]:
-    """The pupil's age must lie within a known age range."""
-    if ask.age is None:
-        return []
-    bounds = service.age_range
-    if bounds is None or (bounds.minimum is None and bounds.maximum is None):
-        # Not decisive: no provider's age limits are known yet, and the level already narrows it.
-        return [_Finding(Fit.NOTE, "leeftijdsgrenzen niet gekend")]
-    # From the birth year alone the pupil may not have had this year's birthday yet.
-    ages = {ask.age - 1, ask.age} if ask.facts.age_is_approximate else {ask.age}
-    if any(_within(bounds, age) for age in ages):
-        return [_Finding(Fit.MATCH, f"leeftijd past ({_span(bounds)})", 1)]
-    text = f"leeftijd ({ask.age} jaar) valt buiten de leeftijdsgrenzen ({_span(bounds)})"
-    return [_Finding(Fit.EXCLUDE, text)]
-
-
-def _capacity(service: Service, ask: _Ask) -> list[_Finding]:
-    """A provider that is full or paused cannot take the referral."""
-    if not service.accepting_referrals:
-        return [_Finding(Fit.EXCLUDE, "neemt momenteel geen aanmeldingen aan")]
-    if service.capacity is None:
-        return [_Finding(Fit.NOTE, "vrije plaatsen niet gekend")]
-    if service.capacity == 0:
-        return [_Finding(Fit.EXCLUDE, "heeft geen vrije plaatsen")]
-    return [_Finding(Fit.BONUS, f"{service.capacity} vrije plaats(en)", 1)]
-
-
-def _problems(service: Service, ask: _Ask) -> list[_Finding]:
-    """Problem areas only score: the seeds describe them too broadly to exclude on."""
-    wanted = ask.facts.problem_areas
-    if not wanted:
-        return []
-    if service.problem_areas is None:
-        return [_Finding(Fit.NOTE, "probleemgebieden van het aanbod niet gekend")]
-    shared = [area for area in service.problem_areas if area in wanted]
-    if not shared:
-        return [_Finding(Fit.NOTE, "hulpvraag niet uitdrukkelijk vermeld in het aanbod")]
-    return [_Finding(Fit.BONUS, f"sluit aan bij de hulpvraag: {_lowers(shared)}", len(shared))]
-
-
-def _route(service: Service, ask: _Ask) -> list[_Finding]:
-    """Groene Zorg takes its referrals itself (seed 001): suggested, as a direct route, only for a form it offers."""
-    if service.referral_route is not ReferralRoute.DIRECT:
-        return []
-    form = ask.facts.desired_form
-    if form is not None and service.forms is not None and form in service.forms:
-        return []  # the form check already says it fits; the suggestion is marked as a direct route
-    organization = ask.catalogue.organization(service.organization_id)
-    who = organization.name if organization else "de aanbieder"
-    return [_Finding(Fit.EXCLUDE, f"aanmelden gebeurt rechtstreeks bij {who}, niet via het Meldpunt")]
-
-
-_CHECKS: tuple[Check, ...] = (_region, _level, _age, _form, _place, _capacity, _problems, _route)
-
-
-def _assess(service: Service, ask: _Ask) -> tuple[_Finding, ...]:
-    """Every check's findings for one service."""
-    return tuple(finding for check in _CHECKS for finding in check(service, ask))
-
-
-def _texts(findings: Iterable[_Finding], *outcomes: Fit) -> list[str]:
-    """The texts of the findings with these outcomes, in check order."""
-    return [f.text for f in findings if f.outcome in outcomes]
-
-
-def _suggest(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> Suggestion:
+def _suggest(service: Service, findings: tuple[Finding, ...], ask: Ask) -> Suggestion:
     """A suggestion from the findings; certain only when something decisive fits and nothing is unknown."""
     preferred = ask.facts.preferred_intervention == service.id
-    certain = bool(_texts(findings, Fit.MATCH)) and not _texts(findings, Fit.UNKNOWN)
+    certain = bool(texts_of(findings, Fit.MATCH)) and not texts_of(findings, Fit.UNKNOWN)
     direct = service.referral_route is ReferralRoute.DIRECT
     # The coordinator does not handle a direct route, so she is not the one to ask about it.
-    caveats = _texts(findings, Fit.UNKNOWN, Fit.NOTE) + ([] if certain or direct else [ASK_COORDINATOR])
+    caveats = texts_of(findings, Fit.UNKNOWN, Fit.NOTE) + ([] if certain or direct else [ASK_COORDINATOR])
     organization = ask.catalogue.organization(service.organization_id)
     return Suggestion(
         service_id=service.id,
@@ -264,7 +81,7 @@ def _suggest(service: Service, findings: tuple[_Finding, ...], ask: _Ask) -> Sug
         organization_name=organization.name if organization else service.organization_id,
         website=service.website or (organization.website if organization else None),
         score=sum(f.points for f in findings) + (PREFERENCE_BONUS if preferred else 0),
-        reasons=tuple(([PREFERENCE] if preferred else []) + _texts(findings, Fit.MATCH, Fit.BONUS)),
+        reasons=tuple(([PREFERENCE] if preferred else []) + texts_of(findings, Fit.MATCH, Fit.BONUS)),
         caveats=tuple(caveats),
         certain=certain,
         direct_route=direct,
@@ -338,7 +155,7 @@ def _within_limit(ranked: tuple[Suggestion, ...], limit: int) -> tuple[Suggestio
     return tuple(s for s in ranked if s.direct_route or s.service_id in kept)
 
 
-def _nothing_fits_advice(suggestions: tuple[Suggestion, ...], ask: _Ask) -> str:
+def _nothing_fits_advice(suggestions: tuple[Suggestion, ...], ask: Ask) -> str:
     """Say honestly that nothing fits for sure, and who to ask."""
     facts = ask.facts
     decisive = (ask.region, facts.school_level, facts.desired_form, facts.location_preference)
@@ -359,7 +176,7 @@ def _nothing_fits_advice(suggestions: tuple[Suggestion, ...], ask: _Ask) -> str:
     return text
 
 
-def _preference_advice(excluded: tuple[Exclusion, ...], ask: _Ask) -> str | None:
+def _preference_advice(excluded: tuple[Exclusion, ...], ask: Ask) -> str | None:
     """Explain why a preferred intervention is not suggested."""
     wanted = ask.facts.preferred_intervention
     if wanted is None:
@@ -373,7 +190,7 @@ def _preference_advice(excluded: tuple[Exclusion, ...], ask: _Ask) -> str | None
     return f"Jouw voorkeur, {miss.service_name}, komt niet in aanmerking: {miss.reason}."
 
 
-def _coaching_advice(suggestions: tuple[Suggestion, ...], ask: _Ask) -> str | None:
+def _coaching_advice(suggestions: tuple[Suggestion, ...], ask: Ask) -> str | None:
     """Seed 001: the school may ask NAFT for teacher or team coaching itself, without the CLB."""
     if ask.facts.desired_form is not DesiredForm.COACHING:
         return None
@@ -400,7 +217,7 @@ def _outside_area(found: Place, catalogue: Catalogue) -> ConsultResult:
     return ConsultResult(suggestions=(), excluded=excluded, nothing_fits=True, advice=advice)
 
 
-def _advice(suggestions: tuple[Suggestion, ...], excluded: tuple[Exclusion, ...], ask: _Ask) -> str | None:
+def _advice(suggestions: tuple[Suggestion, ...], excluded: tuple[Exclusion, ...], ask: Ask) -> str | None:
     """All advice in one text: nothing fits through the Meldpunt, a preference that does not apply, coaching."""
     through_meldpunt = tuple(s for s in suggestions if not s.direct_route)
     parts: list[str | None] = [] if any(s.certain for s in through_meldpunt) else [_nothing_fits_advice(through_meldpunt, ask)]
@@ -415,15 +232,15 @@ def consult(facts: ReferralFacts, catalogue: Catalogue, *, today: date, limit: i
     found = facts.place_on(today)
     if found is not None and not found.in_area:
         return _outside_area(found, catalogue)
-    ask = _Ask(facts=facts, catalogue=catalogue, age=facts.age_on(today), region=found.region if found else None)
-    assessed = [(service, _assess(service, ask)) for service in catalogue.services]
+    ask = Ask(facts=facts, catalogue=catalogue, age=facts.age_on(today), region=found.region if found else None)
+    assessed = [(service, findings_for(service, ask)) for service in catalogue.services]
     excluded = tuple(
-        Exclusion(service_id=s.id, service_name=s.name, reason="; ".join(_texts(f, Fit.EXCLUDE)))
+        Exclusion(service_id=s.id, service_name=s.name, reason="; ".join(texts_of(f, Fit.EXCLUDE)))
         for s, f in assessed
-        if _texts(f, Fit.EXCLUDE)
+        if texts_of(f, Fit.EXCLUDE)
     )
     ranked = _ranked([
-        (_suggest(s, f, ask), _standing(s, load)) for s, f in assessed if not _texts(f, Fit.EXCLUDE)
+        (_suggest(s, f, ask), _standing(s, load)) for s, f in assessed if not texts_of(f, Fit.EXCLUDE)
     ])
     proposed = next((s.service_id for s in ranked if s.certain and not s.direct_route), None)
     return ConsultResult(

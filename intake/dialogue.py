@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -21,20 +20,13 @@ from intake.catalogue import Catalogue, Service
 from intake.consult import ConsultResult, consult
 from intake.eligibility import Assessment, Context, Severity, assess
 from intake.facts import ReferralFacts
+
+# The engine's messages; importers of intake.dialogue still find them here (explicit re-exports).
+from intake.messages import ANYWHERE, CONFIRM_WORDS, Command, Inbound, Outbound, OutKind, Seen
 from intake.progress import added_by_previous
 from intake.questionnaire import Choice, Question, Questionnaire
 from intake.texts import render
-from intake.vocabulary import ReferralRoute
-
-
-class Mode(StrEnum):
-    """Which questions a channel asks: all, all but the pupil's identity, or only the identity."""
-
-    FULL = "full"
-    MINIMAL = "minimal"
-    DETAILS = "details"
-    ADVICE = "advice"
-
+from intake.vocabulary import Mode, ReferralRoute
 
 # Advice asks only what matching needs; a referral started from it keeps these answers.
 ADVICE_QUESTIONS = ("school_postcode", "school_level", "problem_areas", "desired_form")
@@ -48,101 +40,6 @@ class Phase(StrEnum):
     SUMMARY = "summary"
     DONE = "done"
     CANCELLED = "cancelled"
-
-
-class Command(StrEnum):
-    """Words that steer the conversation instead of answering (with or without a slash)."""
-
-    BACK = "terug"
-    SKIP = "overslaan"
-    CANCEL = "annuleer"
-    HELP = "help"
-    CONFIRM = "bevestig"
-    EDIT = "wijzig"
-    SUMMARY = "overzicht"
-    PAUSE = "pauze"
-
-
-_COMMAND_WORDS = {
-    "terug": Command.BACK, "vorige": Command.BACK, "overslaan": Command.SKIP, "sla over": Command.SKIP,
-    "annuleer": Command.CANCEL, "annuleren": Command.CANCEL, "stop": Command.CANCEL,
-    "help": Command.HELP, "?": Command.HELP, "bevestig": Command.CONFIRM, "verstuur": Command.CONFIRM,
-    "wijzig": Command.EDIT, "aanpassen": Command.EDIT, "overzicht": Command.SUMMARY,
-    "pauze": Command.PAUSE, "later": Command.PAUSE,
-}
-_CONFIRM_WORDS = {"ja", "ok", "oke", "bevestig", "bevestigen", "in orde"}
-_COMMAND = re.compile(r"^/?\s*(sla over|[a-z?]+)(?:@\w+)?(?:\s+(.*))?$", re.IGNORECASE)
-
-
-class Seen(BaseModel):
-    """What a window last showed: the position (question id or summary token) and the conversation's turn."""
-
-    model_config = ConfigDict(frozen=True)
-
-    position: str
-    turn: int
-
-
-class Inbound(BaseModel):
-    """What a person sent: an answer text, or a command with an optional argument.
-
-    `seen` is what the sending window last showed; when the conversation moved on in another window,
-    the engine refuses the message instead of filing it under another question.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str = ""
-    command: Command | None = None
-    argument: str | None = None
-    seen: Seen | None = None
-
-    @classmethod
-    def from_text(cls, text: str, *, seen: Seen | None = None) -> "Inbound":
-        """Recognise a command word (optionally with a slash) or keep the text as an answer."""
-        found = _COMMAND.match(text.strip())
-        if found and found[1].lower() in _COMMAND_WORDS:
-            command = _COMMAND_WORDS[found[1].lower()]
-            if command is Command.EDIT or not found[2]:
-                return cls(text=text, command=command, argument=found[2], seen=seen)
-        return cls(text=text, seen=seen)
-
-
-class OutKind(StrEnum):
-    """What an outbound message is, so a channel can render it (keyboards, buttons)."""
-
-    QUESTION = "question"
-    INVALID = "invalid"
-    INFO = "info"
-    HELP = "help"
-    SUMMARY = "summary"
-    DONE = "done"
-    CANCELLED = "cancelled"
-    PAUSED = "paused"
-    ADVICE = "advice"
-
-
-class Outbound(BaseModel):
-    """One message for the person, with what a channel needs to offer buttons."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: OutKind
-    text: str
-    question_id: str | None = None
-    choices: tuple[Choice, ...] = ()
-    multi: bool = False
-    optional: bool = False
-    question_type: str | None = None
-    # Where the conversation stood when this was shown (see Intake.position): buttons carry it,
-    # so a button pressed under an older question or summary is recognised as stale.
-    token: str | None = None
-    turn: int = 0  # the conversation's turn when shown: with the token, what a window last saw (Seen)
-
-    @property
-    def seen(self) -> Seen | None:
-        """What a window showing this message has seen; None for messages that ask nothing."""
-        return Seen(position=self.token, turn=self.turn) if self.token is not None else None
 
 
 class DialogueState(BaseModel):
@@ -211,14 +108,14 @@ class Intake:
         if handler is not None:
             return handler(self, state, inbound, now)
         if state.phase is Phase.SUMMARY:
-            if fold(inbound.text).rstrip(".!") in _CONFIRM_WORDS:
+            if fold(inbound.text).rstrip(".!") in CONFIRM_WORDS:
                 return self._confirm(state, inbound, now)
             return state, [Outbound(kind=OutKind.INFO, text=render("dialogue/summary_hint.txt.j2"))]
         return self._answer(state, inbound.text, now)
 
     def _behind(self, state: DialogueState, inbound: Inbound) -> bool:
         """Whether the message answers what its window showed, which is no longer what is asked."""
-        if inbound.seen is None or inbound.command in _ANYWHERE:
+        if inbound.seen is None or inbound.command in ANYWHERE:
             return False
         return inbound.seen != Seen(position=self.position(state) or "", turn=state.turn)
 
@@ -423,11 +320,6 @@ def in_mode(question: Question, mode: Mode) -> bool:
     return question.identifying
 
 
-def last_seen(outbounds: Iterable[Outbound]) -> Seen | None:
-    """What a window shows after these messages: the last question or summary among them, if any."""
-    return next((o.seen for o in reversed(list(outbounds)) if o.seen is not None), None)
-
-
 def _moved(before: DialogueState, after: DialogueState) -> bool:
     """Whether a step changed the conversation (not merely its clock): then its turn counts on."""
     fixed = {"updated_at", "turn"}
@@ -446,9 +338,6 @@ def _service_label(catalogue: Catalogue, service: Service) -> str:
         return service.name
     return f"{service.name} ({organization.name})"
 
-
-# Commands that mean the same whatever a window showed: never refused as behind.
-_ANYWHERE = frozenset({Command.HELP, Command.PAUSE, Command.CANCEL, Command.SUMMARY})
 
 _HANDLERS = {
     Command.BACK: Intake._back, Command.SKIP: Intake._skip, Command.CANCEL: Intake._cancel,

@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
 from intake.answers import display_value
 from intake.catalogue import Catalogue, Service
+from intake.eligibility import Outcome
+from intake.lifecycle import Status
 from intake.questionnaire import Questionnaire
 from intake.vocabulary import ReferralRoute
 
@@ -42,6 +44,23 @@ def choose_service(*, assigned: str | None, answers: dict[str, Any], suggestions
     if service is None:
         return Choice(reason=f"Het aanbod '{service_id}' staat niet (meer) in de catalogus: de coördinator kiest een ander aanbod.")
     return Choice(service=service, reason=unfit_reason(service))
+
+
+class Routing(NamedTuple):
+    """Where a submitted referral goes, and why an eligible one cannot go out (for the referrer), or None."""
+
+    status: Status
+    unplaced: str | None = None
+
+
+def route_evaluated(outcome: Outcome, choice: Choice) -> Routing:
+    """Queued when eligible and the batch's own choice can take it now; else the coordinator decides."""
+    if outcome is not Outcome.ELIGIBLE:
+        return Routing(Status.NEEDS_REVIEW)
+    # Promise the next batch only when it can keep it: the same choice the batch makes, with today's catalogue.
+    if choice.service is not None and choice.reason is None:
+        return Routing(Status.QUEUED)
+    return Routing(Status.NEEDS_REVIEW, choice.reason)
 
 
 def unfit_reason(service: Service) -> str | None:

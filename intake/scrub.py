@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 PLACEHOLDER = "[naam]"
+# The answers that name the pupil: a free-text note written about the referral must not repeat them.
+NAME_ANSWERS = ("pupil_first_name", "pupil_last_name")
 # Between the words of a name: none ("VanAcker"), or a few spaces, hyphens, apostrophes or dots.
 # Bounded, and never a letter, so a match costs at most the pattern's length at each position.
 _BETWEEN = r"[\s\-'’.]{0,3}"
@@ -21,6 +24,13 @@ def scrub_names(text: str, names: Iterable[str]) -> str:
         if pattern is not None:
             text = pattern.sub(PLACEHOLDER, text)
     return text
+
+
+def redact_note(note: str | None, answers: Mapping[str, Any]) -> str | None:
+    """A note about a referral without its pupil's names (it is stored in the history and mailed on); None when empty."""
+    if not note:
+        return None
+    return scrub_names(note, (str(answers.get(key) or "") for key in NAME_ANSWERS))
 
 
 @lru_cache(maxsize=256)

@@ -6,6 +6,23 @@ from enum import StrEnum
 from typing import Self
 
 
+class Channel(StrEnum):
+    """The ways a person reaches the assistant (stored with each referral and conversation)."""
+
+    TERMINAL = "terminal"
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+
+
+class Mode(StrEnum):
+    """Which questions a channel asks: all, all but the pupil's identity, only the identity, or advice (stored with each referral)."""
+
+    FULL = "full"
+    MINIMAL = "minimal"
+    DETAILS = "details"
+    ADVICE = "advice"
+
+
 class Labelled(StrEnum):
     """A closed set whose members carry the Dutch label a person reads."""
 

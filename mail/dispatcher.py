@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desk import dispatch
 from desk.dispatch import BatchReport, Plan
+from intake.clock import Clock
 from intake.dialogue import Intake
 from intake.schedule import Slot, WeeklyMoment, due_slot, next_slot
 from intake.workhours import WorkCalendar
+from store import dispatches
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ class DispatchConfig(BaseModel):
 class Dispatcher:
     """Runs batches and reminders against the store; the intake is read anew each time (catalogue changes)."""
 
-    def __init__(self, sessions: sessionmaker[Session], intake: Callable[[], Intake], config: DispatchConfig, *, clock: Callable[[], datetime]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], intake: Callable[[], Intake], config: DispatchConfig, *, clock: Clock) -> None:
         """Keep the session factory, where to find the current intake, the configuration and the clock."""
         self.sessions = sessions
         self.intake = intake
@@ -54,7 +56,7 @@ class Dispatcher:
         if slot is None:
             return None
         with self.sessions() as session:
-            return None if dispatch.batch_exists(session, slot.key) else slot
+            return None if dispatches.batch_exists(session, slot.key) else slot
 
     def next_slot(self) -> Slot:
         """When the next scheduled batch runs."""

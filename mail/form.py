@@ -12,11 +12,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from intake.answers import Invalid, Parsed, display_value, fold, parse_answer
-from intake.dialogue import Mode, in_mode
+from intake.dialogue import in_mode
 from intake.hygiene import clean_text
 from intake.questionnaire import Choice, Question, Questionnaire, QuestionType
 from intake.references import find_reference
 from intake.texts import render
+from intake.vocabulary import Mode
 from mail.body import all_text, body_text, starts_history
 
 __all__ = ["MARK", "RULE", "FormProblem", "FormResult", "all_text", "body_text", "parse_form", "render_form"]

@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
@@ -40,6 +39,7 @@ from imap_tools.errors import ImapToolsError, UnexpectedCommandStatusError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.clock import Clock
 from mail.tls import ca_file_problem, client_context, describe_tls_error, is_loopback
 from store.inbound import accept, header_block
 from store.mail_models import ADDRESS_LENGTH
@@ -121,7 +121,7 @@ class ImapPoller:
     """Polls one IMAP folder into the inbound_mail table; `run` adds IDLE, backoff and stop."""
 
     def __init__(
-        self, config: ImapConfig, sessions: sessionmaker[Session], *, clock: Callable[[], datetime],
+        self, config: ImapConfig, sessions: sessionmaker[Session], *, clock: Clock,
         on_stored: Callable[[], None] | None = None,
     ) -> None:
         """on_stored is called on the event loop after a round stored (or re-found) mail."""

@@ -11,31 +11,24 @@ from sqlalchemy.orm import Session
 
 from desk import catalogue_changes
 from intake.catalogue import Catalogue, Service
+from intake.offer_form import change_rows, render_offer_form
 from intake.offer_update import (
     OfferMail,
-    change_rows,
     has_offer_lines,
     parse_offer_mail,
-    render_offer_form,
     services_for_address,
 )
 from intake.texts import compose_mail
 from mail.body import strip_history
+from mail.outcomes import MailOutcome
 from store import outbox
 from store.dispatch_models import CatalogueChange
+from store.mail_models import MailKind
 
 log = logging.getLogger(__name__)
 
-PROPOSED = "aanbod-voorgesteld"
-PROBLEMS = "aanbod-problemen"
-WHICH_SERVICE = "aanbod-welke-dienst"
-FORM = "aanbod-formulier"
-NO_CHANGE = "aanbod-ongewijzigd"
-NOT_PROVIDER = "aanbod-geen-aanbieder"
-COORDINATOR_KIND = "aanbod-wijziging"
-REPLY_NEEDED = "aanbod-antwoord-vereist"
 
-Reply = tuple[str, str, dict[str, Any]]
+Reply = tuple[MailOutcome, str, dict[str, Any]]
 
 
 def is_provider_address(catalogue: Catalogue, sender: str) -> bool:
@@ -66,7 +59,7 @@ def _problems_reply(parsed: OfferMail, catalogue: Catalogue, candidates: Sequenc
         if service is not None:
             forms.append(render_offer_form(service, proposal.updates))
     problems = [p.model_dump() for p in parsed.problems]
-    return PROBLEMS, "mail/offer_problems.txt.j2", {"problems": problems, "forms": forms or _forms(candidates)}
+    return MailOutcome.OFFER_PROBLEMS, "mail/offer_problems.txt.j2", {"problems": problems, "forms": forms or _forms(candidates)}
 
 
 def _tell_coordinator(session: Session, change: CatalogueChange, service: Service, *, coordinator_email: str | None,
@@ -79,8 +72,7 @@ def _tell_coordinator(session: Session, change: CatalogueChange, service: Servic
     earlier = [c.id for c in catalogue_changes.pending(session, service.id) if c.id != change.id]
     composed = compose_mail("mail/offer_coordinator.txt.j2", change_id=change.id, service=service,
                             submitted_by=change.submitted_by, rows=change_rows(change.old, change.new), earlier=earlier)
-    outbox.enqueue(session, kind=COORDINATOR_KIND, to_address=coordinator_email, subject=composed.subject,
-                   body_text=composed.text, body_html=composed.html, domain=domain, now=now)
+    outbox.enqueue_mail(session, composed, kind=MailKind.OFFER_CHANGE, to=coordinator_email, domain=domain, now=now)
 
 
 def _propose_all(session: Session, parsed: OfferMail, catalogue: Catalogue, *, sender: str, coordinator_email: str | None,
@@ -96,7 +88,7 @@ def _propose_all(session: Session, parsed: OfferMail, catalogue: Catalogue, *, s
         stored.append({"number": change.id, "service": service.name, "rows": change_rows(change.old, change.new)})
         log.info("catalogue change %s proposed for service %s (%d fields)", change.id, service.id, len(change.new))
     ignored = sorted({name for p in parsed.proposals for name in p.ignored})
-    return PROPOSED, "mail/offer_received.txt.j2", {"changes": stored, "ignored": ignored}
+    return MailOutcome.OFFER_PROPOSED, "mail/offer_received.txt.j2", {"changes": stored, "ignored": ignored}
 
 
 def handle_offer_mail(
@@ -122,21 +114,21 @@ def handle_offer_mail(
     current = catalogue_changes.apply_approved(session, catalogue)
     candidates = services_for_address(current.services, sender)
     if not candidates:
-        return NOT_PROVIDER, "mail/offer_not_provider.txt.j2", {}
+        return MailOutcome.OFFER_NOT_PROVIDER, "mail/offer_not_provider.txt.j2", {}
     parsed = parse_offer_mail(strip_history(text), candidates)
     if not parsed.recognised:
-        return FORM, "mail/offer_form_request.txt.j2", {"forms": _forms(candidates), "services": _listing(candidates)}
+        return MailOutcome.OFFER_FORM, "mail/offer_form_request.txt.j2", {"forms": _forms(candidates), "services": _listing(candidates)}
     if parsed.needs_service:
-        return WHICH_SERVICE, "mail/offer_which_service.txt.j2", {"services": _listing(candidates), "forms": _forms(candidates)}
+        return MailOutcome.OFFER_WHICH_SERVICE, "mail/offer_which_service.txt.j2", {"services": _listing(candidates), "forms": _forms(candidates)}
     if parsed.problems:
         return _problems_reply(parsed, current, candidates)
     if not any(p.updates for p in parsed.proposals):
         named = [s for s in candidates if any(p.service_id == s.id for p in parsed.proposals)]
         if not any(p.fields_found for p in parsed.proposals):
             # Only "Dienst: …" came back: the answer to "which service?"; send that service's form.
-            return FORM, "mail/offer_form_request.txt.j2", {"forms": _forms(named), "services": _listing(named)}
-        return NO_CHANGE, "mail/offer_no_change.txt.j2", {"services": _listing(named)}
+            return MailOutcome.OFFER_FORM, "mail/offer_form_request.txt.j2", {"forms": _forms(named), "services": _listing(named)}
+        return MailOutcome.OFFER_UNCHANGED, "mail/offer_no_change.txt.j2", {"services": _listing(named)}
     if not may_propose:
         named = [s for s in candidates if any(p.service_id == s.id for p in parsed.proposals)] or list(candidates)
-        return REPLY_NEEDED, "mail/offer_form_request.txt.j2", {"forms": _forms(named), "services": _listing(named), "reply_needed": True}
+        return MailOutcome.OFFER_REPLY_NEEDED, "mail/offer_form_request.txt.j2", {"forms": _forms(named), "services": _listing(named), "reply_needed": True}
     return _propose_all(session, parsed, current, sender=sender, coordinator_email=coordinator_email, domain=domain, now=now)

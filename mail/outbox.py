@@ -33,13 +33,14 @@ import aiosmtplib
 from pydantic import BaseModel, ConfigDict, SecretStr
 from sqlalchemy.orm import Session
 
+from intake.clock import Clock
 from intake.texts import compose_mail
 from mail.tls import ca_file_problem, client_context, is_loopback
-from store.mail_models import OutboxMessage, OutboxStatus
+from store.mail_models import MailKind, OutboxMessage, OutboxStatus
 from store.outbox import (
     DEFAULT_MAX_ATTEMPTS,
     claim_due,
-    enqueue,
+    enqueue_mail,
     mark_failed,
     mark_retry,
     mark_sent,
@@ -49,10 +50,8 @@ from store.outbox import (
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 # Far longer than one SMTP transaction (timeout below): a row `sending` this long was orphaned.
 STALE_AFTER = timedelta(minutes=10)
-ALARM_KIND = "alarm"
 ALARM_TEMPLATE = "mail/alarm.txt.j2"
 # Relay refused the credentials: the relay's configuration is at fault, not this mail.
 _AUTH_CODES = frozenset({530, 534, 535, 538})
@@ -328,17 +327,13 @@ class OutboxRunner:
     def _enqueue_alarm(self, session: Session, failed: OutboxMessage, *, now: datetime) -> None:
         """Tell the coordinator a mail is lost for good; never about an alarm (it would loop)."""
         coordinator = self.config.coordinator_email
-        if coordinator is None or failed.kind == ALARM_KIND:
+        if coordinator is None or failed.kind == MailKind.ALARM:
             return
         alarm = compose_mail(
             ALARM_TEMPLATE, kind=failed.kind, recipient=failed.to_address, message_id=failed.message_id,
             attempts=failed.attempts, reason=failed.last_error or "onbekend",
         )
-        enqueue(
-            session, kind=ALARM_KIND, to_address=coordinator, subject=alarm.subject,
-            body_text=alarm.text, body_html=alarm.html, domain=self.config.domain, now=now,
-            referral_id=failed.referral_id,
-        )
+        enqueue_mail(session, alarm, kind=MailKind.ALARM, to=coordinator, domain=self.config.domain, now=now, referral_id=failed.referral_id)
 
 
 def _deliver_to_maildir(path: Path, message: EmailMessage) -> None:

@@ -11,41 +11,39 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
-from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import decisions, dispatch
+from desk import decisions
 from desk.workflow import IntakeWorkflow, staff_prefill
 from intake.actions import Action, LineProblem, parse_actions
 from intake.answers import fold
-from intake.brussels import BRUSSELS
+from intake.clock import Clock
 from intake.consult import consult
-from intake.dialogue import Mode
 from intake.freetext import read_question
 from intake.lifecycle import Status
+from intake.permissions import Holding, may_refer, owns
 from intake.references import find_reference
-from intake.texts import compose_mail
-from intake.workhours import WorkCalendar, local_day
-from mail.body import all_text, body_text
+from intake.vocabulary import Channel, Mode
+from intake.workhours import local_day
+from mail.authentication import authentication_verdict, sender_address
+from mail.body import all_text
 from mail.form import FormResult, parse_form, render_form
-from mail.intent import REPLY_PREFIX, asks_for_form, asks_question
+from mail.intent import asks_for_form, asks_question
 from mail.limits import check_limits
-from mail.offer_mail import REPLY_NEEDED as OFFER_REPLY_NEEDED
 from mail.offer_mail import handle_offer_mail, is_provider_address, looks_like_offer_update
-from mail.safety import authentication_verdict, automatic_reason, bounce, sender_address
-from store import inbound, outbox, questions, referrals
+from mail.outcomes import MailOutcome
+from mail.replies import Mail, MailSender, ProcessorConfig
+from mail.safety import automatic_reason, bounce
+from store import dispatches, inbound, outbox, questions, referrals
 from store import staff as staff_repo
-from store.mail_models import InboundMail, InboundStatus, Question
+from store.mail_models import InboundMail, InboundStatus, MailKind
 from store.models import Referral, Staff
 from store.staff import get_active_staff
 
@@ -55,63 +53,19 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 # A mail may act (decide, correct, answer, report back, change the offer) only as a reply to a mail we
 # sent to its sender: our random Message-ID in its In-Reply-To/References is the token. These are the
 # mails whose replies may act, per role of the recipient: the token's purpose.
-COORDINATOR_THREADS = frozenset({"escalatie", "alarm", "aanbod-wijziging", "antwoord", "waakhond"})
-PROVIDER_THREADS = frozenset({"verzending", "herinnering-aanbieder", "antwoord", "aanbod-besluit"})
-
-
-class ProcessorConfig(BaseModel):
-    """Who we are and whom we trust."""
-
-    model_config = ConfigDict(frozen=True)
-
-    address: str
-    domain: str
-    coordinator_email: str | None = None
-    allowed_domains: tuple[str, ...] = ()
-    trusted_authserv_id: str | None = None
-    auto_reply_limit: int = 10
-    # Replies to a registered staff member's own forms skip auto_reply_limit (a busy day is confirmed in
-    # full); a responder that keeps echoing our form back still stops here.
-    staff_form_reply_limit: int = 50
-    # Working hours after which an unanswered question is mailed to the coordinator again;
-    # None when the coordinator's Telegram chat gets the reminders instead.
-    reminder_hours: float | None = None
-    calendar: WorkCalendar = WorkCalendar()  # counts those working hours: closure days are none
+COORDINATOR_THREADS = frozenset({MailKind.ESCALATION, MailKind.ALARM, MailKind.OFFER_CHANGE, MailKind.REPLY, MailKind.WATCHDOG})
+PROVIDER_THREADS = frozenset({MailKind.DISPATCH, MailKind.PROVIDER_REMINDER, MailKind.REPLY, MailKind.OFFER_DECISION})
 
 
 class Quarantined(Exception):
     """This mail is set aside for the coordinator; the message is the Dutch reason."""
 
 
-@dataclass
-class Mail:
-    """One stored mail, parsed, with what every handler needs."""
-
-    row: InboundMail
-    message: EmailMessage
-    sender: str
-    subject: str
-
-    @cached_property
-    def text(self) -> str:
-        """The readable new text (HTML converted, quoted history removed), worked out once per mail."""
-        return body_text(self.message).strip()
-
-    @property
-    def thread_ids(self) -> list[str]:
-        """The Message-IDs this mail answers (In-Reply-To, then References)."""
-        ids = str(self.message.get("In-Reply-To", "") or "").split()
-        return ids + str(self.message.get("References", "") or "").split()
-
-
-class MailProcessor:
+class MailProcessor(MailSender):
     """Turns stored mails into referrals, replies, questions and quarantine entries."""
 
-    def __init__(self, sessions: sessionmaker[Session], workflow: IntakeWorkflow, config: ProcessorConfig, *, clock: Callable[[], datetime]) -> None:
-        self.sessions = sessions
-        self.workflow = workflow
-        self.config = config
-        self.clock = clock
+    def __init__(self, sessions: sessionmaker[Session], workflow: IntakeWorkflow, config: ProcessorConfig, *, clock: Clock) -> None:
+        super().__init__(sessions, workflow, config, clock=clock)
         # Names this processor's claims, so recovery and a second instance can tell them apart.
         self.claimant = uuid.uuid4().hex
 
@@ -177,7 +131,7 @@ class MailProcessor:
         inbound.finish(session, row, outcome=outcome, reason=reason, now=now)
         log.info("mail %s verwerkt: %s", row.id, outcome)
 
-    def _decide(self, session: Session, row: InboundMail, now: datetime) -> tuple[str, str | None]:
+    def _decide(self, session: Session, row: InboundMail, now: datetime) -> tuple[MailOutcome, str | None]:
         # Limits on the raw bytes before the stdlib parser sees them: it is slow or memory-hungry on hostile mail.
         over_limit = check_limits(row.raw)
         if over_limit is not None:
@@ -192,10 +146,10 @@ class MailProcessor:
             # Only automatic mail can be a bounce; scanning ordinary mail twice cost half the time.
             found = bounce(message)
             if found is None:
-                return "automatisch", reason
+                return MailOutcome.AUTOMATIC, reason
             if found.original_message_id:
                 outbox.record_bounce(session, found.original_message_id, detail=", ".join(found.failed_addresses)[:200], now=now)
-            return "bounce", reason
+            return MailOutcome.BOUNCE, reason
         sender = sender_address(message)
         if sender is None:
             raise Quarantined("Geen afzender of meerdere afzenders: deze mail kan niet veilig beantwoord worden.")
@@ -207,7 +161,8 @@ class MailProcessor:
             return self._provider_mail(session, mail, now)
         staff = get_active_staff(session, sender)
         # A removed staff member loses every path, also the one her CLB's domain would open.
-        if staff is None and (staff_repo.was_removed(session, sender) or sender.rsplit("@", 1)[-1] not in self.config.allowed_domains):
+        if not may_refer(registered=staff is not None, removed=staff is None and staff_repo.was_removed(session, sender), address=sender,
+                         allowed_domains=self.config.allowed_domains):
             return self._unknown_sender(session, mail, now)
         return self._staff_mail(session, mail, staff, now)
 
@@ -221,7 +176,7 @@ class MailProcessor:
             raise Quarantined(verdict.reason)
 
     # --- staff mail ------------------------------------------------------------------------------
-    def _staff_mail(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[str, str | None]:
+    def _staff_mail(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[MailOutcome, str | None]:
         referral = self._own_referral(session, mail, staff)
         mode = Mode.DETAILS if referral is not None and referral.status is Status.AWAITING_DETAILS else Mode.FULL
         questionnaire = self.workflow.intake.questionnaire
@@ -236,11 +191,11 @@ class MailProcessor:
         known = staff_prefill(staff) if staff is not None else {}
         form_text = render_form(questionnaire, answers=known)
         if asks_for_form(mail.subject, mail.text):
-            return "formulier-verstuurd", self._reply(session, mail, "mail/form_request.txt.j2", now, form=form_text)
+            return MailOutcome.FORM_SENT, self._reply(session, mail, "mail/form_request.txt.j2", now, form=form_text)
         # No form, no question (empty, a scan, a signature, only our quoted mail): the form and a word why,
         # and the coordinator is not asked to read it.
         reply = self._reply(session, mail, "mail/form_request.txt.j2", now, form=form_text, unreadable=True)
-        return "onleesbaar-formulier-verstuurd", reply
+        return MailOutcome.UNREADABLE_FORM_SENT, reply
 
     def _own_referral(self, session: Session, mail: Mail, staff: Staff | None) -> Referral | None:
         """The referral named in the subject, if it is this sender's own."""
@@ -248,16 +203,17 @@ class MailProcessor:
         referral = referrals.get_referral(session, found) if found else None
         if referral is None:
             return None
-        own = (staff is not None and referral.staff_id == staff.id) or referral.answers.get("referrer_email") == mail.sender
+        own = owns(referrer_staff_id=referral.staff_id, referrer_address=(referral.answers or {}).get("referrer_email"),
+                   staff_id=staff.id if staff is not None else None, address=mail.sender)
         return referral if own else None
 
     def _form(self, session: Session, mail: Mail, staff: Staff | None, referral: Referral | None, mode: Mode, form: FormResult,
-              now: datetime) -> tuple[str, str | None]:
+              now: datetime) -> tuple[MailOutcome, str | None]:
         if referral is not None and referral.status not in (Status.DRAFT, Status.AWAITING_DETAILS):
             reply = self._reply(session, mail, "mail/already_submitted.txt.j2", now, reference=referral.reference, status=referral.status.label)
-            return "al-ingediend", reply
+            return MailOutcome.ALREADY_SUBMITTED, reply
         if referral is None:
-            referral = referrals.create_draft(session, staff_id=staff.id if staff else None, channel="email", mode="full", actor=mail.sender, now=now)
+            referral = referrals.create_draft(session, staff_id=staff.id if staff else None, channel=Channel.EMAIL, mode=Mode.FULL, actor=mail.sender, now=now)
         known: dict[str, Any] = staff_prefill(staff) if staff is not None and mode is Mode.FULL else {}
         answers = {**known, **referral.answers, **form.answers}
         invalid = [p for p in form.problems if p.received.strip()]
@@ -268,7 +224,7 @@ class MailProcessor:
                 session, mail, "mail/confirmation.txt.j2", now, reference=done.reference, text=done.text, referral_id=referral.id,
                 staff_form=staff is not None,
             )
-            return "aanmelding-ingediend", reply
+            return MailOutcome.SUBMITTED, reply
         referrals.save_answers(session, referral, answers, now=now)
         reference = referrals.assign_reference(session, referral, now=now)
         blank = render_form(self.workflow.intake.questionnaire, answers=answers, mode=mode, reference=reference)
@@ -276,9 +232,9 @@ class MailProcessor:
             session, mail, "mail/form_problems.txt.j2", now, reference=reference, invalid=invalid, missing=missing, form=blank,
             referral_id=referral.id, staff_form=staff is not None,
         )
-        return "formulier-onvolledig", reply
+        return MailOutcome.FORM_INCOMPLETE, reply
 
-    def _question(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[str, str | None]:
+    def _question(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[MailOutcome, str | None]:
         """A free question: suggestions where it says enough, and always to the coordinator."""
         read = read_question(mail.text[:5000], today=now.date())
         result = consult(read.facts, self.workflow.intake.catalogue, today=now.date()) if read.enough_for_consult else None
@@ -286,10 +242,10 @@ class MailProcessor:
         question = self._escalate(session, mail, staff_id=staff.id if staff else None, context=context, now=now)
         blank = render_form(self.workflow.intake.questionnaire)
         reply = self._reply(session, mail, "mail/consult.txt.j2", now, consult=result, read=read, form=blank, number=question.id)
-        return "vraag-doorgestuurd", reply
+        return MailOutcome.QUESTION_FORWARDED, reply
 
     # --- other senders ---------------------------------------------------------------------------
-    def _coordinator_answer(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
+    def _coordinator_answer(self, session: Session, mail: Mail, now: datetime) -> tuple[MailOutcome, str | None]:
         question = questions.by_escalation(session, mail.thread_ids)
         answer = mail.text
         actions, problems = parse_actions(answer, today=local_day(now))
@@ -304,10 +260,10 @@ class MailProcessor:
             domain=self.config.domain, now=now,
         )
         reply = self._reply(session, mail, "mail/decisions_reply.txt.j2", now, decisions=results, problems=problems, coordinator=True)
-        return "beslissingen-coordinator", reply
+        return MailOutcome.COORDINATOR_DECISIONS, reply
 
     # --- providers -------------------------------------------------------------------------------
-    def _provider_mail(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
+    def _provider_mail(self, session: Session, mail: Mail, now: datetime) -> tuple[MailOutcome, str | None]:
         """A provider reports back line by line, sends an offer change, or asks something."""
         actions, problems = parse_actions(mail.text, today=local_day(now))
         authorised = outbox.answers_mail_to(session, mail.thread_ids, mail.sender, kinds=PROVIDER_THREADS)
@@ -320,17 +276,19 @@ class MailProcessor:
                 session, sender=mail.sender, subject=mail.subject, text=mail.text, catalogue=self.workflow.intake.catalogue,
                 domain=self.config.domain, coordinator_email=self.config.coordinator_email, now=now, may_propose=authorised,
             )
-            if outcome == OFFER_REPLY_NEEDED:
+            if outcome is MailOutcome.OFFER_REPLY_NEEDED:
                 self._tell_coordinator(session, "mail/action_refused.txt.j2", now, sender=mail.sender, references=[])
             return outcome, self._reply(session, mail, template, now, **context)
         self._escalate(session, mail, staff_id=None, context=None, now=now)
-        return "vraag-aanbieder", self._reply(session, mail, "mail/provider_question.txt.j2", now)
+        return MailOutcome.PROVIDER_QUESTION, self._reply(session, mail, "mail/provider_question.txt.j2", now)
 
-    def _provider_feedback(self, session: Session, mail: Mail, actions: list[Action], problems: list[LineProblem], now: datetime) -> tuple[str, str | None]:
+    def _provider_feedback(
+        self, session: Session, mail: Mail, actions: list[Action], problems: list[LineProblem], now: datetime,
+    ) -> tuple[MailOutcome, str | None]:
         """Apply a provider's lines; lines about referrals it does not have also go to the coordinator."""
         # Worked out before applying: ownership does not change by applying, and the reply must not tell.
         # A provider that had a referral before a redirect is no forger: it is told, the coordinator not.
-        foreign = sorted({a.reference for a in actions if dispatch.holding_of(session, a.reference, mail.sender) is dispatch.Holding.NEVER})
+        foreign = sorted({a.reference for a in actions if dispatches.holding_of(session, a.reference, mail.sender) is Holding.NEVER})
         results = decisions.apply_actions(
             session, actions, role=decisions.Role.PROVIDER, actor=mail.sender, intake=self.workflow.intake,
             domain=self.config.domain, now=now, provider_address=mail.sender,
@@ -338,9 +296,9 @@ class MailProcessor:
         if foreign:
             self._tell_coordinator(session, "mail/provider_foreign.txt.j2", now, sender=mail.sender, references=foreign)
         reply = self._reply(session, mail, "mail/decisions_reply.txt.j2", now, decisions=results, problems=problems, coordinator=False)
-        return "terugkoppeling-aanbieder", reply
+        return MailOutcome.PROVIDER_FEEDBACK, reply
 
-    def _reply_needed(self, session: Session, mail: Mail, actions: list[Action], now: datetime, *, coordinator: bool) -> tuple[str, str | None]:
+    def _reply_needed(self, session: Session, mail: Mail, actions: list[Action], now: datetime, *, coordinator: bool) -> tuple[MailOutcome, str | None]:
         """Refuse lines that do not answer a mail of ours: ask for a reply, and tell the coordinator.
 
         The reply names only the references, never the lines: a forger's lines must not come back
@@ -351,99 +309,9 @@ class MailProcessor:
         if not coordinator:  # the coordinator's own reply already reaches the coordinator's mailbox
             self._tell_coordinator(session, "mail/action_refused.txt.j2", now, sender=mail.sender, references=references)
         log.info("mail %s: opdrachten niet uitgevoerd, geen antwoord op een mail van ons", mail.row.id)
-        return "antwoord-vereist", reply
+        return MailOutcome.REPLY_NEEDED, reply
 
-    def relay_answer(self, session: Session, question: Question, *, answer: str, by: str, now: datetime) -> str:
-        """Store the coordinator's answer and mail it to whoever asked; also used by the CLI."""
-        questions.answer_question(session, question, answer=answer, by=by, now=now)
-        composed = compose_mail("mail/answer_relay.txt.j2", question=question, answer=answer, form=render_form(self.workflow.intake.questionnaire))
-        outbox.enqueue(session, kind="antwoord", to_address=question.asker_email, subject=composed.subject, body_text=composed.text, body_html=composed.html,
-                       domain=self.config.domain, now=now)
-        return "antwoord-doorgegeven"
-
-    def _unknown_sender(self, session: Session, mail: Mail, now: datetime) -> tuple[str, str | None]:
+    def _unknown_sender(self, session: Session, mail: Mail, now: datetime) -> tuple[MailOutcome, str | None]:
         """Referrals go through the CLB: one polite reply, and the coordinator sees the mail (a parent?)."""
         self._escalate(session, mail, staff_id=None, context=None, now=now)
-        return "onbekende-afzender", self._reply(session, mail, "mail/unknown_sender.txt.j2", now)
-
-    def _escalate(self, session: Session, mail: Mail, *, staff_id: int | None, context: dict[str, Any] | None, now: datetime) -> Question:
-        """Store the mail as an open question and send it to the coordinator, who can answer by replying."""
-        question = questions.open_question(session, asker_email=mail.sender, staff_id=staff_id, channel="email", text=mail.text[:5000], context=context,
-                                           now=now)
-        question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender,
-                                                                subject=mail.subject)
-        return question
-
-    # --- sending ---------------------------------------------------------------------------------
-    def _reply(
-        self, session: Session, mail: Mail, template: str, now: datetime, *, referral_id: int | None = None,
-        staff_form: bool = False, **context: Any,
-    ) -> str | None:
-        """Queue an automatic reply, unless this address had its share today (loop safety; the coordinator has no cap).
-
-        `staff_form`: a reply to a registered staff member's own form, counted apart (see _over_limit).
-        """
-        if self._over_limit(session, mail, now, staff_form=staff_form):
-            return "Geen antwoord: het maximum aantal automatische antwoorden voor vandaag is bereikt."
-        reply = compose_mail(template, subject_of_mail=REPLY_PREFIX.sub("", mail.subject), today=local_day(now), **context)
-        in_reply_to, references = outbox.reply_thread(
-            mail.row.message_id, references=mail.message.get("References"), in_reply_to=mail.message.get("In-Reply-To"),
-        )
-        outbox.enqueue(
-            session, kind="antwoord", to_address=mail.sender, subject=reply.subject, body_text=reply.text,
-            body_html=reply.html, domain=self.config.domain,
-            now=now, in_reply_to=in_reply_to, referral_id=referral_id, references=references,
-        )
-        if not staff_form:  # counted by its outbox row instead (store.outbox.referral_replies_today)
-            outbox.log_auto_reply(session, mail.sender, now=now)
-        return None
-
-    def _over_limit(self, session: Session, mail: Mail, now: datetime, *, staff_form: bool) -> bool:
-        """Whether today's replies to this sender reached their cap: the daily one, or the ceiling for staff forms."""
-        if mail.sender == (self.config.coordinator_email or "").lower():
-            return False
-        if staff_form:
-            return outbox.referral_replies_today(session, mail.sender, now=now) >= self.config.staff_form_reply_limit
-        return outbox.auto_replies_today(session, mail.sender, now=now) >= self.config.auto_reply_limit
-
-    def _tell_coordinator(self, session: Session, template: str, now: datetime, **context: Any) -> str | None:
-        """Queue a mail to the coordinator; its Message-ID lets a reply find its way back."""
-        if not self.config.coordinator_email:
-            return None
-        composed = compose_mail(template, **context)
-        row = outbox.enqueue(session, kind="escalatie", to_address=self.config.coordinator_email, subject=composed.subject, body_text=composed.text,
-                             body_html=composed.html, domain=self.config.domain, now=now)
-        return row.message_id
-
-    def request_missing_details(self) -> int:
-        """Mail a prefilled form to the referrer of each referral awaiting details that did not get one yet."""
-        now, sent = self.clock(), 0
-        with self.sessions.begin() as session:
-            for referral in referrals.list_referrals(session, status=Status.AWAITING_DETAILS):
-                if referral.staff is None or outbox.has_kind_for_referral(session, referral.id, kind="gegevens"):
-                    continue
-                form = render_form(self.workflow.intake.questionnaire, answers=referral.answers, mode=Mode.DETAILS, reference=referral.reference)
-                composed = compose_mail("mail/details_request.txt.j2", reference=referral.reference, form=form)
-                outbox.enqueue(session, kind="gegevens", to_address=referral.staff.email, subject=composed.subject, body_text=composed.text,
-                               body_html=composed.html, domain=self.config.domain, now=now, referral_id=referral.id)
-                sent += 1
-        return sent
-
-    def remind_open_questions(self) -> int:
-        """Mail the coordinator again about questions left unanswered too long; a reply still finds them."""
-        if self.config.reminder_hours is None or not self.config.coordinator_email:
-            return 0
-        now = self.clock()
-        with self.sessions.begin() as session:
-            due = questions.due_for_reminder(session, now=now, after_hours=self.config.reminder_hours, calendar=self.config.calendar)
-            for question in due:
-                asked_at = question.created_at.astimezone(BRUSSELS).strftime("%d/%m/%Y om %H:%M")
-                composed = compose_mail("mail/escalation_reminder.txt.j2", question=question, asked_at=asked_at)
-                original = question.escalation_message_id
-                # Threaded under the first mail: a reply's References names it, so by_escalation finds it.
-                outbox.enqueue(
-                    session, kind="escalatie", to_address=self.config.coordinator_email, subject=composed.subject,
-                    body_text=composed.text, body_html=composed.html, domain=self.config.domain, now=now,
-                    in_reply_to=original, references=original,
-                )
-            return len(due)
+        return MailOutcome.UNKNOWN_SENDER, self._reply(session, mail, "mail/unknown_sender.txt.j2", now)

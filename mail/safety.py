@@ -1,4 +1,4 @@
-"""Mail safety: recognise automatic mail, bounces and forged senders before anything is answered."""
+"""Mail safety: recognise automatic mail and bounces before anything is answered (forged senders: mail/authentication.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import re
 import traceback
 import weakref
 from collections.abc import Callable
-from email.errors import InvalidHeaderDefect, MessageError
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from pathlib import Path
@@ -18,19 +17,9 @@ from flufl.bounce import all_failures
 from pydantic import BaseModel, ConfigDict
 
 from mail.body import message_text
+from mail.headers import PARSE_ERRORS, addresses, first_token, local_part, normal_message_id, raw_values, strip_comments, unfold
 
 log = logging.getLogger(__name__)
-
-# email.policy.default parses a header only when it is read, so a malformed one surfaces there and
-# not at message_from_bytes. MessageError covers HeaderParseError and CharsetError; LookupError
-# covers IndexError (a known crash on "From: a@") and unknown codecs.
-_PARSE_ERRORS: tuple[type[Exception], ...] = (
-    MessageError,
-    LookupError,
-    ValueError,
-    TypeError,
-    AttributeError,
-)
 
 # Local parts of mailboxes no person reads (RFC 3834 §2: never answer them; RFC 2142 names some).
 # Separators are optional so no-reply, no_reply, noreply and no.reply all match; a trailing letter
@@ -107,15 +96,6 @@ class Bounce(BaseModel):
     permanent: bool
 
 
-class AuthVerdict(BaseModel):
-    """Whether our own mail server vouched for the From domain, with a Dutch reason."""
-
-    model_config = ConfigDict(frozen=True)
-
-    passed: bool
-    reason: str
-
-
 class _Context(NamedTuple):
     """What the automatic-mail checks need besides the message itself."""
 
@@ -126,111 +106,13 @@ class _Context(NamedTuple):
     our_address: str | None
 
 
-class _ResInfo(NamedTuple):
-    """One method result of an Authentication-Results header (RFC 8601 §2.2 resinfo)."""
-
-    method: str
-    result: str
-    properties: dict[str, str]
-
-
-# --- small header helpers ----------------------------------------------------------------------
-
-
-def _unfold(value: object) -> str:
-    """A header value with its folding removed (RFC 5322 §2.2.3)."""
-    return re.sub(r"\r?\n", "", str(value)).strip()
-
-
-def _raw_values(message: Message, name: str) -> list[str]:
-    """Every raw value of one header, in message order; raw values never parse, so never raise."""
-    wanted = name.lower()
-    return [_unfold(value) for key, value in message.raw_items() if key.lower() == wanted]
-
-
-def _strip_comments(text: str, *, strict: bool = False) -> str:
-    """The text with RFC 5322 comments (nested parentheses) replaced by a space, quotes kept."""
-    out: list[str] = []
-    depth, quoted, escaped = 0, False, False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\" and (quoted or depth):
-            escaped = True
-        elif quoted:
-            quoted = char != '"'
-        elif char == '"' and not depth:
-            quoted = True
-        elif char == "(":
-            depth += 1
-            continue
-        elif char == ")" and depth:
-            depth -= 1
-            out.append(" " if not depth else "")
-            continue
-        if not depth:
-            out.append(char)
-    if strict and (depth or quoted or escaped):
-        raise ValueError("unbalanced comment or quoted string")
-    return "".join(out)
-
-
-def _split_unquoted(text: str, separator: str | None) -> list[str]:
-    """Split on a separator (None: whitespace) outside quoted strings; empty pieces dropped."""
-    pieces: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        is_separator = char.isspace() if separator is None else char == separator
-        if is_separator and not quoted:
-            pieces.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    pieces.append("".join(current).strip())
-    return [piece for piece in pieces if piece]
-
-
-def _first_token(value: str) -> str:
-    """The leading keyword of a header like Auto-Submitted or Precedence, lower-cased."""
-    words = _strip_comments(value).split(";")[0].split()
-    return words[0].lower() if words else ""
-
-
-def _normal_message_id(value: str) -> str | None:
-    """A Message-ID as `<left@right>`, the form our outbox stores, or None when there is none."""
-    text = _strip_comments(value).strip()
-    match = re.search(r"<[^<>]+>", text)
-    if match:
-        return re.sub(r"\s+", "", match.group(0))
-    return f"<{text}>" if text and " " not in text else None
-
-
-def _local_part(address: str) -> str:
-    """The part before the last @ of an address (the whole text when there is no @)."""
-    return address.strip().strip("<>").rpartition("@")[0] or address.strip().strip("<>")
-
-
-def _addresses(message: Message, name: str) -> list[str]:
-    """Every address in every header of that name; raises a parse error on a broken header."""
-    found: list[str] = []
-    for header in message.get_all(name) or []:
-        parsed = getattr(header, "addresses", None)
-        if parsed is None:  # a compat32 Message gives plain strings
-            parsed = email.policy.default.header_factory(name, str(header)).addresses
-        found.extend(address.addr_spec for address in parsed)
-    return found
-
-
 # --- automatic mail (RFC 3834) -----------------------------------------------------------------
 
 
 def _auto_submitted(message: Message, _: _Context) -> str | None:
     """RFC 3834 §5: any Auto-Submitted value but "no" (parameters and comments allowed)."""
-    for value in _raw_values(message, "auto-submitted"):
-        token = _first_token(value)
+    for value in raw_values(message, "auto-submitted"):
+        token = first_token(value)
         if token != "no":
             return f"automatisch verzonden (Auto-Submitted: {token or 'leeg'})"
     return None
@@ -239,9 +121,9 @@ def _auto_submitted(message: Message, _: _Context) -> str | None:
 def _precedence(message: Message, _: _Context) -> str | None:
     """RFC 3834 §2 practice: Precedence (or X-Precedence) bulk, list, junk or auto_reply."""
     for name in ("precedence", "x-precedence"):
-        for value in _raw_values(message, name):
-            if _first_token(value) in _BULK_PRECEDENCE:
-                return f"massamail of lijst ({name.title()}: {_first_token(value)})"
+        for value in raw_values(message, name):
+            if first_token(value) in _BULK_PRECEDENCE:
+                return f"massamail of lijst ({name.title()}: {first_token(value)})"
     return None
 
 
@@ -251,8 +133,8 @@ def _empty_return_path(message: Message, context: _Context) -> str | None:
     # Stripped first: "\s*(<\s*>)?\s*" as one pattern retried its blanks from every split (quadratic).
     if envelope is not None and re.fullmatch(r"(<\s*>)?", envelope.strip()):
         return "leeg retouradres in de envelop (melding of bounce)"
-    for value in _raw_values(message, "return-path"):
-        if re.fullmatch(r"(<\s*>)?", _strip_comments(value).strip()):
+    for value in raw_values(message, "return-path"):
+        if re.fullmatch(r"(<\s*>)?", strip_comments(value).strip()):
             return "leeg retouradres (Return-Path: <>)"
     return None
 
@@ -261,7 +143,7 @@ def _our_loop(message: Message, context: _Context) -> str | None:
     """RFC 3834 §2: a mail that already carries our X-Loop marker, or our own address there, has been through us."""
     # Our outbox writes meldpunt@<domain>; a mail server or Sieve filter in front writes the mailbox itself.
     markers = {f"meldpunt@{context.our_domain}".lower(), (context.our_address or "").strip().lower()} - {""}
-    for value in _raw_values(message, "x-loop"):
+    for value in raw_values(message, "x-loop"):
         if any(marker in value.lower() for marker in markers):
             return "lus: X-Loop met ons eigen merkteken"
     return None
@@ -269,7 +151,7 @@ def _our_loop(message: Message, context: _Context) -> str | None:
 
 def _sender_candidates(message: Message, context: _Context) -> list[str]:
     """From, Sender and the envelope sender: any of them may reveal a robot."""
-    candidates = _addresses(message, "From") + _addresses(message, "Sender")
+    candidates = addresses(message, "From") + addresses(message, "Sender")
     if context.envelope_from:
         candidates.append(context.envelope_from)
     return candidates
@@ -278,7 +160,7 @@ def _sender_candidates(message: Message, context: _Context) -> list[str]:
 def _system_sender(message: Message, context: _Context) -> str | None:
     """RFC 3834 §2: mailer-daemon, postmaster, noreply, bounce and list robots are not people."""
     for address in _sender_candidates(message, context):
-        if match := _SYSTEM_LOCAL_PART.search(_local_part(address)):
+        if match := _SYSTEM_LOCAL_PART.search(local_part(address)):
             # Only the matched word: a VERP local part can carry a person's address (principle 6).
             return f"afzender is een systeemadres ({match.group(0).strip('-_.+=').lower()})"
     return None
@@ -287,13 +169,13 @@ def _system_sender(message: Message, context: _Context) -> str | None:
 def _our_own(message: Message, context: _Context) -> str | None:
     """Our own mail come back (a forwarder, a loop): never answer ourselves."""
     domain = context.our_domain.lower()
-    for value in _raw_values(message, "message-id"):
-        message_id = _normal_message_id(value)
+    for value in raw_values(message, "message-id"):
+        message_id = normal_message_id(value)
         if message_id and context.is_our_message_id(message_id):
             return "eigen bericht teruggekomen (Message-ID van ons)"
         if message_id and message_id.lower().endswith(f"@{domain}>"):
             return "eigen bericht teruggekomen (Message-ID van ons domein)"
-    for address in _addresses(message, "From"):
+    for address in addresses(message, "From"):
         sender_domain = address.rpartition("@")[2].lower()
         if address.lower() in context.trusted_senders:
             continue  # a person of our own (the coordinator) writes from our domain on purpose
@@ -313,11 +195,11 @@ def _delivery_report(message: Message, _: _Context) -> str | None:
 
 def _mailer_bounce(message: Message, context: _Context) -> str | None:
     """A mail server's mailbox (mail@, MDaemon@) reporting a failed delivery, in any layout flufl.bounce misses."""
-    locals_ = {_local_part(address).lower().translate(_SEPARATORS) for address in _sender_candidates(message, context)}
+    locals_ = {local_part(address).lower().translate(_SEPARATORS) for address in _sender_candidates(message, context)}
     mailer = sorted(locals_ & _MAILER_LOCAL_PARTS)
     if not mailer:
         return None
-    text = f"{_unfold(message.get('Subject', ''))}\n{message_text(message)[:_BOUNCE_TEXT_CHARS]}".lower()
+    text = f"{unfold(message.get('Subject', ''))}\n{message_text(message)[:_BOUNCE_TEXT_CHARS]}".lower()
     if any(phrase in text for phrase in _DELIVERY_FAILURE_PHRASES):
         return f"bounce van een mailserver ({mailer[0]})"
     return None
@@ -396,7 +278,7 @@ def automatic_reason(
     for check in _CHECKS:
         try:
             reason = check(message, context)
-        except _PARSE_ERRORS:
+        except PARSE_ERRORS:
             # RFC 3834 §2: when in doubt, do not answer; a mail loop costs more than a missed reply.
             return "onleesbare kopregel; voor de zekerheid als automatisch behandeld"
         if reason:
@@ -460,8 +342,8 @@ def _original_message_id(message: Message) -> str | None:
             if isinstance(payload, list) and payload and isinstance(payload[0], Message)
             else HeaderParser(policy=email.policy.default).parsestr(_body_text(part))
         )
-        for value in _raw_values(headers, "message-id"):
-            if message_id := _normal_message_id(value):
+        for value in raw_values(headers, "message-id"):
+            if message_id := normal_message_id(value):
                 return message_id
     # qmail, Exim and friends quote the returned mail inline in the text instead.
     for part in message.walk():
@@ -486,134 +368,13 @@ def bounce(message: EmailMessage) -> Bounce | None:
     temporary, permanent = failures
     # A Bounce carries one verdict: when some addresses failed for good, those are what matter.
     chosen = permanent or temporary
-    addresses = sorted({raw.decode("ascii", "replace").lower() for raw in chosen if raw})
+    failed = sorted({raw.decode("ascii", "replace").lower() for raw in chosen if raw})
     try:
         original = _original_message_id(message)
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         original = None
     return Bounce(
-        failed_addresses=tuple(addresses), original_message_id=original, permanent=bool(permanent)
+        failed_addresses=tuple(failed), original_message_id=original, permanent=bool(permanent)
     )
 
 
-# --- sender and authentication (RFC 8601) ------------------------------------------------------
-
-
-def _sole_from(message: Message) -> tuple[str | None, str]:
-    """The one From address lower-cased, or None with the Dutch reason there is not exactly one."""
-    try:
-        headers = message.get_all("From") or []
-        if len(headers) != 1:
-            problem = "geen From-kopregel" if not headers else "meerdere From-kopregels"
-            return None, problem
-        addresses = _addresses(message, "From")
-        defects = getattr(headers[0], "defects", ())
-    except _PARSE_ERRORS:
-        return None, "onleesbare From-kopregel"
-    # "a@x.be b@evil.example" parses as one address plus an InvalidHeaderDefect, while a mail
-    # program may show the other one: any invalid From is treated as ambiguous.
-    if len(addresses) != 1 or any(isinstance(d, InvalidHeaderDefect) for d in defects):
-        return None, "From bevat geen of meerdere adressen of is ongeldig"
-    local, _, domain = addresses[0].rpartition("@")
-    if not local or not domain or not addresses[0].isascii():
-        return None, "From-adres is onvolledig"
-    return addresses[0].lower(), ""
-
-
-def sender_address(message: EmailMessage) -> str | None:
-    """The single From address, lower-cased; None for zero or several From headers or addresses."""
-    return _sole_from(message)[0]
-
-
-def _organisational_domain(domain: str) -> str:
-    """The last two labels, as DMARC relaxed alignment compares (RFC 7489 §3.1.1)."""
-    # No Public Suffix List: the senders are Belgian schools and CLBs under flat ".be" names, so
-    # "*.co.uk"-like second-level registries, which would need three labels, are not needed here.
-    return ".".join(domain.lower().strip(".").split(".")[-2:])
-
-
-def _authserv_id(value: str) -> str:
-    """The authserv-id an Authentication-Results value starts with (RFC 8601 §2.2), lower-cased."""
-    words = _strip_comments(value).split(";")[0].split()
-    return words[0].strip('"').lower() if words else ""
-
-
-def _parse_results(value: str) -> list[_ResInfo]:
-    """The method results of one Authentication-Results value; ValueError when malformed."""
-    text = _tight_equals(_strip_comments(value, strict=True))
-    results: list[_ResInfo] = []
-    for resinfo in _split_unquoted(text, ";")[1:]:
-        words = _split_unquoted(resinfo, None)
-        if words == ["none"]:  # RFC 8601 §2.2 no-result
-            continue
-        method, equals, result = words[0].partition("=")
-        pairs = [word.partition("=") for word in words[1:]]
-        if not equals or not result or any(not sep for _, sep, _ in pairs):
-            raise ValueError("resinfo without method=result or ptype.property=value")
-        properties = {key.lower(): val.strip('"').lower() for key, _, val in pairs}
-        results.append(_ResInfo(method.split("/")[0].lower(), result.lower(), properties))
-    return results
-
-
-def _tight_equals(text: str) -> str:
-    """White space around every '=' removed, as re.sub(r"\\s*=\\s*", "=") did, in linear time."""
-    pieces = text.split("=")
-    if len(pieces) == 1:
-        return text
-    inner = [piece.strip() for piece in pieces[1:-1]]
-    return "=".join([pieces[0].rstrip(), *inner, pieces[-1].lstrip()])
-
-
-def _dkim_domain(result: _ResInfo) -> str:
-    """The signing domain of a DKIM result: header.d, else the domain of header.i."""
-    identity = result.properties.get("header.i", "")
-    return result.properties.get("header.d") or identity.rpartition("@")[2]
-
-
-def _judge(results: list[_ResInfo], from_domain: str) -> AuthVerdict:
-    """Pass on DMARC pass for the From domain, or, without DMARC, an aligned passing DKIM."""
-    dmarc = [result for result in results if result.method == "dmarc"]
-    if dmarc:
-        for result in dmarc:
-            if result.result != "pass":
-                # none (no policy), fail, temperror, permerror: the brief's conservative choice.
-                return AuthVerdict(passed=False, reason=f"DMARC: {result.result}")
-        if any(result.properties.get("header.from") == from_domain for result in dmarc):
-            return AuthVerdict(passed=True, reason=f"DMARC geslaagd voor {from_domain}")
-        return AuthVerdict(passed=False, reason="DMARC geslaagd voor een ander domein dan From")
-    dkim = [result for result in results if result.method == "dkim" and result.result == "pass"]
-    wanted = _organisational_domain(from_domain)
-    for result in dkim:
-        if _organisational_domain(_dkim_domain(result)) == wanted:
-            return AuthVerdict(passed=True, reason=f"DKIM geldig en in lijn met {from_domain}")
-    if dkim:
-        return AuthVerdict(passed=False, reason="DKIM geldig maar niet in lijn met het From-domein")
-    return AuthVerdict(passed=False, reason="geen geslaagde DMARC- of DKIM-controle")
-
-
-def authentication_verdict(message: EmailMessage, *, trusted_authserv_id: str, trusted_client: bool = True) -> AuthVerdict:
-    """Whether the topmost Authentication-Results of our own server vouches for the From domain.
-
-    `trusted_client` is False when the SMTP client that handed us the mail is not one of our relays:
-    then every header bearing our authserv-id was written by that client, and RFC 8601 §5 says to
-    remove it. We keep the raw mail intact (the coordinator may need it) and ignore them instead.
-    """
-    if not trusted_client:
-        return AuthVerdict(passed=False, reason="rechtstreeks afgeleverd, niet via onze mailserver: de afzender is niet nagekeken")
-    sender, problem = _sole_from(message)
-    if sender is None:
-        return AuthVerdict(passed=False, reason=problem)
-    trusted = trusted_authserv_id.strip().lower()
-    if not trusted:  # an empty id would match any header that lacks one
-        return AuthVerdict(passed=False, reason="geen vertrouwde authserv-id ingesteld")
-    # RFC 8601 §5: our border MTA adds its header on top and should delete look-alikes from
-    # outside; anything of "ours" lower down may be forged upstream, so only the first one counts.
-    # Headers of other servers are ignored entirely (§7.1: only trusted authserv-ids count).
-    ours = [v for v in _raw_values(message, "authentication-results") if _authserv_id(v) == trusted]
-    if not ours:
-        return AuthVerdict(passed=False, reason="geen Authentication-Results van onze server")
-    try:
-        results = _parse_results(ours[0])
-    except _PARSE_ERRORS:
-        return AuthVerdict(passed=False, reason="onleesbare Authentication-Results")
-    return _judge(results, sender.rpartition("@")[2])

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
 
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.clock import Clock
 from mail.smtp_limits import Gate, IntakeLimits, LimitedSMTP
 from store.inbound import accept
 
@@ -35,7 +35,7 @@ class IntakeHandler:
     """aiosmtpd handler: known recipients only, durable store, then wake the processor."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], *, recipients: set[str], clock: Callable[[], datetime],
+        self, sessions: sessionmaker[Session], *, recipients: set[str], clock: Clock,
         on_stored: Callable[[], None] | None = None, trusted_relays: frozenset[str] = LOOPBACK_RELAYS,
     ) -> None:
         self.sessions = sessions

@@ -110,7 +110,8 @@ class App:
     @cached_property
     def processor(self) -> MailProcessor:
         """Turns stored mail into referrals, replies and questions."""
-        from mail.processor import MailProcessor, ProcessorConfig
+        from mail.processor import MailProcessor
+        from mail.replies import ProcessorConfig
 
         settings = self.settings
         config = ProcessorConfig(
@@ -156,8 +157,8 @@ class App:
     def desk(self) -> Desk:
         """The chat desk: linking, referrals, advice, catalogue and questions in chat."""
         from bot.desk import Desk, DeskConfig
-        from intake.dialogue import Mode
         from intake.schedule import parse_moments
+        from intake.vocabulary import Mode
 
         settings = self.settings
         config = DeskConfig(

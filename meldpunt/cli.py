@@ -1,4 +1,4 @@
-"""The `meldpunt` command line: serve, chat, staff, referrals, catalogue and database commands.
+"""The `meldpunt` command line: the main group, the catalogue and database commands; the others live in cli_* modules.
 
 Every command imports what it needs in its own body: `meldpunt --help` and the read commands must
 answer at once, not after loading Telegram, the mail stack and Alembic.
@@ -9,18 +9,14 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from meldpunt import cli_dutch
+from meldpunt.cli_common import app_of
 from meldpunt.cli_errors import explain, say
-
-if TYPE_CHECKING:
-    from intake.lifecycle import Status
-    from meldpunt.app import App
 
 cli_dutch.install()
 log = logging.getLogger("meldpunt")
@@ -110,30 +106,6 @@ class MeldpuntGroup(DutchGroup):
             raise click.ClickException(sentence) from None
 
 
-def _app(ctx: click.Context) -> App:
-    """The App the `main` group made for this command."""
-    app: App = ctx.find_root().obj
-    return app
-
-
-def _required(value: str, label: str) -> str:
-    """value without surrounding blanks; a Dutch usage error when nothing is left."""
-    value = value.strip()
-    if not value:
-        raise click.UsageError(say("field_empty", label=label))
-    return value
-
-
-def _address(value: str) -> str:
-    """A real e-mail address (one @, a domain with a dot, no spaces or controls), lower-case; else a Dutch usage error."""
-    from intake.answers import email_address
-
-    address = email_address(value)
-    if address is None:
-        raise click.UsageError(say("address_invalid", value=value.strip()[:100].encode("unicode_escape").decode("ascii")))
-    return address
-
-
 @click.group(cls=MeldpuntGroup, context_settings=CONTEXT_SETTINGS)
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -166,219 +138,6 @@ def main(ctx: click.Context) -> None:
     ctx.obj = App(settings, create_database=ctx.invoked_subcommand in CREATES_DATABASE)
 
 
-@main.command()
-@click.pass_context
-def serve(ctx: click.Context) -> None:
-    """Start de dienst: databank bijwerken, aanbod laden, mail ontvangen, verwerken en versturen."""
-    import asyncio
-
-    from bot.telegram_bot import TelegramConfigError
-    from intake.texts import message
-    from meldpunt.cli_errors import database_shown, is_address_in_use
-    from meldpunt.service import serve as run_service
-    from meldpunt.startup import StartRefused, lock_instance, sender_notice
-
-    app = _app(ctx)
-    try:
-        _ = app.telegram_config  # a webhook without a strong secret stops serve before anything listens
-    except TelegramConfigError as unsafe:
-        raise click.ClickException(str(unsafe)) from None
-    unsafe_mail = app.mail_refusal()  # plaintext IMAP or relay beyond this machine: nothing connects
-    if unsafe_mail is not None:
-        raise click.ClickException(unsafe_mail)
-    try:
-        notice = sender_notice(app.settings)
-        instance = lock_instance(app.settings)  # held until the process ends, before the database is touched
-    except StartRefused as refused:
-        raise click.ClickException(str(refused)) from None
-    if notice is not None and notice[0] == "warning":
-        log.warning(notice[1])
-    elif notice is not None:
-        click.echo(notice[1])
-    _ = app.engine  # migrates on first start
-    click.echo(message("serve_started", database=database_shown(app.settings), services=len(app.catalogue.services)))
-    click.echo(message("serve_channels"))
-    try:
-        asyncio.run(run_service(app))
-    except OSError as error:
-        if not is_address_in_use(error):
-            raise
-        raise click.ClickException(say("port_in_use", listen=app.settings.smtp_listen, setting="MELDPUNT_SMTP_LISTEN")) from None
-    if instance is not None:
-        instance.release()
-    click.echo(message("serve_stopped"))
-
-
-@main.command()
-@click.option("--as", "email", required=True, metavar="E-MAILADRES", help="Je e-mailadres als geregistreerde CLB-medewerker.")
-@click.option("--minimal", is_flag=True, help="Geen naam of geboortedatum van de leerling (initialen en geboortejaar).")
-@click.option("--details", "reference", default=None, metavar="REFERENTIE", help="Vul de gegevens aan van een aanmelding die daarop wacht.")
-@click.pass_context
-def chat(ctx: click.Context, email: str, minimal: bool, reference: str | None) -> None:
-    """Doe een aanmelding in de terminal (werkt ook met invoer via een pipe)."""
-    from bot.terminal import run_chat
-    from desk.workflow import DetailsRefused
-    from intake.dialogue import Mode
-    from intake.texts import message
-    from meldpunt.app import utc_now
-    from store import staff as staff_repo
-
-    email = _address(email)
-    app = _app(ctx)
-    with app.sessions() as session:
-        staff = staff_repo.get_active_staff(session, email)
-        session.expunge_all()
-    if staff is None:
-        raise click.ClickException(message("not_registered", email=email))
-    mode = Mode.MINIMAL if minimal else Mode.FULL
-    try:
-        code = run_chat(app.workflow, staff, mode=mode, details=reference, clock=utc_now, stdin=sys.stdin, stdout=sys.stdout)
-    except DetailsRefused as refused:
-        raise click.ClickException(str(refused)) from None
-    except KeyboardInterrupt:  # every answer is committed as it is given: say so, instead of "Afgebroken."
-        click.echo("\n" + say("chat_interrupted", email=email), err=True)
-        ctx.exit(130)
-    ctx.exit(code)
-
-
-@main.group()
-def staff() -> None:
-    """Beheer de geregistreerde CLB-medewerkers."""
-
-
-@staff.command("add")
-@click.argument("email")
-@click.option("--name", required=True, help="Volledige naam.")
-@click.option("--clb", required=True, help="Naam van het CLB.")
-@click.pass_context
-def staff_add(ctx: click.Context, email: str, name: str, clb: str) -> None:
-    """Registreer een CLB-medewerker."""
-    from intake.texts import message
-    from meldpunt.actor import cli_actor
-    from meldpunt.app import utc_now
-    from store import audit
-    from store import staff as staff_repo
-
-    email, name, clb = _address(email), _required(name, "De naam (--name)"), _required(clb, "Het CLB (--clb)")
-    with _app(ctx).sessions.begin() as session:
-        try:
-            member = staff_repo.add_staff(session, email=email, name=name, clb=clb, now=utc_now())
-        except staff_repo.StaffExists:
-            raise click.ClickException(message("staff_exists", email=email)) from None
-        audit.record_audit(session, actor=cli_actor(), action="medewerker-toegevoegd", now=utc_now(), detail=f"staff:{member.id}")
-        click.echo(message("staff_added", email=member.email, clb=member.clb))
-
-
-@staff.command("list")
-@click.option("--all", "include_removed", is_flag=True, help="Ook verwijderde medewerkers.")
-@click.pass_context
-def staff_list(ctx: click.Context, include_removed: bool) -> None:
-    """Toon de geregistreerde medewerkers."""
-    from intake.texts import message, render
-    from store import staff as staff_repo
-
-    with _app(ctx).sessions() as session:
-        members = staff_repo.list_staff(session, include_removed=include_removed)
-        click.echo(render("cli/staff_list.txt.j2", members=members) if members else message("staff_none"))
-
-
-@staff.command("remove")
-@click.argument("email")
-@click.pass_context
-def staff_remove(ctx: click.Context, email: str) -> None:
-    """Trek de toegang van een medewerker meteen in."""
-    from intake.texts import message
-    from meldpunt.actor import cli_actor
-    from meldpunt.app import utc_now
-    from store import audit
-    from store import staff as staff_repo
-
-    email = _required(email, "Het e-mailadres")
-    with _app(ctx).sessions.begin() as session:
-        if not staff_repo.remove_staff(session, email, now=utc_now()):
-            raise click.ClickException(message("staff_unknown", email=email))
-        audit.record_audit(session, actor=cli_actor(), action="medewerker-verwijderd", now=utc_now())
-        click.echo(message("staff_removed", email=email))
-
-
-@main.group()
-def referrals() -> None:
-    """Bekijk aanmeldingen."""
-
-
-def _status(value: str | None) -> Status | None:
-    """The status a person named (Dutch words), or None for all; a Dutch usage error for an unknown one."""
-    from intake.lifecycle import Status
-    from intake.texts import message
-    from store.views import status_named
-
-    if value is None:
-        return None
-    try:
-        return status_named(value)
-    except ValueError:
-        raise click.BadParameter(message("status_unknown", value=value, allowed=[s.label for s in Status])) from None
-
-
-@referrals.command("list")
-@click.option("--status", "status_value", default=None, help='Enkel aanmeldingen met deze status (bv. "Klaar voor verzending" of "wacht op de coördinator").')
-@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON, voor scripts.")
-@click.pass_context
-def referrals_list(ctx: click.Context, status_value: str | None, as_json: bool) -> None:
-    """Toon aanmeldingen, nieuwste eerst (zonder gegevens die de leerling identificeren)."""
-    import json
-
-    from intake.texts import message, render
-    from meldpunt.actor import cli_actor
-    from meldpunt.app import utc_now
-    from store import audit
-    from store import referrals as referral_repo
-    from store.views import referral_row
-
-    status = _status(status_value)
-    with _app(ctx).sessions.begin() as session:
-        rows = [referral_row(r) for r in referral_repo.list_referrals(session, status=status)]
-        audit.record_audit(session, actor=cli_actor(), action="lijst-gelezen", now=utc_now(), detail=f"{len(rows)} aanmeldingen")
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        click.echo(render("cli/referrals_list.txt.j2", rows=rows) if rows else message("referrals_none"))
-
-
-@referrals.command("show")
-@click.argument("reference")
-@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
-@click.pass_context
-def referrals_show(ctx: click.Context, reference: str, as_json: bool) -> None:
-    """Toon één aanmelding volledig, met haar geschiedenis (wordt gelogd in de audit)."""
-    import json
-
-    from intake.eligibility import Outcome
-    from intake.lifecycle import Status
-    from intake.texts import message, render
-    from meldpunt.actor import cli_actor
-    from meldpunt.app import utc_now
-    from store import audit
-    from store import referrals as referral_repo
-    from store.views import answer_rows, referral_row
-
-    app = _app(ctx)
-    with app.sessions.begin() as session:
-        referral = referral_repo.get_referral(session, reference.upper())
-        if referral is None:
-            raise click.ClickException(message("referral_unknown", reference=reference))
-        audit.record_audit(session, actor=cli_actor(), action="gelezen", now=utc_now(), referral_id=referral.id)
-        history = referral_repo.status_history(session, referral)
-        row = referral_row(referral, full=True)
-        row["history"] = [
-            {"at": c.at.isoformat(), "actor": c.actor, "from": c.from_status.value if c.from_status else None, "to": c.to_status.value, "note": c.note}
-            for c in history
-        ]
-        answers = answer_rows(app.intake.questionnaire, referral.answers)
-        text = render("cli/referral_show.txt.j2", row=row, answers=answers, Status=Status, Outcome=Outcome)
-    click.echo(json.dumps(row, ensure_ascii=False, indent=2) if as_json else text)
-
-
 @main.group()
 def catalogue() -> None:
     """Het aanbod van de aanbieders."""
@@ -391,7 +150,7 @@ def catalogue_check(ctx: click.Context, path: Path | None) -> None:
     """Controleer het aanbodbestand en toon wat ontbreekt of fout is."""
     from intake.catalogue_loader import check_catalogue
 
-    report = check_catalogue(path or _app(ctx).settings.catalogue_path)
+    report = check_catalogue(path or app_of(ctx).settings.catalogue_path)
     click.echo(report.render())
     ctx.exit(0 if report.ok else 1)
 
@@ -408,71 +167,19 @@ def db_upgrade(ctx: click.Context) -> None:
     from intake.texts import message
     from store.db import database_revision, upgrade_database
 
-    url = _app(ctx).settings.effective_database_url
+    url = app_of(ctx).settings.effective_database_url
     upgrade_database(url)
     click.echo(message("db_upgraded", revision=database_revision(url)))
 
 
-@main.group("mail")
-def mail_group() -> None:
-    """De mailbox van het Meldpunt."""
+# Light modules: each command imports what it needs in its own body.
+from meldpunt.cli_catalogue import register_catalogue_commands  # noqa: E402
+from meldpunt.cli_mailbox import mail_group, questions_group  # noqa: E402
+from meldpunt.cli_referrals import referrals  # noqa: E402
+from meldpunt.cli_serve import chat, serve  # noqa: E402
+from meldpunt.cli_staff import staff  # noqa: E402
 
-
-@mail_group.command("quarantine")
-@click.pass_context
-def mail_quarantine(ctx: click.Context) -> None:
-    """Toon de mails in quarantaine, met de reden."""
-    from intake.texts import message, render
-    from store.inbound import quarantined
-
-    with _app(ctx).sessions() as session:
-        rows = quarantined(session)
-        click.echo(render("cli/quarantine.txt.j2", rows=rows) if rows else message("quarantine_empty"))
-
-
-@main.group("questions")
-def questions_group() -> None:
-    """Vragen die aan de coördinator zijn voorgelegd."""
-
-
-@questions_group.command("list")
-@click.pass_context
-def questions_list(ctx: click.Context) -> None:
-    """Toon de open vragen."""
-    from intake.texts import message, render
-    from store.questions import open_questions
-    from store.views import CHANNEL_LABELS
-
-    with _app(ctx).sessions() as session:
-        rows = open_questions(session)
-        click.echo(render("cli/questions.txt.j2", rows=rows, channels=CHANNEL_LABELS) if rows else message("questions_none"))
-
-
-@questions_group.command("answer")
-@click.argument("number", type=int)
-@click.argument("answer")
-@click.pass_context
-def questions_answer(ctx: click.Context, number: int, answer: str) -> None:
-    """Beantwoord vraag NUMMER; het antwoord gaat per mail naar wie de vraag stelde."""
-    import asyncio
-
-    from intake.texts import message
-    from meldpunt.actor import cli_actor
-    from meldpunt.app import utc_now
-    from store.questions import get_question
-
-    app = _app(ctx)
-    with app.sessions.begin() as session:
-        question = get_question(session, number)
-        if question is None or question.answer is not None:
-            raise click.ClickException(message("question_unknown", number=number))
-        app.processor.relay_answer(session, question, answer=answer, by=cli_actor(), now=utc_now())
-        asker = question.asker_email
-    asyncio.run(app.outbox.drain())
-    click.echo(message("question_answered", number=number, asker=asker))
-
-
-from meldpunt.cli_catalogue import register_catalogue_commands  # noqa: E402 — light: imports in its commands
-
+for command in (serve, chat, staff, referrals, mail_group, questions_group):
+    main.add_command(command)
 register_catalogue_commands(catalogue)
 in_dutch(main)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from meldpunt.cli_common import app_of
+
 # The heavy parts are imported in the commands: `meldpunt --help` loads this module and must answer at once.
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -15,14 +17,6 @@ if TYPE_CHECKING:
     from meldpunt.app import App
     from store.dispatch_models import CatalogueChange
 
-DECIDED_KIND = "aanbod-besluit"
-
-
-def _app(ctx: click.Context) -> App:
-    """The App the `main` group made for this command."""
-    from meldpunt.app import App
-
-    return ctx.ensure_object(App)
 
 
 def _say(name: str, **context: Any) -> str:
@@ -49,7 +43,7 @@ def _status_text(change: CatalogueChange) -> str:
 
 def _row(change: CatalogueChange, catalogue: Catalogue) -> dict[str, Any]:
     """The template's view of one change."""
-    from intake.offer_update import change_rows
+    from intake.offer_form import change_rows
 
     service = catalogue.service(change.service_id)
     return {
@@ -70,17 +64,17 @@ def _effective(app: App, session: Session) -> Catalogue:
 
 def _tell_provider(app: App, session: Session, change: CatalogueChange, service_name: str, now: datetime) -> None:
     """Queue the mail that tells the provider what was decided."""
-    from intake.offer_update import change_rows
+    from intake.offer_form import change_rows
     from intake.texts import compose_mail
     from store import outbox
     from store.dispatch_models import ChangeStatus
+    from store.mail_models import MailKind
 
     composed = compose_mail(
         "mail/offer_decided.txt.j2", approved=change.status is ChangeStatus.APPROVED, number=change.id,
         service_name=service_name, rows=change_rows(change.old, change.new), reason=change.note,
     )
-    outbox.enqueue(session, kind=DECIDED_KIND, to_address=change.submitted_by, subject=composed.subject,
-                   body_text=composed.text, body_html=composed.html, domain=app.settings.mail_domain, now=now)
+    outbox.enqueue_mail(session, composed, kind=MailKind.OFFER_DECISION, to=change.submitted_by, domain=app.settings.mail_domain, now=now)
 
 
 def changes_command(ctx: click.Context) -> None:
@@ -88,7 +82,7 @@ def changes_command(ctx: click.Context) -> None:
     from desk import catalogue_changes as changes_repo
     from intake.texts import render
 
-    app = _app(ctx)
+    app = app_of(ctx)
     with app.sessions() as session:
         catalogue = _effective(app, session)
         rows = [_row(c, catalogue) for c in changes_repo.pending(session)]
@@ -105,7 +99,7 @@ def approve_command(ctx: click.Context, number: int) -> None:
     from meldpunt.app import utc_now
     from store import audit
 
-    app, now = _app(ctx), utc_now()
+    app, now = app_of(ctx), utc_now()
     with app.sessions.begin() as session:
         try:
             change = changes_repo.decidable(session, number)
@@ -119,7 +113,7 @@ def approve_command(ctx: click.Context, number: int) -> None:
         if problems:
             raise click.ClickException(_say("change_invalid", number=number, problems=problems))
         changes_repo.approve(session, number, by=cli_actor(), now=now, current=service)
-        audit.record_audit(session, actor=cli_actor(), action="aanbod-goedgekeurd", now=now, detail=f"wijziging:{number}")
+        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.OFFER_APPROVED, now=now, detail=f"wijziging:{number}")
         _tell_provider(app, session, change, service.name, now)
     asyncio.run(app.outbox.drain())
     click.echo(_say("change_approved", number=number, service=service.name))
@@ -137,7 +131,7 @@ def reject_command(ctx: click.Context, number: int, reason: str) -> None:
 
     if not reason.strip():
         raise click.ClickException(_say("reason_empty"))
-    app, now = _app(ctx), utc_now()
+    app, now = app_of(ctx), utc_now()
     with app.sessions.begin() as session:
         try:
             change = changes_repo.reject(session, number, by=cli_actor(), reason=reason, now=now)
@@ -145,7 +139,7 @@ def reject_command(ctx: click.Context, number: int, reason: str) -> None:
             raise click.ClickException(str(refused)) from None
         service = load_catalogue(app.settings.catalogue_path).service(change.service_id)
         name = service.name if service else change.service_id
-        audit.record_audit(session, actor=cli_actor(), action="aanbod-geweigerd", now=now, detail=f"wijziging:{number}")
+        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.OFFER_REFUSED, now=now, detail=f"wijziging:{number}")
         _tell_provider(app, session, change, name, now)
     asyncio.run(app.outbox.drain())
     click.echo(_say("change_rejected", number=number, service=name))
@@ -156,7 +150,7 @@ def history_command(ctx: click.Context, service_id: str | None) -> None:
     from desk import catalogue_changes as changes_repo
     from intake.texts import render
 
-    app = _app(ctx)
+    app = app_of(ctx)
     with app.sessions() as session:
         catalogue = _effective(app, session)
         rows = [_row(c, catalogue) for c in changes_repo.history(session, service_id)]

@@ -8,20 +8,17 @@ from typing import Any
 import click
 from sqlalchemy.orm.exc import StaleDataError
 
-from desk.decisions import Decision, Role, apply_actions, review_row, waiting_for_coordinator
+from desk.decisions import Decision, Role, apply_actions, review_row
 from intake.actions import Action, Verb, parse_actions
 from intake.texts import message, render
 from intake.workhours import local_day
 from meldpunt.actor import cli_actor
-from meldpunt.app import App, utc_now
+from meldpunt.app import utc_now
+from meldpunt.cli_common import app_of
 from store import audit
+from store.referrals import waiting_for_coordinator
 
 _TEXTS = "cli/review.txt.j2"
-
-
-def _app(ctx: click.Context) -> App:
-    """The App the `main` group made (not imported from meldpunt.cli: that module imports this one)."""
-    return ctx.ensure_object(App)
 
 
 
@@ -37,9 +34,9 @@ def review(ctx: click.Context) -> None:
 @click.pass_context
 def review_list(ctx: click.Context) -> None:
     """Toon de aanmeldingen die op de coördinator wachten (zonder namen van leerlingen)."""
-    with _app(ctx).sessions.begin() as session:
+    with app_of(ctx).sessions.begin() as session:
         rows = [review_row(session, r) for r in waiting_for_coordinator(session)]
-        audit.record_audit(session, actor=cli_actor(), action="lijst-gelezen", now=utc_now(), detail=f"review: {len(rows)} aanmeldingen")
+        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.LIST_READ, now=utc_now(), detail=f"review: {len(rows)} aanmeldingen")
     click.echo(render("cli/review_list.txt.j2", rows=rows) if rows else message("none_waiting", source=_TEXTS))
 
 
@@ -122,7 +119,7 @@ def _decide(ctx: click.Context, actions: list[Action], *, refused: int = 0) -> N
 
     `refused` counts the lines refused before applying (not understood): the count includes them.
     """
-    app = _app(ctx)
+    app = app_of(ctx)
     try:
         with app.sessions.begin() as session:
             results = apply_actions(

@@ -11,7 +11,9 @@ from meldpunt.watchdog import Thresholds, incidents, minutes_ago
 from store import runners
 
 # Names of the runners in serve, in the order a reader thinks of them.
-RUNNER_ORDER = ("verwerking", "outbox", "verzending", "aanbod", "imap", "telegram", "waakhond")
+RUNNER_ORDER = (
+    "verwerking", "gegevens", "mailvragen", "outbox", "verzending", "aanbod", "imap", "telegram", "chatvragen", "chattoegang", "waakhond",
+)
 
 
 @click.command("status")

@@ -5,22 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
+from intake.clock import Clock
 from intake.schedule import describe
 from intake.texts import message
 from mail.imap_poller import ImapPoller
 from mail.smtp_intake import IntakeHandler, start_smtp_server
 from mail.smtp_limits import IntakeLimits
 from meldpunt.app import App, utc_now
-from meldpunt.supervisor import Backoff, Supervisor
+from meldpunt.periodic import Periodic
+from meldpunt.supervisor import Backoff, Sleeper, Supervisor, sleep
 from meldpunt.watchdog import Thresholds, Watchdog
 from store import inbound
+
+if TYPE_CHECKING:
+    from bot.telegram_bot import TelegramBot
 
 log = logging.getLogger(__name__)
 # Seconds between rounds of each periodic runner.
@@ -45,45 +51,29 @@ class Timing:
     backoff: Backoff = Backoff()
 
 
-async def serve(app: App, *, stop: asyncio.Event | None = None, clock: Callable[[], datetime] = utc_now, timing: Timing = Timing()) -> None:
-    """Run until SIGINT or SIGTERM (or stop): SMTP intake, IMAP, mail processor, outbox, dispatch, watchdog, Telegram.
+async def serve(
+    app: App, *, stop: asyncio.Event | None = None, clock: Clock = utc_now, timing: Timing = Timing(),
+    sleeper: Sleeper = sleep,
+) -> None:
+    """Run until SIGINT or SIGTERM (or stop): SMTP intake, IMAP, the periodic jobs, Telegram.
 
     Every runner runs under one Supervisor: what escapes a runner is logged, recorded and retried
     after a back-off, so no runner dies silently while SMTP keeps answering 250.
     """
     loop = asyncio.get_running_loop()
-    if stop is None:
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop if stop is not None else _stop_on_signals(loop)
     wake = asyncio.Event()
 
     def wake_processor() -> None:
         loop.call_soon_threadsafe(wake.set)
 
-    supervisor = Supervisor(app.sessions, stop, clock=clock, backoff=timing.backoff)
-    watchdog = Watchdog(
-        app.sessions, thresholds=Thresholds(minutes=app.settings.watchdog_minutes, failures=app.settings.watchdog_failures),
-        coordinator_email=app.settings.coordinator_email, domain=app.settings.mail_domain, clock=clock,
-    )
-    rounds = _MailRounds(app)
-
-    async def process_mail() -> None:
-        wake.clear()
-        await asyncio.to_thread(rounds.run)
-
-    def every(seconds: float) -> Callable[[], Awaitable[None]]:
-        return lambda: supervisor.wait(seconds)
-
+    supervisor = Supervisor(app.sessions, stop, clock=clock, backoff=timing.backoff, sleeper=sleeper)
+    periodic = Periodic(supervisor)
+    bot = app.telegram
+    register_jobs(periodic, app, timing=timing, wake=wake, clock=clock, bot=bot)
     async with AsyncExitStack() as stack:
         await _start_smtp(app, stack, wake_processor)
-        tasks = [
-            asyncio.create_task(supervisor.repeat("verwerking", process_mail, pause=lambda: _woken(wake, stop, timing.process))),
-            asyncio.create_task(supervisor.repeat("outbox", app.outbox.drain, pause=every(timing.outbox))),
-            asyncio.create_task(supervisor.repeat("verzending", lambda: asyncio.to_thread(app.dispatcher.tick), pause=every(timing.dispatch))),
-            asyncio.create_task(supervisor.repeat("aanbod", lambda: _refresh_catalogue(app), pause=every(timing.catalogue))),
-            asyncio.create_task(supervisor.repeat("waakhond", lambda: asyncio.to_thread(watchdog.check), pause=every(timing.watchdog))),
-        ]
+        tasks = [asyncio.create_task(periodic.run())]
         click.echo(message("serve_dispatch", times=app.settings.dispatch_times, next=describe(app.dispatcher.next_slot().runs_at)))
         imap = app.imap_config
         if imap is not None:
@@ -91,7 +81,6 @@ async def serve(app: App, *, stop: asyncio.Event | None = None, clock: Callable[
             tasks.append(asyncio.create_task(supervisor.keep_running("imap", lambda: poller.run(stop))))
         click.echo(message("serve_imap", host=imap.host if imap else None))
         click.echo(message("serve_outbox", outbox=app.outbox_config))  # relay, maildir, or nowhere: said, never guessed
-        bot = app.telegram
         if bot is not None:
             tasks.append(asyncio.create_task(supervisor.keep_running("telegram", lambda: bot.run(stop))))
         log.info(message("serve_telegram", on=bot is not None, webhook=app.settings.telegram_webhook_url is not None))
@@ -99,16 +88,58 @@ async def serve(app: App, *, stop: asyncio.Event | None = None, clock: Callable[
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class _MailRounds:
-    """The processor's rounds: take back orphaned claims, process what waits, ask for details, remind."""
+def register_jobs(
+    periodic: Periodic, app: App, *, timing: Timing, wake: asyncio.Event, clock: Clock, bot: TelegramBot | None,
+) -> None:
+    """Every scheduled job of the service, by the name `meldpunt status` shows, on its interval."""
+    watchdog = Watchdog(
+        app.sessions, thresholds=Thresholds(minutes=app.settings.watchdog_minutes, failures=app.settings.watchdog_failures),
+        coordinator_email=app.settings.coordinator_email, domain=app.settings.mail_domain, clock=clock,
+    )
+    processor, dispatcher = app.processor, app.dispatcher
+    details = asyncio.Event()  # a processing round that ends asks for missing details at once, as before
+    periodic.add("verwerking", _MailRounds(app, then=details).run, every=timing.process, wake=wake)
+    periodic.add("gegevens", lambda: asyncio.to_thread(processor.request_missing_details), every=timing.process, wake=details)
+    periodic.add("mailvragen", lambda: asyncio.to_thread(processor.remind_open_questions), every=timing.process)
+    periodic.add("outbox", app.outbox.drain, every=timing.outbox)
+    # A due batch, then the reminders of providers without news (Dispatcher.tick does both, in that order).
+    periodic.add("verzending", lambda: asyncio.to_thread(dispatcher.tick), every=timing.dispatch)
+    periodic.add("aanbod", lambda: _refresh_catalogue(app), every=timing.catalogue)
+    periodic.add("waakhond", lambda: asyncio.to_thread(watchdog.check), every=timing.watchdog)
+    if bot is not None:
+        register_bot_jobs(periodic, bot)
 
-    def __init__(self, app: App) -> None:
+
+def register_bot_jobs(periodic: Periodic, bot: TelegramBot) -> None:
+    """The bot's jobs: reminders to the coordinator's chat a little after start, access-ended notices after an interval."""
+    interval = bot.config.reminder_interval
+    periodic.add("chatvragen", bot.remind, every=interval, first=min(30.0, interval))
+    periodic.add("chattoegang", bot.tell_revoked, every=interval, first=interval)
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Event:
+    """An event SIGINT and SIGTERM set."""
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+class _MailRounds:
+    """The processor's rounds: take back orphaned claims and process what waits; then wake the details request."""
+
+    def __init__(self, app: App, *, then: asyncio.Event) -> None:
         """Start as after a failure: the first round takes back every claim no transaction holds."""
         self.app = app
+        self.then = then
         self.after_failure = True
 
-    def run(self) -> None:
-        """One round, in a worker thread; a failure escapes to the supervisor."""
+    async def run(self) -> None:
+        """One round in a worker thread; a failure escapes to the supervisor."""
+        await asyncio.to_thread(self._round)
+        self.then.set()
+
+    def _round(self) -> None:
         processor = self.app.processor
         with self.app.sessions.begin() as session:
             # After a start or a failure every claim not held is an orphan; otherwise only old ones
@@ -119,19 +150,7 @@ class _MailRounds:
             log.info("verwerking: %d onderbroken mail(s) terug in de wachtrij", recovered)
         self.after_failure = True
         processor.process_all()
-        processor.request_missing_details()
-        processor.remind_open_questions()
         self.after_failure = False
-
-
-async def _woken(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
-    """Wait until intake wakes the processor, stop is set, or seconds pass."""
-    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 async def _start_smtp(app: App, stack: AsyncExitStack, wake: Callable[[], None]) -> None:

@@ -17,11 +17,13 @@ import socket
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.clock import Clock
 from store import runners
 from store.runners import RunnerReport
 
@@ -31,6 +33,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SUCCESS_WRITE_INTERVAL = timedelta(minutes=1)
 
 Job = Callable[[], Awaitable[object]]
+
+
+class Sleeper(Protocol):
+    """Waits seconds, or less when one of the events is set; tests inject one that runs on fake time."""
+
+    async def __call__(self, seconds: float, *events: asyncio.Event) -> None:
+        """Return after seconds, or as soon as one of events is set."""
+
+
+async def sleep(seconds: float, *events: asyncio.Event) -> None:
+    """The real sleeper: wait seconds on the loop, or less when one of events is set."""
+    if not events:
+        await asyncio.sleep(seconds)
+        return
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 @dataclass(frozen=True)
@@ -84,12 +106,16 @@ def _where(frame: traceback.FrameSummary) -> str:
 class Supervisor:
     """Runs runners until stop; what escapes a runner is logged in one line, recorded, and retried after a back-off."""
 
-    def __init__(self, sessions: sessionmaker[Session], stop: asyncio.Event, *, clock: Callable[[], datetime], backoff: Backoff = Backoff()) -> None:
-        """Keep where to record, when to stop, the clock and the back-off."""
+    def __init__(
+        self, sessions: sessionmaker[Session], stop: asyncio.Event, *, clock: Clock, backoff: Backoff = Backoff(),
+        sleeper: Sleeper = sleep,
+    ) -> None:
+        """Keep where to record, when to stop, the clock, the back-off and how to wait."""
         self.sessions = sessions
         self.stop = stop
         self.clock = clock
         self.backoff = backoff
+        self.sleeper = sleeper
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._reports: dict[str, RunnerReport] = {}
         self._written: dict[str, RunnerReport] = {}
@@ -123,15 +149,12 @@ class Supervisor:
                     self._reports[name] = replace(self._report(name), consecutive_failures=0)
                 await self._wait(await self._failed(name, error))
 
-    async def wait(self, seconds: float) -> None:
-        """Wait seconds, or less when stop is set."""
-        await self._wait(seconds)
+    async def wait(self, seconds: float, *wake: asyncio.Event) -> None:
+        """Wait seconds, or less when stop or one of wake is set."""
+        await self.sleeper(seconds, self.stop, *wake)
 
     async def _wait(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.stop.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
+        await self.sleeper(seconds, self.stop)
 
     async def _failed(self, name: str, error: Exception) -> float:
         """Log the failure in one line and record it; the back-off before the next try."""

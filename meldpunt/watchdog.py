@@ -10,18 +10,19 @@ meanwhile: the coordinator should know the desk stood still.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.clock import Clock
 from intake.texts import brussels_time, compose_mail
 from store import outbox, runners
+from store.mail_models import MailKind
 from store.runners import Backlog, RunnerReport
 
 log = logging.getLogger(__name__)
-ALARM_KIND = "waakhond"  # replies to it may act (mail.processor.COORDINATOR_THREADS)
+ALARM_KIND = MailKind.WATCHDOG  # replies to it may act (mail.processor.COORDINATOR_THREADS)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Watchdog:
 
     def __init__(
         self, sessions: sessionmaker[Session], *, thresholds: Thresholds, coordinator_email: str | None, domain: str,
-        clock: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
         """Keep where to look, the thresholds, whom to alert and the clock."""
         self.sessions = sessions
@@ -130,7 +131,4 @@ class Watchdog:
             "mail/watchdog_alarm.txt.j2", incidents=new, minutes=self.thresholds.minutes, now=brussels_time(now),
             local_time=brussels_time, minutes_ago=lambda moment: minutes_ago(moment, now=now),
         )
-        outbox.enqueue(
-            session, kind=ALARM_KIND, to_address=self.coordinator_email, subject=composed.subject, body_text=composed.text,
-            body_html=composed.html, domain=self.domain, now=now,
-        )
+        outbox.enqueue_mail(session, composed, kind=ALARM_KIND, to=self.coordinator_email, domain=self.domain, now=now)

@@ -12,19 +12,24 @@ from store.models import AuditEntry
 
 
 class AuditAction(StrEnum):
-    """The actions the store itself records; callers may log other short Dutch verbs too."""
+    """What an audit row records (stored as the Dutch word, so the values never change)."""
 
     READ = "gelezen"
+    LIST_READ = "lijst-gelezen"
     CREATED = "aangemaakt"
     STATUS = "status"
     CHANGED = "gewijzigd"
+    STAFF_ADDED = "medewerker-toegevoegd"
+    STAFF_REMOVED = "medewerker-verwijderd"
+    OFFER_APPROVED = "aanbod-goedgekeurd"
+    OFFER_REFUSED = "aanbod-geweigerd"
 
 
 def record_audit(
     session: Session,
     *,
     actor: str,
-    action: str,
+    action: AuditAction,
     now: datetime,
     referral_id: int | None = None,
     detail: str | None = None,

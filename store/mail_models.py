@@ -31,6 +31,23 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class MailKind(StrEnum):
+    """Why we send a mail; stored in the outbox (values never change), and a reply's token names its purpose."""
+
+    REPLY = "antwoord"  # an automatic reply, or the coordinator's answer relayed
+    ESCALATION = "escalatie"  # to the coordinator: a question, a quarantine, a set-aside or overdue referral
+    DETAILS = "gegevens"  # the prefilled form asking a minimal referral's identity
+    LINK_CODE = "koppelcode"  # the code that links a Telegram account
+    DISPATCH = "verzending"  # a batch's mail to a provider
+    DISPATCH_NOTICE = "verzonden"  # to the referrer: when and where their referrals went
+    PROVIDER_REMINDER = "herinnering-aanbieder"
+    DECISION_NOTICE = "terugkoppeling"  # to the referrer: what a provider or the coordinator decided
+    OFFER_CHANGE = "aanbod-wijziging"  # to the coordinator: a provider's proposed offer change
+    OFFER_DECISION = "aanbod-besluit"  # to the provider: the coordinator's decision on it
+    ALARM = "alarm"  # to the coordinator: a mail could not be delivered
+    WATCHDOG = "waakhond"  # to the coordinator: a runner is stuck
+
+
 class InboundStatus(StrEnum):
     """Where a received mail is: received → processing → done | quarantined."""
 

@@ -26,12 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from intake.lifecycle import CompletionOutcome, Status
+from intake.vocabulary import Channel, Mode
 
 E = TypeVar("E", bound=StrEnum)
 
 # Closed sets kept as plain strings in the tables; the repository functions check against them.
-CHANNELS = frozenset({"terminal", "telegram", "email"})
-MODES = frozenset({"full", "minimal"})
+CHANNELS = frozenset(Channel)
+MODES = frozenset({Mode.FULL, Mode.MINIMAL})  # a referral is full or minimal; details and advice are conversations
 
 # Named constraints: Alembic's SQLite batch mode can only drop or alter constraints that have names.
 NAMING_CONVENTION = {

@@ -11,20 +11,19 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from store.mail_models import AutoReplyLog, OutboxMessage, OutboxStatus
+from intake.brussels import BRUSSELS
+from store.mail_models import AutoReplyLog, MailKind, OutboxMessage, OutboxStatus
 from store.models import normalise_email
 
 DEFAULT_MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=1)
 ERROR_LENGTH = 300
-# "Today" for the auto-reply limit is the Flemish calendar day, not the UTC one.
-LOCAL_ZONE = ZoneInfo("Europe/Brussels")
 DUE_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.RETRY)
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 # A msg-id in a References or In-Reply-To value (RFC 5322 §3.6.4); comments and stray words are no IDs.
@@ -109,6 +108,31 @@ def enqueue(
     session.add(message)
     session.flush()
     return message
+
+
+class ComposedMail(Protocol):
+    """A mail already written (intake.texts.Composed): the store keeps it, it renders nothing."""
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def html(self) -> str: ...
+
+
+def enqueue_mail(
+    session: Session, composed: ComposedMail, *, kind: MailKind, to: str, domain: str, now: datetime,
+    in_reply_to: str | None = None, references: str | None = None, referral_id: int | None = None,
+    attachments: list[dict[str, str]] | None = None,
+) -> OutboxMessage:
+    """Queue a composed mail (subject, text and its HTML alternative) for the runner: enqueue() for a written mail."""
+    return enqueue(
+        session, kind=kind, to_address=to, subject=composed.subject, body_text=composed.text, body_html=composed.html,
+        domain=domain, now=now, in_reply_to=in_reply_to, references=references, referral_id=referral_id, attachments=attachments,
+    )
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -235,8 +259,9 @@ def record_bounce(session: Session, message_id: str, *, detail: str, now: dateti
 
 def start_of_local_day(now: datetime) -> datetime:
     """Midnight in Brussels of the day now falls on (a timezone-aware datetime)."""
-    local = now.astimezone(LOCAL_ZONE)
-    return datetime.combine(local.date(), time(0), tzinfo=LOCAL_ZONE)
+    # "Today" for the auto-reply limit is the Flemish calendar day, not the UTC one.
+    local = now.astimezone(BRUSSELS)
+    return datetime.combine(local.date(), time(0), tzinfo=BRUSSELS)
 
 
 def auto_replies_today(session: Session, address: str, *, now: datetime) -> int:
@@ -253,7 +278,7 @@ def referral_replies_today(session: Session, address: str, *, now: datetime) -> 
     """How many replies about a referral (confirmations, form problems: kind "antwoord" with a referral) went to address today."""
     query = select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.referral_id.is_not(None),
-        OutboxMessage.kind == "antwoord",
+        OutboxMessage.kind == MailKind.REPLY,
         func.lower(OutboxMessage.to_address) == normalise_email(address),
         OutboxMessage.created_at >= start_of_local_day(now),
         OutboxMessage.created_at <= now,
@@ -269,13 +294,13 @@ def log_auto_reply(session: Session, address: str, *, now: datetime) -> AutoRepl
     return entry
 
 
-def has_kind_for_referral(session: Session, referral_id: int, *, kind: str) -> bool:
+def has_kind_for_referral(session: Session, referral_id: int, *, kind: MailKind) -> bool:
     """Whether a mail of this kind was ever queued for this referral (so it is not queued twice)."""
     query = select(OutboxMessage.id).where(OutboxMessage.referral_id == referral_id, OutboxMessage.kind == kind)
     return session.scalar(query.limit(1)) is not None
 
 
-def answers_mail_to(session: Session, message_ids: list[str], address: str, *, kinds: frozenset[str] | None = None) -> bool:
+def answers_mail_to(session: Session, message_ids: list[str], address: str, *, kinds: frozenset[MailKind] | None = None) -> bool:
     """Whether one of these Message-IDs (a reply's In-Reply-To/References) is a mail we sent to address.
 
     Our Message-IDs are random (122 bits), so naming one proves the sender read a mail we sent to that

@@ -10,7 +10,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, select
+from sqlalchemy import Insert, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -180,3 +180,28 @@ def add_note(session: Session, referral: Referral, *, note: str, actor: str, now
     record_audit(session, actor=actor, action=AuditAction.CHANGED, now=now, referral_id=referral.id, detail="notitie")
     session.flush()
     return change
+
+
+def waiting_for_coordinator(session: Session) -> list[Referral]:
+    """Referrals waiting for a decision, the longest waiting first: held or flagged ones, and ones a provider refused.
+
+    A provider's refusal may go to another provider; the coordinator's own refusal is the decision itself.
+    """
+    # Where the referral came from when it was last declined (notes keep the status: from = to).
+    declined_from = (
+        select(StatusChange.from_status)
+        .where(StatusChange.referral_id == Referral.id, StatusChange.to_status == Status.DECLINED, StatusChange.from_status != Status.DECLINED)
+        .order_by(StatusChange.id.desc()).limit(1).correlate(Referral).scalar_subquery()
+    )
+    by_provider = and_(Referral.status == Status.DECLINED, declined_from == Status.DISPATCHED)
+    query = select(Referral).where(or_(Referral.status == Status.NEEDS_REVIEW, by_provider)).order_by(Referral.updated_at, Referral.id)
+    return list(session.scalars(query))
+
+
+def last_note(session: Session, referral: Referral) -> StatusChange | None:
+    """The referral's latest note in its history (a status change or a note alone), or None."""
+    query = (
+        select(StatusChange).where(StatusChange.referral_id == referral.id, StatusChange.note.is_not(None))
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(1)
+    )
+    return session.scalar(query)

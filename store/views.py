@@ -10,12 +10,13 @@ from intake.facts import ReferralFacts
 from intake.folding import fold
 from intake.lifecycle import Status
 from intake.questionnaire import Questionnaire
+from intake.vocabulary import Channel, Mode
 from store.models import Referral
 
-# How a person reads the channel (desk.workflow.Channel) and mode (intake.dialogue.Mode) of a referral; the codes
-# stay in JSON, for scripts. Keyed by value so a listing need not import the dialogue engine (a test checks they match).
-CHANNEL_LABELS = {"terminal": "terminal", "telegram": "Telegram", "email": "e-mail"}
-MODE_LABELS = {"full": "volledig", "minimal": "minimaal (zonder naam en geboortedatum)"}
+# How a person reads the channel and mode (intake.vocabulary) of a referral; the codes
+# stay in JSON, for scripts.
+CHANNEL_LABELS: dict[str, str] = {Channel.TERMINAL: "terminal", Channel.TELEGRAM: "Telegram", Channel.EMAIL: "e-mail"}
+MODE_LABELS: dict[str, str] = {Mode.FULL: "volledig", Mode.MINIMAL: "minimaal (zonder naam en geboortedatum)"}
 
 
 def referral_row(referral: Referral, *, full: bool = False) -> dict[str, Any]:

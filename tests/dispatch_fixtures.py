@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from desk.workflow import Channel, IntakeWorkflow
 from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Inbound, Intake, Mode
+from intake.dialogue import Intake
+from intake.messages import Inbound
 from intake.questionnaire import load_questionnaire
-from intake.vocabulary import ReferralRoute
+from intake.vocabulary import Mode, ReferralRoute
 from store import conversations, referrals
 from store import staff as staff_repo
 from store.models import Staff

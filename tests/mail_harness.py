@@ -33,7 +33,8 @@ from intake.catalogue_loader import load_catalogue
 from intake.dialogue import Intake
 from intake.questionnaire import load_questionnaire
 from mail.outbox import OutboxConfig, OutboxRunner
-from mail.processor import MailProcessor, ProcessorConfig
+from mail.processor import MailProcessor
+from mail.replies import ProcessorConfig
 from mail.smtp_intake import IntakeHandler, start_smtp_server
 from store import outbox
 from store import staff as staff_repo

@@ -19,7 +19,8 @@ import sys
 from bot.desk import Desk, DeskConfig
 from bot.telegram_bot import TelegramBot, TelegramConfig
 from desk.workflow import IntakeWorkflow
-from intake.dialogue import Intake, Mode
+from intake.dialogue import Intake
+from intake.vocabulary import Mode
 from store.db import create_db_engine, make_session_factory
 from tests.mail_harness import NOW, shared_intake
 

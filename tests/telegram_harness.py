@@ -7,6 +7,7 @@ ends when the fake server has handed out every update and the bot has no handler
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
@@ -18,7 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.desk import Desk, DeskConfig
 from bot.telegram_bot import TelegramBot, TelegramConfig
-from intake.dialogue import Mode
+from intake.vocabulary import Mode
+from meldpunt.periodic import Periodic
+from meldpunt.service import register_bot_jobs
+from meldpunt.supervisor import Supervisor
 from store import staff as staff_repo
 from store import telegram as telegram_repo
 from tests.mail_harness import COORDINATOR, MailHarness, running_harness
@@ -144,7 +148,14 @@ async def running_chat(
         )
         harness = ChatHarness(fake=fake, mail=mail, desk=desk, config=config, bot=TelegramBot(config, desk))
         await harness.bot.start()
+        # The bot's reminders and access-ended notices run on the service's periodic runner, here as in serve.
+        stop = asyncio.Event()
+        periodic = Periodic(Supervisor(sessions, stop, clock=mail.clock))
+        register_bot_jobs(periodic, harness.bot)
+        jobs = asyncio.create_task(periodic.run())
         try:
             yield harness
         finally:
+            stop.set()
+            await jobs
             await harness.bot.stop()

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from intake.answers import Invalid, parse_answer
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Inbound, Intake, Mode, OutKind
+from intake.dialogue import Intake
+from intake.messages import Inbound, OutKind
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 
 TODAY = date(2026, 11, 18)
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)

@@ -72,3 +72,29 @@ def test_the_check_sees_an_arrow_the_wrong_way_even_inside_a_function(tmp_path: 
     assert arrows_against_the_rules("mail", [module]) == ["replies.py → bot", "replies.py → bot.desk", "replies.py → meldpunt.cli"]
     assert "replies.py → desk.workflow" in arrows_against_the_rules("store", [module])
     assert arrows_against_the_rules("meldpunt", [module]) == []
+
+
+# Small modules and functions (issue 13); a shipped migration is history and is never edited.
+MAX_FILE_LINES, MAX_FUNCTION_LINES = 400, 50
+FROZEN = ROOT / "store" / "migrations" / "versions"
+
+
+def too_long(path: Path) -> list[str]:
+    """'file (lines)' when path is over MAX_FILE_LINES, and 'file:function (lines)' for each function over MAX_FUNCTION_LINES."""
+    source = path.read_text("utf-8")
+    found = [f"{path.name} ({source.count(chr(10))})"] if source.count("\n") > MAX_FILE_LINES else []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (length := (node.end_lineno or 0) - node.lineno + 1) > MAX_FUNCTION_LINES:
+            found.append(f"{path.name}:{node.name} ({length})")
+    return found
+
+
+@pytest.mark.parametrize("room", sorted(ALLOWED))
+def test_modules_and_functions_stay_small(room: str) -> None:
+    assert [entry for path in modules_of(room) if not path.is_relative_to(FROZEN) for entry in too_long(path)] == []
+
+
+def test_the_size_check_sees_a_long_function(tmp_path: Path) -> None:
+    module = tmp_path / "long.py"
+    module.write_text("def long() -> None:\n" + "    pass\n" * 50, "utf-8")
+    assert too_long(module) == ["long.py:long (51)"]

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desk.workflow import IntakeWorkflow
 from mail.form import render_form
-from mail.processor import MailProcessor, ProcessorConfig
+from mail.processor import MailProcessor
+from mail.replies import ProcessorConfig
 from store import inbound
 from store.db import create_db_engine, make_session_factory, upgrade_database
 from store.mail_models import InboundMail, InboundStatus, OutboxMessage

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desk.decisions import Role
 from desk.workflow import IntakeWorkflow
-from intake.dialogue import Mode
 from intake.lifecycle import Status
+from intake.vocabulary import Mode
 from store import referrals
 from store.models import Staff
 from tests.mail_harness import COORDINATOR, NOW, MailHarness, running_harness, shared_intake

@@ -15,8 +15,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from desk.decisions import Decision, Role, apply_actions
 from desk.workflow import IntakeWorkflow, staff_prefill
 from intake.actions import parse_actions
-from intake.dialogue import Inbound, Mode
 from intake.lifecycle import CompletionOutcome, Status
+from intake.messages import Inbound
+from intake.vocabulary import Mode
 from intake.workhours import local_day
 from store import referrals
 from store import staff as staff_repo

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import DialogueState, Inbound, Intake, Mode, OutKind, Phase
+from intake.dialogue import DialogueState, Intake, Phase
+from intake.messages import Inbound, OutKind
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=timezone.utc)
 

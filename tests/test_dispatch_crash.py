@@ -43,6 +43,7 @@ from desk import dispatch
 from intake.lifecycle import Status
 from intake.references import REFERENCE
 from mail.outbox import STALE_AFTER
+from store import dispatches
 from store.db import create_db_engine, make_session_factory
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.mail_models import OutboxMessage, OutboxStatus
@@ -130,7 +131,7 @@ class KillPoint:
 def batch_committed(sessions: sessionmaker[Session]) -> bool:
     """Whether the slot's batch is in the database."""
     with sessions() as session:
-        return dispatch.batch_exists(session, SLOT_KEY)
+        return dispatches.batch_exists(session, SLOT_KEY)
 
 
 def unsent(sessions: sessionmaker[Session]) -> int:

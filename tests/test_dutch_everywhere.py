@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desk.workflow import Channel, IntakeWorkflow
-from intake.dialogue import ADVICE_QUESTIONS, Mode
+from intake.dialogue import ADVICE_QUESTIONS
 from intake.eligibility import Outcome
 from intake.lifecycle import Status
 from intake.texts import TEMPLATES_DIR
-from intake.vocabulary import ProblemArea, Region
+from intake.vocabulary import Mode, ProblemArea, Region
 from store import questions, referrals
 from store.models import Referral, Staff
 from store.views import CHANNEL_LABELS, MODE_LABELS

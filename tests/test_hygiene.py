@@ -16,9 +16,10 @@ from bot.terminal import run_chat
 from desk.workflow import IntakeWorkflow
 from intake.answers import Invalid, parse_answer
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Intake, Mode
+from intake.dialogue import Intake
 from intake.hygiene import clean_name, clean_text
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 from mail.form import parse_form
 from store import questions
 from store import staff as staff_repo

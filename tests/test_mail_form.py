@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Intake, Mode
+from intake.dialogue import Intake
 from intake.questionnaire import Questionnaire, load_questionnaire
+from intake.vocabulary import Mode
 from mail.body import history_start, strip_history
 from mail.form import MARK, FormResult, all_text, body_text, parse_form, render_form
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mail.limits import (
+from mail.limit_values import (
     MAX_DEPTH,
     MAX_HEADER_BLOCK_BYTES,
     MAX_HEADER_FIELDS,
@@ -33,8 +33,8 @@ from mail.limits import (
     MAX_PARTS,
     MAX_TEXT_BYTES,
     Limits,
-    check_limits,
 )
+from mail.limits import check_limits
 from store.inbound import message_id_of
 from store.mail_models import InboundMail, InboundStatus
 from tests.mail_harness import MailHarness, running_harness

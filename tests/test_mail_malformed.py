@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from desk.workflow import IntakeWorkflow
 from mail.form import render_form
 from mail.outbox import OutboxConfig, build_message
-from mail.processor import MailProcessor, ProcessorConfig
+from mail.processor import MailProcessor
+from mail.replies import ProcessorConfig
 from store import inbound
 from store import staff as staff_repo
 from store.mail_models import InboundMail, InboundStatus, OutboxMessage

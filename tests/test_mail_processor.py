@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desk.workflow import Channel
-from intake.dialogue import Inbound, Mode
 from intake.lifecycle import Status
+from intake.messages import Inbound
+from intake.vocabulary import Mode
 from mail.form import render_form
 from mail.processor import MailProcessor
 from store import outbox, referrals

@@ -12,13 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mail.authentication import AuthVerdict, authentication_verdict, sender_address
 from mail.safety import (
-    AuthVerdict,
     Bounce,
-    authentication_verdict,
     automatic_reason,
     bounce,
-    sender_address,
 )
 
 CORPUS = Path(__file__).parent / "mail_corpus"

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.terminal import run_chat
 from desk.workflow import Channel, IntakeWorkflow
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Intake, Mode, Phase
+from intake.dialogue import Intake, Phase
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 from store import conversations
 from store import staff as staff_repo
 from tests.test_dialogue import FULL_REFERRAL, say, started, verify_dialog

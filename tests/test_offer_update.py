@@ -6,11 +6,10 @@ import pytest
 
 from intake.catalogue import Catalogue, Service
 from intake.catalogue_loader import load_catalogue
+from intake.offer_form import change_rows, render_offer_form
 from intake.offer_update import (
     OfferMail,
-    change_rows,
     parse_offer_mail,
-    render_offer_form,
     services_for_address,
     updated_service,
 )

@@ -28,10 +28,11 @@ from intake.actions import parse_actions
 from intake.answers import parse_answer
 from intake.freetext import read_question
 from intake.offer_update import parse_offer_mail
+from mail.authentication import authentication_verdict
 from mail.body import html_to_text, strip_history, unquote
 from mail.form import parse_form
 from mail.offer_mail import looks_like_offer_update
-from mail.safety import authentication_verdict, automatic_reason
+from mail.safety import automatic_reason
 from tests.mail_harness import shared_intake
 
 TODAY = date(2026, 11, 18)

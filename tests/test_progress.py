@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Inbound, Intake, Mode, in_mode
+from intake.dialogue import Intake, in_mode
+from intake.messages import Inbound
 from intake.progress import added_by_previous, asked_count
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import DialogueState, Inbound, Intake, Mode, OutKind, Phase
+from intake.dialogue import DialogueState, Intake, Phase
 from intake.eligibility import Outcome
+from intake.messages import Inbound, OutKind
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 STAFF = {

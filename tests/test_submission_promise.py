@@ -19,9 +19,10 @@ from desk import dispatch
 from desk.workflow import Channel, IntakeWorkflow
 from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Intake, Mode
+from intake.dialogue import Intake
 from intake.lifecycle import Status
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 from mail.form import render_form
 from store import referrals
 from store.models import Staff

@@ -12,8 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.telegram_bot import TelegramBot, TelegramConfig
-from intake.dialogue import DialogueState, Mode
+from intake.dialogue import DialogueState
 from intake.lifecycle import Status
+from intake.vocabulary import Mode
 from store import conversations, questions, referrals
 from store import staff as staff_repo
 from store.mail_models import QuestionStatus

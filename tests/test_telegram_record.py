@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.dialogue import DialogueState, Mode
+from intake.dialogue import DialogueState
 from intake.lifecycle import Status
+from intake.vocabulary import Mode
 from store import conversations, questions, referrals
 from tests.telegram_harness import COORDINATOR_CHAT, ChatHarness, running_chat
 from tests.test_telegram import ELS, ELS_MAIL, MINIMAL_STEPS, TYPED, answer_all, staff_with_link, step

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.desk import chat_text
+from bot.chat import chat_text
 from tests.telegram_harness import running_chat
 from tests.test_telegram import ELS, ELS_MAIL, MINIMAL_STEPS, staff_with_link, step
 

@@ -56,3 +56,11 @@ def test_the_wheel_holds_every_template_and_data_file(wheel_files: set[str]) -> 
 def test_the_templates_are_a_package_the_program_finds_by_import(wheel_files: set[str]) -> None:
     """templates/ is found through importlib.resources, so it works from a wheel as from the checkout."""
     assert "templates/__init__.py" in wheel_files
+
+
+def test_the_wheel_holds_every_module_of_every_room(wheel_files: set[str]) -> None:
+    """A new sub-package (bot/handlers/, say) is in the wheel too: else an installed `meldpunt serve` fails to import."""
+    rooms = ("intake", "desk", "store", "bot", "mail", "meldpunt")
+    modules = {path.relative_to(ROOT).as_posix() for room in rooms for path in (ROOT / room).rglob("*.py") if "__pycache__" not in path.parts}
+    assert "bot/handlers/referral.py" in modules
+    assert sorted(modules - wheel_files) == []

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desk.workflow import Channel, DetailsRefused, IntakeWorkflow
 from intake.catalogue_loader import load_catalogue
-from intake.dialogue import Inbound, Intake, Mode, OutKind
+from intake.dialogue import Intake
 from intake.lifecycle import Status
+from intake.messages import Inbound, OutKind
 from intake.questionnaire import load_questionnaire
+from intake.vocabulary import Mode
 from store import referrals
 from store import staff as staff_repo
 from store.models import Conversation, Staff

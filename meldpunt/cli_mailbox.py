@@ -1,0 +1,66 @@
+"""`meldpunt mail` and `meldpunt questions`: mail in quarantine, and questions waiting for the coordinator."""
+
+from __future__ import annotations
+
+import click
+
+from meldpunt.cli_common import app_of
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """De mailbox van het Meldpunt."""
+
+
+@mail_group.command("quarantine")
+@click.pass_context
+def mail_quarantine(ctx: click.Context) -> None:
+    """Toon de mails in quarantaine, met de reden."""
+    from intake.texts import message, render
+    from store.inbound import quarantined
+
+    with app_of(ctx).sessions() as session:
+        rows = quarantined(session)
+        click.echo(render("cli/quarantine.txt.j2", rows=rows) if rows else message("quarantine_empty"))
+
+
+@click.group("questions")
+def questions_group() -> None:
+    """Vragen die aan de coördinator zijn voorgelegd."""
+
+
+@questions_group.command("list")
+@click.pass_context
+def questions_list(ctx: click.Context) -> None:
+    """Toon de open vragen."""
+    from intake.texts import message, render
+    from store.questions import open_questions
+    from store.views import CHANNEL_LABELS
+
+    with app_of(ctx).sessions() as session:
+        rows = open_questions(session)
+        click.echo(render("cli/questions.txt.j2", rows=rows, channels=CHANNEL_LABELS) if rows else message("questions_none"))
+
+
+@questions_group.command("answer")
+@click.argument("number", type=int)
+@click.argument("answer")
+@click.pass_context
+def questions_answer(ctx: click.Context, number: int, answer: str) -> None:
+    """Beantwoord vraag NUMMER; het antwoord gaat per mail naar wie de vraag stelde."""
+    import asyncio
+
+    from intake.texts import message
+    from meldpunt.actor import cli_actor
+    from meldpunt.app import utc_now
+    from store.questions import get_question
+
+    app = app_of(ctx)
+    with app.sessions.begin() as session:
+        question = get_question(session, number)
+        if question is None or question.answer is not None:
+            raise click.ClickException(message("question_unknown", number=number))
+        app.processor.relay_answer(session, question, answer=answer, by=cli_actor(), now=utc_now())
+        asker = question.asker_email
+    asyncio.run(app.outbox.drain())
+    click.echo(message("question_answered", number=number, asker=asker))
