@@ -25,7 +25,7 @@ from intake.dispatch import ProviderRow, choose_service, csv_name, provider_row,
 from intake.lifecycle import Status
 from intake.texts import brussels_time, compose_mail, render
 from intake.workhours import WorkCalendar
-from store import dispatches, outbox, referrals
+from store import audit, dispatches, outbox, referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.mail_models import MailKind, OutboxMessage
 from store.models import Referral
@@ -138,6 +138,9 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
             referrer = referrals.referrer_address(referral)
             if referrer:
                 notices[referrer].append((item.reference, item.service))
+        # The provider receives the answers in full (mail and CSV): who got whose data is in the audit too.
+        audit.record_view(session, audit.Viewer(address, audit.AuditChannel.EMAIL, audit.AuditPurpose.DISPATCH), seen="aanmelding met antwoorden",
+                          now=now, referral_ids=[item.referral_id for item in planned])
     for set_aside in plan.set_aside:
         referral = session.get_one(Referral, set_aside.referral_id)
         referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor=actor, now=now, note=set_aside.reason)

@@ -7,6 +7,7 @@ crash, a restart or a week's pause resumes at the same question, from any channe
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from intake.permissions import owns
 from intake.texts import message, render
 from intake.vocabulary import Channel as Channel  # the channels and the tests know it from the use cases
 from intake.vocabulary import Mode, ReferrerRole
-from store import conversations, referrals, service_load
+from store import audit, conversations, referrals, service_load
 from store.models import Conversation, Referral, Staff
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,14 @@ def staff_prefill(staff: Staff) -> dict[str, Any]:
     return {key: value for key, value in known.items() if value}
 
 
+def audit_summary(session: Session, conversation: Conversation, channel: Channel, outbounds: Sequence[Outbound], now: datetime) -> None:
+    """The summary shows every answer given (the pupil's name among them): record that its author saw it."""
+    if conversation.staff is None or not any(o.kind is OutKind.SUMMARY for o in outbounds):
+        return
+    viewer = audit.Viewer(conversation.staff.email, audit.audit_channel(channel.value), audit.AuditPurpose.INTAKE)
+    audit.record_view(session, viewer, seen="samenvatting van de antwoorden", now=now, referral_ids=[conversation.referral_id])
+
+
 class IntakeWorkflow:
     """Opens, continues and submits referral conversations for one channel at a time."""
 
@@ -94,7 +103,9 @@ class IntakeWorkflow:
             if conversation is not None:
                 state = DialogueState.model_validate(conversation.state)
                 if state.mode is not Mode.ADVICE:
-                    return Turn(outbounds=tuple(self.intake.resume(state)))
+                    resumed = tuple(self.intake.resume(state))
+                    audit_summary(session, conversation, channel, resumed, now)
+                    return Turn(outbounds=resumed)
                 conversations.delete_conversation(session, channel.value, external_id)
             return self._start_referral(session, channel, external_id, staff, mode, {}, now)
 
@@ -153,7 +164,9 @@ class IntakeWorkflow:
                 return Turn(outbounds=(Outbound(kind=OutKind.INFO, text=render("dialogue/no_conversation.txt.j2")),), stale=expect is not None)
             state = DialogueState.model_validate(conversation.state)
             if expect is not None and expect != self.intake.position(state):
-                return Turn(outbounds=tuple(self.intake.resume(state, notice="dialogue/stale_button.txt.j2")), stale=True)
+                shown = tuple(self.intake.resume(state, notice="dialogue/stale_button.txt.j2"))
+                audit_summary(session, conversation, channel, shown, now)
+                return Turn(outbounds=shown, stale=True)
             state, outbounds = self.intake.step(state, inbound, now=now)
             if state.phase is Phase.DONE:
                 return self._submit(session, conversation, state, outbounds, now)
@@ -161,6 +174,7 @@ class IntakeWorkflow:
                 self._cancel(session, conversation, now)
                 return Turn(outbounds=tuple(outbounds), status=Status.CANCELLED)
             self._save(session, channel, external_id, conversation.staff, conversation.referral, state, now)
+            audit_summary(session, conversation, channel, outbounds, now)
             return Turn(outbounds=tuple(outbounds))
 
     def has_conversation(self, *, channel: Channel, external_id: str) -> bool:

@@ -41,7 +41,7 @@ from mail.offer_mail import handle_offer_mail, is_provider_address, looks_like_o
 from mail.outcomes import MailOutcome
 from mail.replies import Mail, MailSender, ProcessorConfig
 from mail.safety import automatic_reason, bounce
-from store import dispatches, inbound, outbox, questions, referrals
+from store import audit, dispatches, inbound, outbox, questions, referrals
 from store import staff as staff_repo
 from store.mail_models import InboundMail, InboundStatus, MailKind
 from store.models import Referral, Staff
@@ -232,6 +232,9 @@ class MailProcessor(MailSender):
             session, mail, "mail/form_problems.txt.j2", now, reference=reference, invalid=invalid, missing=missing, form=blank,
             referral_id=referral.id, staff_form=staff is not None,
         )
+        if reply is None:  # queued: the form it quotes holds every answer given
+            viewer = audit.Viewer(mail.sender, audit.AuditChannel.EMAIL, audit.AuditPurpose.INTAKE)
+            audit.record_view(session, viewer, seen="antwoorden (formulier)", now=now, referral_ids=[referral.id])
         return MailOutcome.FORM_INCOMPLETE, reply
 
     def _question(self, session: Session, mail: Mail, staff: Staff | None, now: datetime) -> tuple[MailOutcome, str | None]:

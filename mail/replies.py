@@ -27,7 +27,7 @@ from mail.body import body_text
 from mail.form import render_form
 from mail.intent import REPLY_PREFIX
 from mail.outcomes import MailOutcome
-from store import outbox, questions, referrals
+from store import audit, outbox, questions, referrals
 from store.mail_models import InboundMail, MailKind, Question
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,14 @@ class MailSender:
                                            now=now)
         question.escalation_message_id = self._tell_coordinator(session, "mail/escalation.txt.j2", now, question=question, sender=mail.sender,
                                                                 subject=mail.subject)
+        self._audit_for_coordinator(session, [question], now)
         return question
+
+    def _audit_for_coordinator(self, session: Session, shown: list[Question], now: datetime) -> None:
+        """The coordinator gets these questions' texts by mail: recorded as read by them."""
+        if self.config.coordinator_email and shown:
+            viewer = audit.Viewer(self.config.coordinator_email, audit.AuditChannel.EMAIL, audit.AuditPurpose.QUESTION)
+            audit.record_questions_view(session, viewer, shown, now=now)
 
     def _reply(
         self, session: Session, mail: Mail, template: str, now: datetime, *, referral_id: int | None = None,
@@ -162,4 +169,5 @@ class MailSender:
                 # Threaded under the first mail: a reply's References names it, so by_escalation finds it.
                 outbox.enqueue_mail(session, composed, kind=MailKind.ESCALATION, to=self.config.coordinator_email, domain=self.config.domain,
                                     now=now, in_reply_to=original, references=original)
+            self._audit_for_coordinator(session, due, now)
             return len(due)

@@ -17,10 +17,16 @@ def mail_group() -> None:
 def mail_quarantine(ctx: click.Context) -> None:
     """Toon de mails in quarantaine, met de reden."""
     from intake.texts import message, render
+    from meldpunt.actor import cli_actor
+    from meldpunt.app import utc_now
+    from store.audit import AuditChannel, AuditPurpose, Viewer, record_view
     from store.inbound import quarantined
 
-    with app_of(ctx).sessions() as session:
+    with app_of(ctx).sessions.begin() as session:
         rows = quarantined(session)
+        viewer, now = Viewer(cli_actor(), AuditChannel.CLI, AuditPurpose.QUARANTINE), utc_now()
+        for row in rows:  # the sender's address is shown (a parent's, perhaps)
+            record_view(session, viewer, seen=f"afzender van mail {row.id}", now=now)
         click.echo(render("cli/quarantine.txt.j2", rows=rows) if rows else message("quarantine_empty"))
 
 
@@ -34,11 +40,16 @@ def questions_group() -> None:
 def questions_list(ctx: click.Context) -> None:
     """Toon de open vragen."""
     from intake.texts import message, render
+    from meldpunt.actor import cli_actor
+    from meldpunt.app import utc_now
+    from store.audit import AuditChannel, AuditPurpose, Viewer, record_questions_view
     from store.questions import open_questions
     from store.views import CHANNEL_LABELS
 
-    with app_of(ctx).sessions() as session:
+    with app_of(ctx).sessions.begin() as session:
         rows = open_questions(session)
+        # The texts may name a pupil, the addresses are the askers': who saw which question is recorded.
+        record_questions_view(session, Viewer(cli_actor(), AuditChannel.CLI, AuditPurpose.QUESTION), rows, now=utc_now())
         click.echo(render("cli/questions.txt.j2", rows=rows, channels=CHANNEL_LABELS) if rows else message("questions_none"))
 
 

@@ -49,7 +49,8 @@ def referrals_list(ctx: click.Context, status_value: str | None, as_json: bool) 
     status = _status(status_value)
     with app_of(ctx).sessions.begin() as session:
         rows = [referral_row(r) for r in referral_repo.list_referrals(session, status=status)]
-        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.LIST_READ, now=utc_now(), detail=f"{len(rows)} aanmeldingen")
+        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.LIST_READ, now=utc_now(), detail=f"{len(rows)} aanmeldingen",
+                           channel=audit.AuditChannel.CLI, purpose=audit.AuditPurpose.FOLLOW_UP)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -78,7 +79,8 @@ def referrals_show(ctx: click.Context, reference: str, as_json: bool) -> None:
         referral = referral_repo.get_referral(session, reference.upper())
         if referral is None:
             raise click.ClickException(message("referral_unknown", reference=reference))
-        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.READ, now=utc_now(), referral_id=referral.id)
+        viewer = audit.Viewer(cli_actor(), audit.AuditChannel.CLI, audit.AuditPurpose.FOLLOW_UP)
+        audit.record_view(session, viewer, seen="antwoorden en geschiedenis", now=utc_now(), referral_ids=[referral.id])
         history = referral_repo.status_history(session, referral)
         row = referral_row(referral, full=True)
         row["history"] = [

@@ -36,7 +36,8 @@ def review_list(ctx: click.Context) -> None:
     """Toon de aanmeldingen die op de coördinator wachten (zonder namen van leerlingen)."""
     with app_of(ctx).sessions.begin() as session:
         rows = [review_row(session, r) for r in waiting_for_coordinator(session)]
-        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.LIST_READ, now=utc_now(), detail=f"review: {len(rows)} aanmeldingen")
+        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.LIST_READ, now=utc_now(), detail=f"review: {len(rows)} aanmeldingen",
+                           channel=audit.AuditChannel.CLI, purpose=audit.AuditPurpose.REVIEW)
     click.echo(render("cli/review_list.txt.j2", rows=rows) if rows else message("none_waiting", source=_TEXTS))
 
 

@@ -20,6 +20,7 @@ from mail.imap_poller import ImapPoller
 from mail.smtp_intake import IntakeHandler, start_smtp_server
 from mail.smtp_limits import IntakeLimits
 from meldpunt.app import App, utc_now
+from meldpunt.cli_privacy import build_retention
 from meldpunt.periodic import Periodic
 from meldpunt.supervisor import Backoff, Sleeper, Supervisor, sleep
 from meldpunt.watchdog import Thresholds, Watchdog
@@ -35,6 +36,8 @@ DISPATCH_INTERVAL = 60.0  # a batch leaves within a minute of its slot
 CATALOGUE_INTERVAL = 60.0  # catalogue changes approved from the command line take effect within a minute
 WATCHDOG_INTERVAL = 60.0
 PROCESS_INTERVAL = 30.0  # the processor also looks without being woken (reminders, missed wake-ups)
+PRIVACY_INTERVAL = 24 * 3600.0  # the retention purge: periods are in days, so once a day
+PRIVACY_FIRST = 300.0  # not at start: a (re)started service first catches up on mail, the purge can wait
 # A claim on an inbound mail this old that no transaction holds was left by a process that died.
 ORPHAN_AFTER = timedelta(minutes=10)
 
@@ -48,6 +51,7 @@ class Timing:
     catalogue: float = CATALOGUE_INTERVAL
     watchdog: float = WATCHDOG_INTERVAL
     process: float = PROCESS_INTERVAL
+    privacy: float = PRIVACY_INTERVAL
     backoff: Backoff = Backoff()
 
 
@@ -106,6 +110,7 @@ def register_jobs(
     periodic.add("verzending", lambda: asyncio.to_thread(dispatcher.tick), every=timing.dispatch)
     periodic.add("aanbod", lambda: _refresh_catalogue(app), every=timing.catalogue)
     periodic.add("waakhond", lambda: asyncio.to_thread(watchdog.check), every=timing.watchdog)
+    periodic.add("privacy", build_retention(app, clock=clock).daily, every=timing.privacy, first=min(PRIVACY_FIRST, timing.privacy))
     if bot is not None:
         register_bot_jobs(periodic, bot)
 

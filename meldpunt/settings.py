@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from intake.retention import RetentionPeriods
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -140,6 +143,32 @@ class Settings(BaseSettings):
     watchdog_failures: int = Field(
         default=3, ge=1, description="Mislukt een onderdeel van serve zoveel keer na elkaar, dan krijgt de coördinator een alarm."
     )
+    # Five years: the Belgian limitation period for claims (art. 2262bis BW), so who saw a pupil's data can be
+    # shown as long as anyone can still call the Meldpunt to account for it; also the floor the database holds
+    # (migration 0009 refuses to delete younger audit rows), so it can be longer, never shorter.
+    retention_audit_days: int = Field(
+        default=1827, ge=1827, description="Zoveel dagen blijft een regel van het auditlogboek bewaard (minstens 5 jaar)."
+    )
+    # The retention table (intake.retention.RetentionPeriods; why each default: README, "Bewaartermijnen").
+    retention_inbound_days: int = Field(
+        default=30, ge=1, description="Zoveel dagen na de verwerking worden de inhoud en de afzender van een ontvangen mail gewist."
+    )
+    retention_outbox_days: int = Field(
+        default=30, ge=1, description="Zoveel dagen na het versturen worden het onderwerp, de tekst en de bijlagen van een verstuurde mail gewist."
+    )
+    retention_draft_days: int = Field(
+        default=30, ge=1, description="Zoveel dagen na de laatste stap worden een onderbroken gesprek en een verlaten concept gewist."
+    )
+    retention_draft_warning_days: int = Field(
+        default=7, ge=1, description="Zoveel dagen vóór het wissen krijgt de medewerker één herinnering per mail."
+    )
+    retention_question_days: int = Field(
+        default=365, ge=1, description="Zoveel dagen na het antwoord wordt een vraag aan de coördinator gewist."
+    )
+    retention_referral_school_years: int = Field(
+        default=1, ge=1,
+        description="Zoveel schooljaren na het schooljaar waarin een aanmelding afgesloten werd, worden haar identificerende antwoorden gepseudonimiseerd.",
+    )
 
     @field_validator("outbox", "smtp_ca_file", "imap_ca_file", "smtp_max_data_bytes", mode="before")
     @classmethod
@@ -188,6 +217,24 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _warning_before_removal(self) -> Settings:
+        """A warning as long before removal as the pause itself would come before the pause began."""
+        if self.retention_draft_warning_days >= self.retention_draft_days:
+            raise ValueError("MELDPUNT_RETENTION_DRAFT_WARNING_DAYS moet kleiner zijn dan MELDPUNT_RETENTION_DRAFT_DAYS")
+        return self
+
+    @property
+    def retention(self) -> RetentionPeriods:
+        """The retention table the purge works by."""
+        from intake.retention import RetentionPeriods  # here: most commands never need the questionnaire it loads
+
+        return RetentionPeriods(
+            inbound_days=self.retention_inbound_days, outbox_days=self.retention_outbox_days, draft_days=self.retention_draft_days,
+            draft_warning_days=self.retention_draft_warning_days, question_days=self.retention_question_days,
+            referral_school_years=self.retention_referral_school_years, audit_days=self.retention_audit_days,
+        )
 
     @property
     def mail_domain(self) -> str:

@@ -46,6 +46,7 @@ class MailKind(StrEnum):
     OFFER_DECISION = "aanbod-besluit"  # to the provider: the coordinator's decision on it
     ALARM = "alarm"  # to the coordinator: a mail could not be delivered
     WATCHDOG = "waakhond"  # to the coordinator: a runner is stuck
+    RETENTION_WARNING = "bewaartermijn"  # to a staff member: a paused referral will be removed in a week
 
 
 class InboundStatus(StrEnum):
@@ -95,6 +96,8 @@ class OutboxMessage(Base):
     bounce_detail: Mapped[str | None] = mapped_column(Text)
     # [{"filename", "content_type", "text"}]: small text attachments, such as a dispatch's CSV.
     attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
+    # When the retention purge emptied subject, bodies and attachments; the row stays for threading and bounces.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InboundMail(Base):
@@ -123,6 +126,8 @@ class InboundMail(Base):
     # claims no live transaction holds (store.inbound.hold), so two instances never process one mail.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the retention purge emptied raw and the sender; the row stays so a redelivery is still recognised.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Question(Base):

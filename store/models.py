@@ -138,6 +138,8 @@ class Referral(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
+    # When the retention purge replaced its identifying answers (desk/retention.py); None while they are kept.
+    pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Optimistic locking: every UPDATE checks the version it read, so two writers (a coordinator
     # and the dispatch runner, two channels on one draft) cannot silently overwrite each other;
@@ -162,6 +164,8 @@ class Conversation(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When its staff member was told it will be removed (once per pause: a later step makes updated_at newer).
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     staff: Mapped[Staff | None] = relationship()
     referral: Mapped[Referral | None] = relationship()
@@ -188,10 +192,13 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    actor: Mapped[str] = mapped_column(String(254))
+    actor: Mapped[str] = mapped_column(String(254), index=True)
     action: Mapped[str] = mapped_column(String(32))
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     detail: Mapped[str | None] = mapped_column(Text)
+    # How and why it was seen (store.audit.AuditChannel, AuditPurpose); NULL in rows older than migration 0009.
+    channel: Mapped[str | None] = mapped_column(String(16))
+    purpose: Mapped[str | None] = mapped_column(String(32))
 
 
 class ReferenceCounter(Base):

@@ -10,7 +10,8 @@ from intake.facts import ReferralFacts
 from intake.folding import fold
 from intake.lifecycle import Status
 from intake.questionnaire import Questionnaire
-from intake.vocabulary import Channel, Mode
+from intake.retention import REGION_KEY
+from intake.vocabulary import Channel, Mode, Region
 from store.models import Referral
 
 # How a person reads the channel and mode (intake.vocabulary) of a referral; the codes
@@ -22,6 +23,8 @@ MODE_LABELS: dict[str, str] = {Mode.FULL: "volledig", Mode.MINIMAL: "minimaal (z
 def referral_row(referral: Referral, *, full: bool = False) -> dict[str, Any]:
     """A referral as a dict; without `full` it holds nothing that identifies the pupil."""
     facts = ReferralFacts.from_answers(referral.answers or {})
+    # A pseudonymised referral has no postcodes left, only the region they gave (intake.retention).
+    region = facts.region or (Region.parse((referral.answers or {})[REGION_KEY]) if (referral.answers or {}).get(REGION_KEY) else None)
     eligibility = referral.eligibility or {}
     suggestions = (referral.suggestions or {}).get("suggestions", [])
     row: dict[str, Any] = {
@@ -34,8 +37,8 @@ def referral_row(referral: Referral, *, full: bool = False) -> dict[str, Any]:
         "channel_label": _label(CHANNEL_LABELS, referral.channel),
         "created_at": referral.created_at.isoformat(),
         "submitted_at": referral.submitted_at.isoformat() if referral.submitted_at else None,
-        "region": facts.region.value if facts.region else None,
-        "region_label": facts.region.label if facts.region else None,
+        "region": region.value if region else None,
+        "region_label": region.label if region else None,
         "school_level": facts.school_level.value if facts.school_level else None,
         "eligibility": eligibility.get("outcome"),
         "eligibility_label": Outcome.parse(eligibility["outcome"]).label if eligibility.get("outcome") else None,

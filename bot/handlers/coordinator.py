@@ -7,13 +7,14 @@ import re
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.chat import Answer, ChatEvent, Reply, Scope, chat_text
+from bot.handlers.questions import coordinator_viewer
 from desk import dispatch
 from desk.decisions import Role, apply_actions, review_row
 from intake.actions import parse_actions
 from intake.references import REFERENCE_PATTERN
 from intake.schedule import describe, next_slot
 from intake.workhours import local_day
-from store import questions, telegram
+from store import audit, questions, telegram
 from store.referrals import waiting_for_coordinator
 
 _QUESTION_NUMBER = re.compile(r"[Vv]raag #(\d+)")
@@ -30,7 +31,9 @@ def handle(scope: Scope, event: ChatEvent) -> Answer:
     if event.command == "beslis":
         return Answer([Reply(_decide(scope, event.argument, event.user_id))])
     if event.command == "vragen":
-        return Answer([Reply(chat_text("open_questions", items=questions.open_questions(scope.session)))])
+        shown = questions.open_questions(scope.session)
+        audit.record_questions_view(scope.session, coordinator_viewer(scope.config, event.user_id), shown, now=scope.clock())
+        return Answer([Reply(chat_text("open_questions", items=shown))])
     if event.command == "antwoord":
         number, _, text = event.argument.strip().partition(" ")
         if not number.lstrip("#").isdigit() or not text.strip():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.chat import Answer, ChatEvent, Reply, Scope, chat_text
 from bot.keyboards import ask_keyboard, keyboard_for
-from desk.workflow import Turn
+from desk.workflow import Turn, audit_summary
 from intake.dialogue import DialogueState
 from intake.eligibility import Outcome
 from intake.messages import Inbound, Outbound, OutKind, last_seen
@@ -17,6 +19,19 @@ def showing(scope: Scope, event: ChatEvent, turn: Turn) -> Turn:
     if seen is not None:
         scope.seen[event.chat_id] = seen
     return turn
+
+
+def reshow(scope: Scope, event: ChatEvent, shown: Outbound) -> Turn:
+    """Show the current question or summary again."""
+    audit_shown(scope, event, (shown,))
+    return showing(scope, event, Turn(outbounds=(shown,)))
+
+
+def audit_shown(scope: Scope, event: ChatEvent, outbounds: Sequence[Outbound]) -> None:
+    """A summary shown again outside the workflow: its answers are read again, so that is recorded."""
+    conversation = conversations.get_conversation(scope.session, scope.channel.value, scope.external_id(event))
+    if conversation is not None:
+        audit_summary(scope.session, conversation, scope.channel, outbounds, scope.clock())
 
 
 def turn_answer(turn: Turn, *, notice: bool = False) -> Answer:

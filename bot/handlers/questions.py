@@ -17,7 +17,7 @@ from intake.permissions import owns
 from intake.references import REFERENCE, find_reference
 from intake.texts import compose_mail
 from intake.vocabulary import Mode
-from store import conversations, outbox, questions, referrals
+from store import audit, conversations, outbox, questions, referrals
 from store.mail_models import MailKind, Question
 from store.models import Staff
 from store.views import answer_rows
@@ -76,10 +76,13 @@ def ask(scope: Scope, event: ChatEvent, staff: Staff, text: str, *, reference: s
         replies.append(Reply(chat_text("question_cut", limit=MAX_QUESTION_LENGTH, tail=" ".join(kept.split()[-6:]), left=len(text) - len(kept))))
     if config.coordinator_chat_id is not None:
         replies.append(to_coordinator(config, question, staff))
+        audit.record_questions_view(session, coordinator_viewer(config), [question], now=now)
     elif config.coordinator_email:
         mail = compose_mail("mail/escalation.txt.j2", question=question, sender=staff.email, subject=None)
         row = outbox.enqueue_mail(session, mail, kind=MailKind.ESCALATION, to=config.coordinator_email, domain=config.mail_domain, now=now)
         question.escalation_message_id = row.message_id
+        viewer = audit.Viewer(config.coordinator_email, audit.AuditChannel.EMAIL, audit.AuditPurpose.QUESTION)
+        audit.record_questions_view(session, viewer, [question], now=now)
     log.info("vraag %s doorgestuurd naar de coördinator", question.id)
     return Answer(replies)
 
@@ -114,9 +117,16 @@ def to_coordinator(config: DeskConfig, question: Question, staff: Staff | None, 
     return Reply(text, chat_id=config.coordinator_chat_id)
 
 
+def coordinator_viewer(config: DeskConfig, user_id: int | None = None) -> audit.Viewer:
+    """The coordinator reading questions in Telegram: the one who typed a command, else whoever reads their chat."""
+    actor = f"coördinator (telegram {user_id})" if user_id is not None else f"coördinator (telegram-chat {config.coordinator_chat_id})"
+    return audit.Viewer(actor, audit.AuditChannel.TELEGRAM, audit.AuditPurpose.QUESTION)
+
+
 def reminders(session: Session, config: DeskConfig, *, now: datetime) -> list[Reply]:
     """Questions unanswered for the configured working hours, sent again to the coordinator's chat."""
     due = questions.due_for_reminder(session, now=now, after_hours=config.reminder_hours, calendar=config.calendar)
+    audit.record_questions_view(session, coordinator_viewer(config), due, now=now)
     return [to_coordinator(config, q, session.get(Staff, q.asker_staff_id) if q.asker_staff_id else None, reminder=True) for q in due]
 
 

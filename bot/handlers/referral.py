@@ -50,14 +50,16 @@ def pressed(scope: Scope, event: ChatEvent, staff: Staff, press: Press) -> Answe
     shown = engine.shown(scope, dialogue)
     if shown is None or not accepts(shown, press):
         # An older question's button, or data no keyboard of ours carries: nothing changes.
-        stale = engine.turn_answer(Turn(outbounds=tuple(scope.workflow.intake.resume(dialogue, notice="dialogue/stale_button.txt.j2"))))
+        resumed = tuple(scope.workflow.intake.resume(dialogue, notice="dialogue/stale_button.txt.j2"))
+        engine.audit_shown(scope, event, resumed)
+        stale = engine.turn_answer(Turn(outbounds=resumed))
         return Answer(stale.replies, toast=chat_text("stale"), clear_pressed=True)
     if press.action is Action.TOGGLE:
         return _toggle(shown, press)
     if press.action is Action.CANCEL:  # wiping every answer is asked once; the summary keeps its buttons meanwhile
         return Answer([Reply(chat_text("wipe_question"), buttons=wipe_keyboard(press.args[0]))])
     if press.action is Action.KEEP:
-        engine.showing(scope, event, Turn(outbounds=(shown,)))
+        engine.reshow(scope, event, shown)
         return Answer([Reply(shown.text, buttons=keyboard_for(shown))], record=_record(event, shown, press=press), clear_pressed=True)
     inbound = _button_inbound(press, shown)
     if inbound is None:
@@ -75,7 +77,7 @@ def edited(scope: Scope, event: ChatEvent) -> Answer:
     dialogue = engine.state(scope, event)
     shown = engine.shown(scope, dialogue) if dialogue is not None else None
     if shown is not None:
-        engine.showing(scope, event, Turn(outbounds=(shown,)))
+        engine.reshow(scope, event, shown)
         replies.append(Reply(shown.text, buttons=keyboard_for(shown)))
     return Answer(replies)
 

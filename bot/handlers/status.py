@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.chat import Answer, ChatEvent, Reply, Scope, chat_text
-from store import conversations, referrals
+from store import audit, conversations, referrals
 from store.models import Referral, Staff
 
 _STATUS_LIMIT = 20
@@ -18,6 +18,11 @@ def show(scope: Scope, event: ChatEvent, staff: Staff) -> Answer:
     drafts = {conversation.referral_id: conversation.state.get("answers", {})} if conversation is not None else {}
     listed = referrals.list_referrals(scope.session, staff_id=staff.id)[:_STATUS_LIMIT]
     items = [_status_row(scope, r, drafts.get(r.id) or r.answers or {}) for r in listed]
+    # The initials identify a pupil to whoever knows the class: who saw them is recorded.
+    seen = [r.id for r, item in zip(listed, items, strict=True) if item["initials"]]
+    if seen:
+        viewer = audit.Viewer(staff.email, audit.audit_channel(scope.channel.value), audit.AuditPurpose.FOLLOW_UP)
+        audit.record_view(scope.session, viewer, seen="initialen van de leerling", now=scope.clock(), referral_ids=seen)
     return Answer([Reply(chat_text("status", items=items))])
 
 

@@ -1,0 +1,56 @@
+"""`meldpunt audit`: who saw or changed what, filtered by referral, actor and period, in Brussels time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import click
+
+from meldpunt.cli_common import app_of
+
+_TEXTS = "cli/audit_messages.txt.j2"
+
+
+def _day(value: str | None, *, option: str) -> date | None:
+    """A date typed as dd/mm/jjjj (or jjjj-mm-dd); a Dutch usage error otherwise."""
+    from intake.texts import message
+
+    if value is None:
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(message("bad_date", source=_TEXTS, value=value), param_hint=option)
+
+
+def _brussels_midnight(day: date) -> datetime:
+    """The start of a Brussels day, in UTC (the audit stores UTC)."""
+    from intake.brussels import BRUSSELS
+
+    return datetime.combine(day, time(), tzinfo=BRUSSELS).astimezone(UTC)
+
+
+@click.command("audit")
+@click.option("--referentie", default=None, help="Enkel regels over deze aanmelding (bv. MSI-2026-0042).")
+@click.option("--actor", default=None, help="Enkel regels van wie dit in zijn naam of adres heeft (bv. els@clb.be of cli:).")
+@click.option("--van", default=None, help="Vanaf deze dag (dd/mm/jjjj, Brusselse tijd).")
+@click.option("--tot", default=None, help="Tot en met deze dag (dd/mm/jjjj, Brusselse tijd).")
+@click.pass_context
+def audit(ctx: click.Context, referentie: str | None, actor: str | None, van: str | None, tot: str | None) -> None:
+    """Toon het auditlogboek: wie wanneer welke gegevens zag of wijzigde, waarom en via welk kanaal."""
+    from intake.texts import message, render
+    from store.audit import search_audit
+
+    first, last = _day(van, option="--van"), _day(tot, option="--tot")
+    if first is not None and last is not None and last < first:
+        raise click.UsageError(message("bad_period", source=_TEXTS))
+    since = _brussels_midnight(first) if first is not None else None
+    until = _brussels_midnight(last + timedelta(days=1)) if last is not None else None
+    reference = referentie.strip().upper() if referentie else None
+    with app_of(ctx).sessions() as session:
+        found = search_audit(session, reference=reference, actor=actor.strip() if actor else None, since=since, until=until)
+        rows = [{"at": e.at, "actor": e.actor, "action": e.action, "reference": ref, "detail": e.detail, "channel": e.channel,
+                 "purpose": e.purpose} for e, ref in found]
+    click.echo(render("cli/audit.txt.j2", rows=rows) if rows else message("none_found", source=_TEXTS))
