@@ -128,14 +128,14 @@ class Retention:
         for question in plan.questions:
             session.delete(question)
         for referral, _closed_at in plan.referrals:
-            self._pseudonymise(session, referral, now=now, actor=actor)
+            self.pseudonymise(session, referral, now=now, actor=actor)
         for conversation in plan.warn:
             self._warn(session, conversation, now=now)
         for entry in plan.audit:
             session.delete(entry)
         session.flush()
 
-    def _pseudonymise(self, session: Session, referral: Referral, *, now: datetime, actor: str) -> None:
+    def pseudonymise(self, session: Session, referral: Referral, *, now: datetime, actor: str) -> None:
         """Keep what the figures need (intake.retention.pseudonymised); suggestions and findings keep their codes only."""
         day = (referral.submitted_at or referral.created_at).astimezone(BRUSSELS).date()
         referrals.save_answers(session, referral, pseudonymised(referral.answers or {}, self.questionnaire, on=day), now=now)

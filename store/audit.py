@@ -32,6 +32,8 @@ class AuditAction(StrEnum):
     OFFER_APPROVED = "aanbod-goedgekeurd"
     OFFER_REFUSED = "aanbod-geweigerd"
     PURGED = "opgeschoond"  # the retention purge: counts per kind, never what was removed
+    EXPORTED = "inzage"  # `meldpunt privacy inzage`: everything about a pupil exported on request, with the reason
+    ERASED = "gewist"  # `meldpunt privacy wissen`: a pupil's data erased on request, with the reason
 
 
 class AuditChannel(StrEnum):
@@ -61,6 +63,7 @@ class AuditPurpose(StrEnum):
     INTAKE = "aanmelding invullen"
     QUARANTINE = "quarantaine nakijken"
     DISPATCH = "verzending naar aanbieder"
+    DATA_SUBJECT = "verzoek betrokkene"  # inzage or wissen asked by the pupil or their parents
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class MailKind(StrEnum):
     ALARM = "alarm"  # to the coordinator: a mail could not be delivered
     WATCHDOG = "waakhond"  # to the coordinator: a runner is stuck
     RETENTION_WARNING = "bewaartermijn"  # to a staff member: a paused referral will be removed in a week
+    ERASE_REQUEST = "wisverzoek"  # to a provider: erase a referral you received, the pupil asked us to
 
 
 class InboundStatus(StrEnum):
