@@ -6,23 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import click
 
-from meldpunt.cli_common import app_of
+from meldpunt.cli_common import app_of, typed_date
 
 _TEXTS = "cli/audit_messages.txt.j2"
-
-
-def _day(value: str | None, *, option: str) -> date | None:
-    """A date typed as dd/mm/jjjj (or jjjj-mm-dd); a Dutch usage error otherwise."""
-    from intake.texts import message
-
-    if value is None:
-        return None
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value.strip(), pattern).date()
-        except ValueError:
-            continue
-    raise click.BadParameter(message("bad_date", source=_TEXTS, value=value), param_hint=option)
 
 
 def _brussels_midnight(day: date) -> datetime:
@@ -43,7 +29,7 @@ def audit(ctx: click.Context, referentie: str | None, actor: str | None, van: st
     from intake.texts import message, render
     from store.audit import search_audit
 
-    first, last = _day(van, option="--van"), _day(tot, option="--tot")
+    first, last = typed_date(van, option="--van"), typed_date(tot, option="--tot")
     if first is not None and last is not None and last < first:
         raise click.UsageError(message("bad_period", source=_TEXTS))
     since = _brussels_midnight(first) if first is not None else None

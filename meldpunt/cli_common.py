@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -34,3 +35,13 @@ def address(value: str) -> str:
     if found is None:
         raise click.UsageError(say("address_invalid", value=value.strip()[:100].encode("unicode_escape").decode("ascii")))
     return found
+
+
+def typed_date(value: str | None, *, option: str) -> date | None:
+    """A date typed as dd/mm/jjjj (the one way people here write it), None when not given; a Dutch usage error naming the option otherwise."""
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise click.BadParameter(say("date_invalid", value=value), param_hint=option) from None

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from meldpunt.cli_common import app_of, required
+from meldpunt.cli_common import app_of, required, typed_date
 
 RIGHTS = "cli/privacy_rights.txt.j2"
 
 if TYPE_CHECKING:
-    from datetime import date
 
     from desk.privacy_rights import PrivacyRights
     from desk.retention import Retention
@@ -38,20 +37,6 @@ def build_rights(app: App, *, clock: Clock) -> PrivacyRights:
                          domain=app.settings.mail_domain, clock=clock)
 
 
-def _birth_date(value: str | None) -> date | None:
-    """A date typed as dd/mm/jjjj; a Dutch usage error otherwise."""
-    from datetime import datetime
-
-    from intake.texts import message
-
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value.strip(), "%d/%m/%Y").date()
-    except ValueError:
-        raise click.UsageError(message("bad_date", source=RIGHTS, value=value)) from None
-
-
 def _sure(question: str) -> bool:
     """Ask question; only "ja" (or "j") goes on, anything else, Enter included, does not."""
     answer: str = click.prompt(f"{question} (ja/nee)", default="nee", show_default=False)
@@ -60,7 +45,7 @@ def _sure(question: str) -> bool:
 
 @click.group()
 def privacy() -> None:
-    """Privacy: bewaartermijnen toepassen."""
+    """Privacy: bewaartermijnen toepassen, inzage geven en wissen op verzoek."""
 
 
 @privacy.command("opschonen")
@@ -97,7 +82,7 @@ def privacy_export(ctx: click.Context, referentie: str | None, naam: str | None,
     app, now = app_of(ctx), utc_now()
     try:
         result = build_rights(app, clock=lambda: now).export(
-            reference=referentie, name=naam, birth_date=_birth_date(geboortedatum), reason=required(reden, "--reden"),
+            reference=referentie, name=naam, birth_date=typed_date(geboortedatum, option="--geboortedatum"), reason=required(reden, "--reden"),
             actor=cli_actor(), folder=folder or app.settings.var_dir / "inzage")
     except PupilNotFound as error:
         raise click.ClickException(str(error)) from None
