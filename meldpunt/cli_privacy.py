@@ -40,3 +40,13 @@ def privacy_purge(ctx: click.Context, proef: bool) -> None:
     now = utc_now()
     report = build_retention(app_of(ctx), clock=lambda: now).run(dry_run=proef, actor=cli_actor())
     click.echo(message("purge", source="cli/privacy.txt.j2", report=report, now=now))
+
+
+def _add_key_commands() -> None:
+    """`privacy sleutel …` lives in its own module (meldpunt/cli_privacy_key.py)."""
+    from meldpunt.cli_privacy_key import key
+
+    privacy.add_command(key)
+
+
+_add_key_commands()
