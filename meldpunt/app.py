@@ -44,13 +44,18 @@ class App:
         """The database engine, migrated to the newest schema on first use."""
         from meldpunt.startup import require_database
         from store.db import create_db_engine, is_current, upgrade_database
+        from store.encryption import check_key, use_keys
 
         if not self.create_database:
             require_database(self.settings)
+        use_keys(self.settings.encryption_keys())  # before migrating: migration 0011 encrypts existing rows
         url = self.settings.effective_database_url
         if not is_current(url):  # the check needs no Alembic: a command on a current database answers sooner
             upgrade_database(url)
-        return create_db_engine(url)
+        engine = create_db_engine(url)
+        with engine.connect() as connection:
+            check_key(connection)  # a wrong key is one sentence at start, not a failure at the first read
+        return engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

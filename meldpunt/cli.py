@@ -168,8 +168,11 @@ def db_upgrade(ctx: click.Context) -> None:
     """Maak de databank of pas haar migraties toe (gebeurt ook vanzelf bij serve)."""
     from intake.texts import message
     from store.db import database_revision, upgrade_database
+    from store.encryption import use_keys
 
-    url = app_of(ctx).settings.effective_database_url
+    settings = app_of(ctx).settings
+    use_keys(settings.encryption_keys())  # made on a fresh install; migration 0011 encrypts the rows already there
+    url = settings.effective_database_url
     upgrade_database(url)
     click.echo(message("db_upgraded", revision=database_revision(url)))
 

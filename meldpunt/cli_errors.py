@@ -48,11 +48,16 @@ def explain(error: BaseException, settings: Settings | None) -> str | None:
 
     from intake.catalogue_loader import CatalogueError
     from meldpunt.startup import DatabaseMissing
+    from store.encryption import EncryptionKeyError
 
     if isinstance(error, ValidationError):
         return _settings_error(error)
     if isinstance(error, DatabaseMissing):
         return say("database_missing", path=str(error.path), setting=database_setting(settings))
+    if isinstance(error, EncryptionKeyError):
+        if error.missing:
+            return say("encryption_key_missing", path=str(settings.effective_key_file) if settings else "")
+        return say("encryption_key_wrong")
     if isinstance(error, ArgumentError):
         return say("database_url_invalid", setting=database_setting(settings))
     if isinstance(error, DBAPIError):

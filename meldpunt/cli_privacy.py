@@ -111,3 +111,13 @@ def privacy_erase(ctx: click.Context, referentie: str, reden: str, ja: bool) -> 
     except PupilNotFound as error:
         raise click.ClickException(str(error)) from None
     click.echo(message("erased", source=RIGHTS, result=result))
+
+
+def _add_key_commands() -> None:
+    """`privacy sleutel …` lives in its own module (meldpunt/cli_privacy_key.py)."""
+    from meldpunt.cli_privacy_key import key
+
+    privacy.add_command(key)
+
+
+_add_key_commands()

@@ -170,7 +170,15 @@ class Settings(BaseSettings):
         description="Zoveel schooljaren na het schooljaar waarin een aanmelding afgesloten werd, worden haar identificerende antwoorden gepseudonimiseerd.",
     )
 
-    @field_validator("outbox", "smtp_ca_file", "imap_ca_file", "smtp_max_data_bytes", mode="before")
+    # Encryption at rest (store.encryption): the key never goes in the database, so a copied database file shows no names.
+    encryption_key: SecretStr | None = Field(
+        default=None, description="Sleutel(s) voor de versleutelde gegevens, komma-gescheiden, de eerste is de huidige; anders het sleutelbestand.",
+    )
+    encryption_key_file: Path | None = Field(
+        default=None, description="Sleutelbestand (0600) buiten de databank; standaard var_dir/meldpunt.key, gemaakt bij de eerste start.",
+    )
+
+    @field_validator("outbox", "smtp_ca_file", "imap_ca_file", "smtp_max_data_bytes", "encryption_key", "encryption_key_file", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """An empty line in meldpunt.env (MELDPUNT_OUTBOX=) means "not set", not a path or a choice called ""."""
@@ -245,3 +253,16 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under var_dir."""
         return self.database_url or f"sqlite:///{(self.var_dir / 'meldpunt.db').resolve()}"
+
+    @property
+    def effective_key_file(self) -> Path:
+        """The key file: the configured one, or meldpunt.key under var_dir (next to, never inside, the database)."""
+        return self.encryption_key_file or self.var_dir / "meldpunt.key"
+
+    def encryption_keys(self) -> list[str]:
+        """The keys from MELDPUNT_ENCRYPTION_KEY, else from the key file, which a fresh install gets made."""
+        from store.encryption import key_file_keys, parse_keys
+
+        if self.encryption_key is not None:
+            return parse_keys(self.encryption_key.get_secret_value())
+        return key_file_keys(self.effective_key_file, create=self.encryption_key_file is None)

@@ -53,10 +53,11 @@ def sqlite_path(settings: Settings) -> Path | None:
 
 
 def permission_warnings(settings: Settings) -> list[str]:
-    """A Dutch line for the settings file and for each database file others may read."""
+    """A Dutch line for the settings file, the key file and each database file others may read."""
     from intake.texts import message
 
-    exposed = [path for path in (SETTINGS_FILE, *_database_files(settings)) if _readable_by_others(path)]
+    files = (SETTINGS_FILE, settings.effective_key_file, *_database_files(settings))  # the key file opens the data
+    exposed = [path for path in files if _readable_by_others(path)]
     return [message("file_readable", path=str(path), mode=f"{stat.S_IMODE(path.stat().st_mode):04o}") for path in exposed]
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from store.encryption import EncryptedJSON
 from store.mail_models import ADDRESS_LENGTH
 from store.models import Base, Staff, UTCDateTime
 
@@ -54,5 +55,5 @@ class TelegramUpdate(Base):
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON())  # may quote what was typed: encrypted
     sent: Mapped[int] = mapped_column(Integer)

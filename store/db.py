@@ -31,6 +31,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
+    # Deleted and overwritten content is zeroed, not left in free pages: purged or re-encrypted data must not linger.
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -76,9 +78,17 @@ def upgrade_database(url: str, *, revision: str = "head") -> None:
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+        fold_wal(engine)  # the log still holds pages from before (migration 0011: plaintext)
     finally:
         # env.py switches SQLite foreign keys off on this connection: it must not return to a pool.
         engine.dispose()
+
+
+def fold_wal(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and empty it, so no older page version lingers there."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def database_revision(url: str) -> str | None:

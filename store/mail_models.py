@@ -11,9 +11,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, true
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
+from store.encryption import EncryptedBytes, EncryptedJSON, EncryptedText
 from store.models import Base, EnumValue, UTCDateTime
 
 # RFC 5322 §2.1.1: a header line is at most 998 characters, so no Message-ID is longer.
@@ -81,9 +82,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))
     to_address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
     # Text, not one header line: a long subject is folded over several lines when sent (RFC 5322 §2.2.3).
-    subject: Mapped[str] = mapped_column(Text)
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(EncryptedText())
+    body_text: Mapped[str] = mapped_column(EncryptedText())
+    body_html: Mapped[str | None] = mapped_column(EncryptedText())
     in_reply_to: Mapped[str | None] = mapped_column(String(HEADER_LENGTH))
     references: Mapped[str | None] = mapped_column(Text)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
@@ -96,7 +97,7 @@ class OutboxMessage(Base):
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounce_detail: Mapped[str | None] = mapped_column(Text)
     # [{"filename", "content_type", "text"}]: small text attachments, such as a dispatch's CSV.
-    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(EncryptedJSON())
     # When the retention purge emptied subject, bodies and attachments; the row stays for threading and bounces.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -111,9 +112,9 @@ class InboundMail(Base):
     # As its author spelled it; indexed to notice a new mail reusing an earlier one's Message-ID.
     message_id: Mapped[str | None] = mapped_column(String(HEADER_LENGTH), index=True)
     source: Mapped[str] = mapped_column(String(8))
-    envelope_from: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    envelope_from: Mapped[str | None] = mapped_column(EncryptedText())
     envelope_to: Mapped[list[str]] = mapped_column(JSON)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw: Mapped[bytes] = mapped_column(EncryptedBytes())  # encrypted at rest, like every column that can name a pupil
     size: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[InboundStatus] = mapped_column(EnumValue(InboundStatus), index=True)
@@ -140,13 +141,12 @@ class Question(Base):
     asker_email: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
     asker_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    # none_as_null: Python None must be SQL NULL here, not the JSON literal 'null'.
-    context: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    text: Mapped[str] = mapped_column(EncryptedText())
+    context: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON())  # None is SQL NULL
     status: Mapped[QuestionStatus] = mapped_column(EnumValue(QuestionStatus), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    answer: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(EncryptedText())
     answered_by: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
     # The outbox Message-ID of the mail to the coordinator: their reply's In-Reply-To finds it.
     escalation_message_id: Mapped[str | None] = mapped_column(String(HEADER_LENGTH), index=True)

@@ -1,6 +1,6 @@
 """SQLAlchemy tables of the store: staff, conversations, referrals, history, audit and counters.
 
-JSON columns are plain `sqlalchemy.JSON` (no `MutableDict`): in-place changes to a loaded dict are
+JSON columns are plain `sqlalchemy.JSON` or store.encryption.EncryptedJSON (no `MutableDict`): in-place changes to a loaded dict are
 NOT tracked. Always assign a new value, or go through the repository functions (`save_conversation`,
 `save_answers`), which store a deep copy and flag the column as modified.
 """
@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from intake.lifecycle import CompletionOutcome, Status
 from intake.vocabulary import Channel, Mode
+from store.encryption import EncryptedJSON
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -128,7 +129,8 @@ class Referral(Base):
     mode: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Encrypted at rest (store.encryption): names, birth dates and free texts; never filtered on in SQL.
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     # none_as_null: Python None must be SQL NULL here, not the JSON literal 'null'.
     eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     suggestions: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
@@ -161,7 +163,7 @@ class Conversation(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     step: Mapped[str] = mapped_column(String(64))
-    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())  # holds the answers so far: encrypted
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # When its staff member was told it will be removed (once per pause: a later step makes updated_at newer).

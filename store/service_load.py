@@ -34,13 +34,18 @@ def referrals_this_school_year(session: Session, *, now: datetime, excluding: in
     sent = select(DispatchItem.service_id, func.count()).where(
         DispatchItem.dispatched_at >= school_year_start(now)).group_by(DispatchItem.service_id)
     counts: Counter[str] = Counter({service_id: number for service_id, number in session.execute(sent)})
-    intended = func.coalesce(
-        Referral.assigned_service_id,
-        Referral.answers["preferred_intervention"].as_string(),
-        Referral.suggestions["proposed"].as_string(),
-    )
-    queued = select(intended, func.count()).where(Referral.status == Status.QUEUED, intended.is_not(None))
+    # The preference is inside the encrypted answers (store.encryption): SQL cannot read it, so the few
+    # queued referrals are weighed here.
+    queued = select(Referral.assigned_service_id, Referral.answers, Referral.suggestions).where(Referral.status == Status.QUEUED)
     if excluding is not None:
         queued = queued.where(Referral.id != excluding)
-    counts.update({service_id: number for service_id, number in session.execute(queued.group_by(intended))})
+    for assigned, answers, suggestions in session.execute(queued):
+        intended = assigned or (answers or {}).get("preferred_intervention") or _proposed(suggestions)
+        if intended is not None:
+            counts[str(intended)] += 1
     return dict(counts)
+
+
+def _proposed(suggestions: object) -> object:
+    """The consult's proposal in a referral's stored suggestions, if any."""
+    return suggestions.get("proposed") if isinstance(suggestions, dict) else None

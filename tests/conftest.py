@@ -14,6 +14,8 @@ import os
 
 # Set before anything imports httpx: it honours proxy variables, and tests only talk to loopback.
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+# One fixed key for the test session, so databases, CLI runs and child processes all open each other's data.
+os.environ.setdefault("MELDPUNT_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1tZWxkcHVudC1zdWl0ZSE=")
 
 import shutil
 import socket

@@ -109,7 +109,7 @@ def test_the_database_its_wal_var_the_maildir_and_the_lock_are_private(var_dir: 
         assert service.run("db", "upgrade").returncode == 0  # only `db upgrade` and `serve` make a database
         added = service.run("staff", "add", "els@clb.example", "--name", "Els", "--clb", "CLB")
         assert added.returncode == 0, added.stderr
-        assert modes(var_dir) == {".": "0700", "meldpunt.db": "0600"}
+        assert modes(var_dir) == {".": "0700", "meldpunt.db": "0600", "meldpunt.key": "0600"}  # the key: issue 14
         try:
             service.start()
             with smtplib.SMTP("127.0.0.1", service.port, timeout=30) as client:

@@ -28,6 +28,7 @@ from store.db import (
     head_revision,
     upgrade_database,
 )
+from store.encryption import decrypt
 from store.models import Base, Referral
 from store.referrals import (
     assign_reference,
@@ -453,7 +454,9 @@ def test_json_answers_round_trip_with_dutch_text(
             text("SELECT CAST(answers AS TEXT), eligibility IS NULL FROM referrals WHERE id = :id"),
             {"id": referral.id},
         ).one()
-        assert "Zoë" in raw[0] and "één" in raw[0]  # stored readable, not as \u escapes
+        assert "Zoë" not in raw[0]  # encrypted at rest (store.encryption) ...
+        plain = decrypt(raw[0].encode("ascii")).decode("utf-8")
+        assert "Zoë" in plain and "één" in plain  # ... over readable JSON, not \u escapes
         assert raw[1] is True or raw[1] == 1
 
 
