@@ -19,12 +19,14 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mail.outbox import OutboxConfig, build_message
 from meldpunt.cli import main
 from meldpunt.cli_rapport import choose_period, current_school_year, queue_report_mail
+from meldpunt.settings import Settings
 from store.db import create_db_engine, make_session_factory
 from store.mail_models import MailKind, OutboxMessage
 from tests.report_fixture import MADE, sample_report
@@ -101,8 +103,18 @@ def rapport(database_url: str, tmp_path: Path) -> Rapport:
     return Rapport(database_url, tmp_path / "var")
 
 
-def test_wrong_options_are_refused_in_dutch_before_anything_is_computed(database_url: str, tmp_path: Path) -> None:
-    run = Rapport(database_url, tmp_path / "var", rapport_overlegdata="01/01/2999")
+def test_the_settings_read_meeting_dates_as_people_write_them() -> None:
+    assert Settings(rapport_overlegdata="14/10/2025, 10/02/2026,").rapport_overlegdata == [date(2025, 10, 14), date(2026, 2, 10)]
+    assert (Settings().rapport_min_cel, Settings().rapport_wachtdagen, Settings().rapport_overlegdata) == (5, 10, [])
+    with pytest.raises(ValidationError, match="'2026-02-10' is geen datum; schrijf dd/mm/jjjj"):
+        Settings(rapport_overlegdata="2026-02-10")
+    with pytest.raises(ValidationError):
+        Settings(rapport_min_cel=0)
+
+
+def test_wrong_options_are_refused_in_dutch_before_anything_is_computed(tmp_path: Path) -> None:
+    # Nothing is computed, so no database is opened: the file is never made.
+    run = Rapport(f"sqlite:///{tmp_path / 'meldpunt.db'}", tmp_path / "var", rapport_overlegdata="01/01/2999")
     refused = run("--schooljaar", "2025-2027")
     assert refused.exit_code == 2 and "'2025-2027' is geen schooljaar" in refused.stderr and "Traceback" not in refused.output
     refused = run("--vorm", "xlsx")
@@ -111,7 +123,7 @@ def test_wrong_options_are_refused_in_dutch_before_anything_is_computed(database
     assert refused.exit_code == 2 and "Er was nog geen overleg vóór vandaag" in refused.stderr
     refused = run("--schooljaar", "2025-2026", "--vorm", "html", "--uit", str(tmp_path / "geen-map" / "rapport.html"))
     assert refused.exit_code == 2 and "geen-map bestaat niet" in refused.stderr
-    assert "Rapport wordt berekend" not in refused.stderr
+    assert "Rapport wordt berekend" not in refused.stderr and not (tmp_path / "meldpunt.db").exists()
 
 
 def test_the_table_in_the_terminal_names_the_period_and_the_audience(rapport: Rapport) -> None:

@@ -6,12 +6,13 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from intake.report_model import Audience
+from intake.report_model import Audience, Column, ColumnKind, Table
 from meldpunt.report_forms.forms import Form, render
 from meldpunt.report_forms.xlsx_form import sheet_names
 from tests.browser import chromium, pdf_bytes, png_colours, severe_console_entries
@@ -146,3 +147,14 @@ def test_png_reader_sees_a_blank_picture_as_one_colour() -> None:
 def test_every_text_form_writes_the_suppressed_cell_as_less_than_five(form: Form) -> None:
     data = render(sample_report(), form)
     assert "<5" in data.decode("utf-8-sig") or "&lt;5" in data.decode("utf-8")
+
+
+@pytest.mark.parametrize("form", list(Form))
+def test_a_table_without_rows_and_a_report_without_notes_still_render(form: Form) -> None:
+    # A new period, or a public table whose every row fell away: the form still comes out, with its headings.
+    empty = Table(key="leeg", title="Vraag van onder 12-jarigen", definition="Aanmeldingen voor leerlingen jonger dan 12.",
+                  columns=(Column("regio", "Regio", ColumnKind.LABEL), Column("aantal", "Aanmeldingen")), rows=(), chart="aantal")
+    data = render(replace(sample_report(), tables=(empty,), notes=()), form)
+    assert data
+    if form is not Form.XLSX:
+        assert "Vraag van onder 12-jarigen" in data.decode("utf-8-sig")
