@@ -13,6 +13,7 @@ Logs carry Message-ID, kind, status and SMTP code only, never an address or a te
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import mailbox
 import os
@@ -160,6 +161,9 @@ def build_message(row: OutboxMessage, config: OutboxConfig) -> EmailMessage:
         message.add_alternative(row.body_html, subtype="html")
     for attachment in row.attachments or ():
         maintype, _, subtype = attachment["content_type"].partition("/")
+        if "base64" in attachment:  # a binary file (the report's XLSX), kept as base64 because the column is JSON
+            message.add_attachment(base64.b64decode(attachment["base64"]), maintype=maintype, subtype=subtype, filename=attachment["filename"])
+            continue
         # Bytes, not str: set_content would re-encode str and drop the charset parameter.
         message.add_attachment(attachment["text"].encode("utf-8"), maintype=maintype, subtype=subtype,
                                filename=attachment["filename"], params={"charset": "utf-8"})

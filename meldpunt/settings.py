@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -266,3 +266,29 @@ class Settings(BaseSettings):
         if self.encryption_key is not None:
             return parse_keys(self.encryption_key.get_secret_value())
         return key_file_keys(self.effective_key_file, create=self.encryption_key_file is None)
+
+    # The figures report (`meldpunt rapport`); at the end of the class, so other settings groups stay together above.
+    rapport_min_cel: int = Field(
+        default=5, ge=1, description="Kleinere aantallen dan dit staan in het publieke rapport als \"<5\" (en wat ze zou verraden ook).",
+    )
+    rapport_wachtdagen: int = Field(
+        default=10, ge=1, description="Een aanmelding die langer dan zoveel werkdagen wacht, telt in het rapport als onbeantwoorde vraag.",
+    )
+    rapport_overlegdata: Annotated[list[date], NoDecode] = Field(
+        default=[], description="Data van het overleg (werkgroep Recht op Leren), dd/mm/jjjj, komma-gescheiden: voor --sinds-vorig-overleg.",
+    )
+
+    @field_validator("rapport_overlegdata", mode="before")
+    @classmethod
+    def _meeting_dates(cls, value: object) -> object:
+        """Read "14/10/2025, 10/02/2026" (dd/mm/jjjj, as people here write dates); a Dutch error names the one that is not a date."""
+        if not isinstance(value, str):
+            return value
+        days = []
+        for part in (part.strip() for part in value.split(",")):
+            if part:
+                try:
+                    days.append(datetime.strptime(part, "%d/%m/%Y").date())
+                except ValueError:
+                    raise ValueError(f"'{part}' is geen datum; schrijf dd/mm/jjjj, bijvoorbeeld 10/02/2026.") from None
+        return days

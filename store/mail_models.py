@@ -49,6 +49,7 @@ class MailKind(StrEnum):
     WATCHDOG = "waakhond"  # to the coordinator: a runner is stuck
     RETENTION_WARNING = "bewaartermijn"  # to a staff member: a paused referral will be removed in a week
     ERASE_REQUEST = "wisverzoek"  # to a provider: erase a referral you received, the pupil asked us to
+    REPORT = "rapport"  # to the coordinator (or whom they name): the figures report, as XLSX and HTML attachments
 
 
 class InboundStatus(StrEnum):
@@ -96,7 +97,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounce_detail: Mapped[str | None] = mapped_column(Text)
-    # [{"filename", "content_type", "text"}]: small text attachments, such as a dispatch's CSV.
+    # [{"filename", "content_type", "text"}]: small text attachments, such as a dispatch's CSV; a binary one
+    # (the report's XLSX) has "base64" instead of "text", as JSON holds no bytes.
     attachments: Mapped[list[dict[str, str]] | None] = mapped_column(EncryptedJSON())
     # When the retention purge emptied subject, bodies and attachments; the row stays for threading and bounces.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,106 @@
+"""Debian's headless Chromium driven by Selenium through Debian's own chromedriver: open a local file, look, print.
+
+No browser is downloaded (Selenium Manager never runs: the driver's path is given); without /usr/bin/chromium the
+caller skips (scripts/test-deps.d/chromium installs it in CI).
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SKIP_REASON = "Chromium ontbreekt (/usr/bin/chromium, /usr/bin/chromedriver): installeer chromium en chromium-driver / Chromium missing"
+
+
+def require_chromium() -> None:
+    """Skip the calling test, with the reason in Dutch and English, when Debian's Chromium or its driver is not there."""
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(SKIP_REASON)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium with a fresh profile that records every console message; closed afterwards."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    require_chromium()
+    with tempfile.TemporaryDirectory(prefix="meldpunt-chromium-") as profile:
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                         "--window-size=1200,900", f"--user-data-dir={profile}"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def severe_console_entries(driver: Any) -> list[str]:
+    """The console messages of level SEVERE (errors: a failed load, a script error, a blocked resource)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+
+
+def pdf_bytes(driver: Any) -> bytes:
+    """The open page printed to PDF through Chrome DevTools (Page.printToPDF), as bytes."""
+    return base64.b64decode(driver.print_page())
+
+
+def png_colours(png: bytes, *, at_most: int = 64) -> set[bytes]:
+    """Distinct pixel values of a PNG (8-bit RGB or RGBA, as Chromium writes), up to at_most: no Pillow needed.
+
+    Reads the IHDR and IDAT chunks, inflates the data and undoes each scanline's filter (PNG spec §9).
+    """
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    position, data, header = 8, b"", b""
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position:position + 4])
+        kind, body = png[position + 4:position + 8], png[position + 8:position + 8 + length]
+        header = body if kind == b"IHDR" else header
+        data += body if kind == b"IDAT" else b""
+        position += 12 + length
+    width, height, depth, colour_type = struct.unpack(">IIBB", header[:10])
+    assert depth == 8 and colour_type in (2, 6), f"unexpected PNG format {depth}/{colour_type}"
+    size = 3 if colour_type == 2 else 4
+    raw, stride, previous = zlib.decompress(data), width * size, bytearray(width * size)
+    seen: set[bytes] = set()
+    for row in range(height):
+        start = row * (stride + 1)
+        line = _unfilter(raw[start], bytearray(raw[start + 1:start + 1 + stride]), previous, size)
+        seen.update(bytes(line[i:i + size]) for i in range(0, stride, size * 7))  # every 7th pixel is plenty
+        if len(seen) >= at_most:
+            break
+        previous = line
+    return seen
+
+
+def _unfilter(kind: int, line: bytearray, previous: bytearray, size: int) -> bytearray:
+    """One scanline with its PNG filter (none, sub, up, average, Paeth) undone."""
+    for i in range(len(line)):
+        left = line[i - size] if i >= size else 0
+        up, up_left = previous[i], previous[i - size] if i >= size else 0
+        if kind == 1:
+            line[i] = (line[i] + left) & 0xFF
+        elif kind == 2:
+            line[i] = (line[i] + up) & 0xFF
+        elif kind == 3:
+            line[i] = (line[i] + (left + up) // 2) & 0xFF
+        elif kind == 4:
+            estimate = left + up - up_left
+            distances = (abs(estimate - left), abs(estimate - up), abs(estimate - up_left))
+            line[i] = (line[i] + (left, up, up_left)[distances.index(min(distances))]) & 0xFF
+    return line
