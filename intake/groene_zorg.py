@@ -62,7 +62,8 @@ class Col(StrEnum):
 
 REQUIRED = (Col.SCHOOL_YEAR, Col.SUBMITTED, Col.POSTCODE, Col.LEVEL, Col.AGE, Col.STARTED)
 # Words in a header that point at a person: the Meldpunt takes no names, birth dates or contacts in the overview.
-IDENTIFYING_WORDS = ("naam", "geboorte", "rijksregister", "insz", "adres", "straat", "telefoon", "gsm", "mail")
+IDENTIFYING_WORDS = ("naam", "geboorte", "geboren", "rijksregister", "insz", "leerlingnummer", "dossier", "initialen",
+                     "adres", "straat", "telefoon", "gsm", "mail")
 # ... unless the column is about the school or the farm ("naam school"), which names no pupil.
 NOT_A_PERSON = ("school", "boerderij")
 

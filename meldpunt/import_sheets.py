@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX is a zip archive
+# What the archive may unpack to: openpyxl reads the shared strings whole, so a small zip of repeated text could
+# fill the memory. A school year's overview unpacks to well under a megabyte.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 
 
 class SheetError(Exception):
@@ -52,6 +56,8 @@ def xlsx_rows(data: bytes, *, max_columns: int) -> Iterator[tuple[int, list[str]
     """The rows of the workbook's first sheet as text, one column past max_columns read so a wider sheet is noticed."""
     from openpyxl import load_workbook
 
+    if unpacked_size(data) > MAX_UNPACKED_BYTES:
+        raise SheetError("too_large_unpacked")
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # a damaged or foreign zip: openpyxl raises many kinds
@@ -66,6 +72,15 @@ def xlsx_rows(data: bytes, *, max_columns: int) -> Iterator[tuple[int, list[str]
             raise SheetError("unreadable", row=number + 1) from None
     finally:
         workbook.close()
+
+
+def unpacked_size(data: bytes) -> int:
+    """What a zip archive says its members unpack to (zipfile never hands out more than that); 0 when it is no zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        return 0  # openpyxl says it cannot read it
 
 
 def cell_text(value: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,8 @@ def test_a_missing_or_double_column_is_named(run: Runner, session_factory: sessi
     assert figures(session_factory) == []
 
 
-@pytest.mark.parametrize("column", ["Naam", "voornaam", "Achternaam", "Geboortedatum", "rijksregisternummer", "E-mail ouders"])
+@pytest.mark.parametrize("column", ["Naam", "voornaam", "Achternaam", "Geboortedatum", "rijksregisternummer", "E-mail ouders", "Leerlingnummer",
+                                    "initialen"])
 def test_a_column_that_identifies_a_pupil_refuses_the_whole_file(
         run: Runner, session_factory: sessionmaker[Session], tmp_path: Path, column: str) -> None:
     refused = run("import", "groene-zorg", write(tmp_path, f"{HEADER};{column}", f"{GOOD};Zoë Peeters"))
@@ -230,6 +232,15 @@ def test_an_xlsx_error_names_the_row_the_spreadsheet_shows(run: Runner, tmp_path
     workbook.save(tmp_path / "fout.xlsx")
     refused = run("import", "groene-zorg", str(tmp_path / "fout.xlsx"))
     assert refused.exit_code == 1 and refused.stderr.splitlines()[0] == "rij 3: kolom 'leeftijd': '14.5' is geen getal"
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_an_overview_is_not_opened(run: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "bom.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"<" * (51 * 1024 * 1024))  # a few dozen KB packed
+    assert path.stat().st_size < 1024 * 1024
+    refused = run("import", "groene-zorg", str(path))
+    assert refused.exit_code == 1 and "De Excel-werkmap is uitgepakt veel groter dan een overzicht" in refused.stderr
 
 
 def test_the_limits(run: Runner, session_factory: sessionmaker[Session], tmp_path: Path) -> None:
