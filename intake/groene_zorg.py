@@ -81,12 +81,17 @@ class Problem:
     high: int | None = None
 
 
+KEY_FIELDS = ("school_year", "submitted_on", "postcode", "school", "school_level", "school_grade", "age", "problem_areas",
+              "started", "completed", "outcome")
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """The figures of one trajectory in the overview: closed sets and one date, nothing about the pupil's identity."""
 
     school_year: int  # 2025 for 2025-2026
     submitted_on: date
+    postcode: str  # of the school: only in the import key, the figures keep region and municipality
     region: str
     municipality: str | None  # None when the postcode spans two municipalities
     school: str | None
@@ -109,8 +114,12 @@ class Trajectory:
         return age_band(self.age)
 
     def canonical(self) -> str:
-        """The normalised values as one text: the same trajectory written differently gives the same text."""
-        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """The row's normalised values as one text: the same trajectory written differently gives the same text.
+
+        Only what the file says (the postcode, not the municipality a newer map may name otherwise): a changed text
+        would change every import key, and a file imported before would be imported again.
+        """
+        values = {name: getattr(self, name) for name in KEY_FIELDS}
         return json.dumps(values, default=str, sort_keys=True, ensure_ascii=True)
 
 
@@ -265,7 +274,7 @@ def read_row(number: int, cells: dict[Col, str]) -> Trajectory | list[Problem]:
     if row.problems or year is None or submitted is None or where is None or level is None or age is None or started is None:
         return row.problems
     return Trajectory(
-        school_year=year, submitted_on=submitted, region=where[0], municipality=where[1],
+        school_year=year, submitted_on=submitted, postcode=cells[Col.POSTCODE], region=where[0], municipality=where[1],
         school=" ".join(cells.get(Col.SCHOOL, "").split()) or None, school_level=level,
         school_grade=None if grade is None else str(grade), age=age, problem_areas=problem_areas,
         started=started, completed=completed, outcome=outcome,

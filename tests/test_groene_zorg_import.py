@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -273,3 +274,15 @@ def test_a_file_that_is_no_overview_says_why(run: Runner, session_factory: sessi
     assert refused.exit_code == 1 and message in refused.stderr, refused.output
     assert "Traceback" not in refused.output
     assert figures(session_factory) == []
+
+
+def test_an_import_key_stays_what_it_was() -> None:
+    # Keys of earlier imports are in the databases: a changed key would import the same overview a second time.
+    from intake.groene_zorg import import_keys, read_overview
+
+    overview = read_overview([(1, HEADER.split(";")), (2, GOOD.split(";")), (3, GOOD.split(";"))])
+    text = ('{"age": 15, "completed": false, "outcome": null, "postcode": "1500", "problem_areas": ["spijbelen"], "school": "Atheneum De Brug", '
+            '"school_grade": "3", "school_level": "secundair", "school_year": 2025, "started": true, "submitted_on": "2025-09-15"}')
+    assert overview.trajectories[0].canonical() == text
+    assert import_keys(overview.trajectories) == [hashlib.sha256(f"{text}#{n}".encode()).hexdigest() for n in (1, 2)] == [
+        "eb3490cbb82a44b4861151efeea73c15f1e2a54ed7a4160c2a19e1cd6f3288df", "c38795c2eb03d68fe12a18517c970f34c5ea2eeca4bf47634aa6e803292c0cae"]
