@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -25,7 +25,7 @@ def _say(name: str, **context: object) -> str:
     return message(name, source=_TEXTS, **context)
 
 
-def _fail(text: str) -> None:
+def _fail(text: str) -> NoReturn:
     """Print why nothing was imported and end with exit code 1."""
     click.echo(text, err=True)
     raise click.exceptions.Exit(1)
@@ -79,14 +79,12 @@ def groene_zorg(ctx: click.Context, bestand: Path) -> None:
         overview = read_overview(sheet_rows(bestand.read_bytes(), max_columns=MAX_COLUMNS))
     except SheetError as error:
         _fail(_say(error.reason, row=error.row) if error.reason == "unreadable" else _say(error.reason))
-        return
     if overview.problems:
         _fail(problems_text(overview.problems))
     app = app_of(ctx)
     service_id = groene_zorg_service(app.catalogue)
     if service_id is None:
         _fail(_say("no_service"))
-        return
     with app.sessions.begin() as session:
         result = import_trajectories(session, overview.trajectories, service_id=service_id, actor=cli_actor(), now=utc_now())
     click.echo(_say("done", result=result, ignored=[shown(name) for name in overview.ignored_columns]))
