@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from meldpunt.cli import main
 from store.figure_models import FigureProblemArea, ReferralFigures
 from store.models import AuditEntry
 from tests.test_architecture import ROOT
@@ -286,3 +289,16 @@ def test_an_import_key_stays_what_it_was() -> None:
     assert overview.trajectories[0].canonical() == text
     assert import_keys(overview.trajectories) == [hashlib.sha256(f"{text}#{n}".encode()).hexdigest() for n in (1, 2)] == [
         "eb3490cbb82a44b4861151efeea73c15f1e2a54ed7a4160c2a19e1cd6f3288df", "c38795c2eb03d68fe12a18517c970f34c5ea2eeca4bf47634aa6e803292c0cae"]
+
+
+def test_without_one_groene_zorg_service_in_the_catalogue_nothing_is_imported(
+        run: Runner, session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    catalogue = yaml.safe_load((ROOT / "store" / "catalogue.yaml").read_text("utf-8"))
+    farm = next(service for service in catalogue["services"] if service["id"] == "groene-zorg")
+    catalogue["services"].append({**farm, "id": "groene-zorg-oost", "name": "Zorgboerderij Oost via Groene Zorg"})
+    path = tmp_path / "aanbod.yaml"
+    path.write_text(yaml.safe_dump(catalogue, allow_unicode=True), "utf-8")
+    two = CliRunner(env={**(run.cli.env or {}), "MELDPUNT_CATALOGUE_PATH": str(path)})
+    refused = two.invoke(main, ["import", "groene-zorg", str(EXAMPLE)], catch_exceptions=False)
+    assert refused.exit_code == 1 and "heeft niet precies één dienst van Groene Zorg" in refused.stderr, refused.output
+    assert figures(session_factory) == []
