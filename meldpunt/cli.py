@@ -25,6 +25,7 @@ log = logging.getLogger("meldpunt")
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("meldpunt.cli_audit:audit", "Toon het auditlogboek: wie wanneer welke gegevens zag of wijzigde, waarom en via welk kanaal."),
     "dispatch": ("meldpunt.cli_dispatch:dispatch", "Verzending naar de aanbieders (standaard woensdag en vrijdag om 9 uur)."),
+    "import": ("meldpunt.cli_import:import_group", "Lees overzichten van aanbieders in de cijfers (bv. het jaaroverzicht van Groene Zorg)."),
     "privacy": ("meldpunt.cli_privacy:privacy", "Privacy: bewaartermijnen toepassen, inzage geven en wissen op verzoek."),
     "rapport": ("meldpunt.cli_rapport:rapport", "Maak het cijferrapport van een periode: tabellen in de terminal, of CSV, XLSX, HTML of JSON; of mail het."),
     "review": ("meldpunt.cli_review:review", "Beslis over aanmeldingen die wachten."),
