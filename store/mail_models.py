@@ -49,6 +49,8 @@ class MailKind(StrEnum):
     WATCHDOG = "waakhond"  # to the coordinator: a runner is stuck
     RETENTION_WARNING = "bewaartermijn"  # to a staff member: a paused referral will be removed in a week
     ERASE_REQUEST = "wisverzoek"  # to a provider: erase a referral you received, the pupil asked us to
+    SURVEY = "bevraging"  # to a staff member: the yearly under-12 survey, a form to reply to
+    SURVEY_REMINDER = "bevraging-herinnering"  # to a staff member who did not answer it yet
 
 
 class InboundStatus(StrEnum):
