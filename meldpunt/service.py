@@ -123,6 +123,7 @@ def register_bot_jobs(periodic: Periodic, bot: TelegramBot) -> None:
     interval = bot.config.reminder_interval
     periodic.add("chatvragen", bot.remind, every=interval, first=min(30.0, interval))
     periodic.add("chattoegang", bot.tell_revoked, every=interval, first=interval)
+    periodic.add("chatbevraging", bot.ask_survey, every=interval, first=min(30.0, interval))
 
 
 def remind_survey(app: App, clock: Clock) -> int:

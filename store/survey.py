@@ -75,10 +75,10 @@ def invite_by_thread(session: Session, message_ids: list[str]) -> SurveyInvite |
     return session.scalar(query.order_by(SurveyInvite.id.desc()).limit(1))
 
 
-def open_invite_for_chat(session: Session, staff_id: int) -> SurveyInvite | None:
-    """This staff member's invitation of the newest survey, answered or not (a chat answer may replace one)."""
-    query = select(SurveyInvite).join(Survey).where(SurveyInvite.staff_id == staff_id).order_by(Survey.year.desc())
-    return session.scalar(query.limit(1))
+def chat_in_progress(session: Session, staff_id: int) -> SurveyInvite | None:
+    """This staff member's invitation whose questions the chat is asking now (the newest survey's), or None."""
+    query = select(SurveyInvite).join(Survey).where(SurveyInvite.staff_id == staff_id, SurveyInvite.chat_step.is_not(None))
+    return session.scalar(query.order_by(Survey.year.desc()).limit(1))
 
 
 def chats_waiting(session: Session) -> list[SurveyInvite]:

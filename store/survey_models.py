@@ -7,8 +7,9 @@ report counts answers by region, never per person. The token of an invitation is
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.encryption import EncryptedText
@@ -46,6 +47,10 @@ class SurveyInvite(Base):
     reminder_message_id: Mapped[str | None] = mapped_column(String(HEADER_LENGTH), index=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     chat_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None while the chat's first question waits
+    # The chat dialogue: the question asked now ("regio", "aantal", "noden", "aanbod"; None when none) and the answers
+    # so far (region, count, needs: closed sets and a number; the free text is never kept here, it ends the dialogue).
+    chat_step: Mapped[str | None] = mapped_column(String(16))
+    chat_draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

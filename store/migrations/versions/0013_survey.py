@@ -45,6 +45,8 @@ def upgrade() -> None:
         sa.Column("reminder_message_id", sa.String(998), nullable=True),
         sa.Column("sent_at", sa.DateTime(), nullable=False),
         sa.Column("chat_sent_at", sa.DateTime(), nullable=True),
+        sa.Column("chat_step", sa.String(16), nullable=True),
+        sa.Column("chat_draft", sa.JSON(), nullable=True),
         sa.Column("reminded_at", sa.DateTime(), nullable=True),
         sa.Column("answered_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_survey_invites"),
