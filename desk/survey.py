@@ -91,7 +91,8 @@ def standing(session: Session, year: int) -> dict[str, Any] | None:
     survey = survey_repo.get_survey(session, year)
     if survey is None:
         return None
-    return {"results": survey_repo.results_of(session, survey), "started_at": survey.started_at}
+    return {"results": survey_repo.results_of(session, survey), "started_at": survey.started_at,
+            "missing": survey_repo.missing_offers(session, survey)}
 
 
 def _enqueue(session: Session, composed: Composed, kind: MailKind, to: str, domain: str, now: datetime, *, thread: str | None = None) -> str:

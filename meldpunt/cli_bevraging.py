@@ -50,8 +50,9 @@ def bevraging_start(ctx: click.Context, jaar: int) -> None:
 
 @bevraging.command("stand")
 @click.argument("jaar", type=int, metavar="JAAR")
+@click.option("--ontbrekend-aanbod", "missing", is_flag=True, help="Toon ook wat de medewerkers als ontbrekend aanbod schreven (enkel voor de coördinator).")
 @click.pass_context
-def bevraging_stand(ctx: click.Context, jaar: int) -> None:
+def bevraging_stand(ctx: click.Context, jaar: int, missing: bool) -> None:
     """Toon hoeveel medewerkers uitgenodigd zijn en hoeveel antwoordden, per regio."""
     from desk import survey
     from intake.survey import SurveyNeed
@@ -65,4 +66,6 @@ def bevraging_stand(ctx: click.Context, jaar: int) -> None:
             raise click.ClickException(message("unknown", source=_SOURCE, year=year))
         results = found["results"]
         regions = [{"label": region.label, "result": results.regions[region.value]} for region in Region]
-        click.echo(render("survey/standing.txt.j2", results=results, started_at=found["started_at"], regions=regions, needs=list(SurveyNeed)))
+        texts = found["missing"] if missing else None
+        click.echo(render("survey/standing.txt.j2", results=results, started_at=found["started_at"], regions=regions, needs=list(SurveyNeed),
+                          missing=texts))

@@ -5,7 +5,10 @@ Store tests run on SQLite and PostgreSQL; time is a fixed moment moved by hand; 
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +17,11 @@ from sqlalchemy.orm import Session
 from desk import survey
 from intake.survey import SurveyAnswer, SurveyNeed, find_token, parse_count, parse_missing, parse_needs, parse_region, read_form
 from intake.vocabulary import Region
+from meldpunt.app import App
+from meldpunt.periodic import Periodic
+from meldpunt.service import Timing, register_jobs
+from meldpunt.settings import Settings
+from meldpunt.supervisor import Supervisor
 from store import staff as staff_repo
 from store import survey as survey_repo
 from store import telegram
@@ -23,6 +31,19 @@ from tests.test_cli import env, meldpunt  # noqa: F401 — env is the fixture: a
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 DOMAIN = "meldpunt.example"
+
+
+@dataclass
+class FixedClock:
+    """A clock standing still where the test puts it."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        """The current fixed time."""
+        return self.now
+
+
 PEOPLE = [("an@clb.be", "An"), ("bert@clb.be", "Bert"), ("cis@clb.be", "Cis"), ("dirk@clb.be", "Dirk")]
 
 
@@ -149,6 +170,26 @@ def test_the_missing_offer_is_encrypted_at_rest(session: Session) -> None:
     assert survey_repo.missing_offers(session, started.survey) == ["Een dagbesteding in Halle"]
 
 
+async def test_the_service_job_reminds_after_the_configured_days(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no meldpunt.env of the machine is read
+    app = App(Settings(var_dir=tmp_path / "var", database_url=None, telegram_token=None, imap_host=None, bevraging_herinnering_dagen=3))
+    clock = FixedClock(NOW)
+    periodic = Periodic(Supervisor(app.sessions, asyncio.Event(), clock=clock))
+    register_jobs(periodic, app, timing=Timing(), wake=asyncio.Event(), clock=clock, bot=None)
+    (job,) = [job for job in periodic.jobs if job.name == "bevraging"]
+    with app.sessions.begin() as session:
+        people(session)
+        survey.start(session, year=2026, actor="coordinator", domain=DOMAIN, now=NOW)
+    clock.now = NOW + timedelta(days=2, hours=23)
+    await job.run()
+    clock.now = NOW + timedelta(days=3)
+    await job.run()
+    await job.run()
+    with app.sessions() as session:
+        assert len(survey_mails(session, MailKind.SURVEY_REMINDER)) == 4, "one each, after three days"
+    app.engine.dispose()
+
+
 # --- the command line ---------------------------------------------------------------------------------
 
 
@@ -168,4 +209,7 @@ def test_the_command_starts_once_and_shows_the_standing(env: dict[str, str]) -> 
     assert stand.returncode == 0, stand.stderr
     assert "Uitgenodigd: 2 medewerkers; geantwoord: 0 (0%)." in stand.stdout
     assert "Asse-Halle-Vilvoorde: 0 antwoorden" in stand.stdout and "Vlaams-Brabant Oost: 0 antwoorden" in stand.stdout
+    assert "Ontbrekend aanbod" not in stand.stdout, "the free texts only when asked"
+    asked = meldpunt(env, "bevraging", "stand", "2026", "--ontbrekend-aanbod")
+    assert "Nog geen antwoorden met ontbrekend aanbod." in asked.stdout
     assert meldpunt(env, "bevraging", "start", "12").returncode == 1

@@ -130,6 +130,10 @@ async def test_a_wrong_answer_gets_the_form_back_with_the_reason(harness: MailHa
     assert 'Regio ("Antwerpen"): Kies AHV (Asse-Halle-Vilvoorde) of Oost' in text
     assert "Schrijf enkel een getal" in text
     assert "Noden: gedrag" in text, "the form comes back with what she already typed"
+    # Her reply to our reply still finds the invitation: its References name the survey mail.
+    await harness.send(harness.reply_to(harness.inbox(ELS)[-1], FILLED, sender=ELS, style="none"))
+    await harness.process()
+    assert [row[:3] for row in answers(harness)] == [(ELS, "ahv", 7)]
 
 
 async def test_the_token_in_the_subject_finds_the_invitation_without_the_thread(harness: MailHarness) -> None:
