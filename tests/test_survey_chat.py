@@ -46,15 +46,15 @@ async def test_the_survey_round_trip_in_chat(session_factory: sessionmaker[Sessi
         await h.deliver_mail()
         assert len(h.mail.inbox(ELS)) == 1 and len(h.mail.inbox(JAN)) == 1, "the mail goes to everyone, also to the linked one"
         await h.bot.ask_survey()
-        intro, question = h.fake.messages_to(ELS_CHAT)
-        assert "bevraging 2026" in intro.text and "anoniem" in intro.text
-        assert question.text.startswith("Vraag 1 van 4") and [t for t, _ in question.buttons()] == ["Asse-Halle-Vilvoorde", "Vlaams-Brabant Oost"]
+        (question,) = h.fake.messages_to(ELS_CHAT)
+        assert "bevraging 2026" in question.text and "anoniem" in question.text and "Vraag 1 van 4" in question.text
+        assert [t for t, _ in question.buttons()] == ["Asse-Halle-Vilvoorde", "Vlaams-Brabant Oost"]
         await h.bot.ask_survey()
-        assert len(h.fake.messages_to(ELS_CHAT)) == 2, "asked once"
+        assert len(h.fake.messages_to(ELS_CHAT)) == 1, "asked once"
 
         (count_question,) = await h.press(ELS_CHAT, "Vlaams-Brabant Oost")
         assert count_question.text.startswith("Vraag 2 van 4")
-        assert "✔ Vlaams-Brabant Oost" in h.fake.messages_to(ELS_CHAT)[1].text, "the choice stays visible under the question"
+        assert "✔ Vlaams-Brabant Oost" in h.fake.messages_to(ELS_CHAT)[0].text, "the choice stays visible under the question"
         wrong, again = await h.say(ELS_CHAT, "een stuk of vijf")
         assert "Schrijf enkel een getal" in wrong.text and again.text.startswith("Vraag 2 van 4")
         (needs_question,) = await h.say(ELS_CHAT, "5")

@@ -41,8 +41,7 @@ def first_questions(session: Session, *, now: datetime) -> list[Reply]:
             continue  # answered by mail already, or gone: nothing to ask
         invite.chat_step, invite.chat_draft = REGION, {}
         for user_id in survey_repo.linked_user_ids(session, invite.staff_id):
-            replies.append(Reply(say("intro", year=invite.survey.year), chat_id=user_id))
-            replies.append(Reply(say("ask_region"), buttons=_regions(), chat_id=user_id))
+            replies.append(Reply(say("intro", year=invite.survey.year) + "\n\n" + say("ask_region"), buttons=_regions(), chat_id=user_id))
     session.flush()
     return replies
 
