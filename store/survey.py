@@ -68,7 +68,8 @@ def invite_by_token(session: Session, year: int, token: str) -> SurveyInvite | N
 
 def invite_by_thread(session: Session, message_ids: list[str]) -> SurveyInvite | None:
     """The invitation whose survey mail or reminder one of these Message-IDs (a reply's thread) names."""
-    wanted = sorted({normalise_message_id(m) for m in message_ids if m.strip()})[:100]
+    # A real thread names a few; mail/limits.py caps the header, this caps one statement's parameters.
+    wanted = sorted({normalise_message_id(m) for m in message_ids if m.strip()})[:1000]
     if not wanted:
         return None
     query = select(SurveyInvite).where(SurveyInvite.message_id.in_(wanted) | SurveyInvite.reminder_message_id.in_(wanted))
