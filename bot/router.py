@@ -29,6 +29,7 @@ class Command(StrEnum):
     ASK = "vraag"
     STATUS = "status"
     UNLINK = "ontkoppel"
+    SURVEY = "bevraging"
 
 
 # The engine's own commands: they act on the conversation going on (/help also without one).
@@ -42,6 +43,7 @@ _COMMANDS: dict[Command, Handler] = {
     Command.ASK: questions.command,
     Command.STATUS: status.show,
     Command.UNLINK: linking.unlink,
+    Command.SURVEY: survey.command,
 }
 _BUTTONS: dict[Action, ButtonHandler] = {
     Action.ADVICE: advice.pressed,

@@ -82,6 +82,12 @@ def chat_in_progress(session: Session, staff_id: int) -> SurveyInvite | None:
     return session.scalar(query.order_by(Survey.year.desc()).limit(1))
 
 
+def newest_invite(session: Session, staff_id: int) -> SurveyInvite | None:
+    """This staff member's invitation to the newest survey she was invited to, answered or not."""
+    query = select(SurveyInvite).join(Survey).where(SurveyInvite.staff_id == staff_id)
+    return session.scalar(query.order_by(Survey.year.desc()).limit(1))
+
+
 def chats_waiting(session: Session) -> list[SurveyInvite]:
     """Invitations whose first chat question was not sent yet, oldest first."""
     query = select(SurveyInvite).where(SurveyInvite.channel == CHANNEL_MAIL_AND_CHAT, SurveyInvite.chat_sent_at.is_(None))

@@ -116,6 +116,22 @@ async def test_only_the_last_question_may_be_skipped_and_annuleer_stops(session_
         with h.mail.sessions() as session:
             (invite,) = session.scalars(select(SurveyInvite)).all()
             assert invite.chat_step is None and invite.answered_at is None
+        (question,) = await h.say(ELS_CHAT, "/bevraging")  # she changes her mind: the questions again
+        assert question.text.startswith("Vraag 1 van 4")
+        await h.press(ELS_CHAT, "Asse-Halle-Vilvoorde", message=question)
+        await h.say(ELS_CHAT, "0")
+        await h.say(ELS_CHAT, "anders")
+        (thanks,) = await h.say(ELS_CHAT, "/overslaan")
+        assert thanks.text.startswith("Bedankt!")
+        assert stored(h) == [("ahv", 0, ["anders"], None)]
+
+
+async def test_bevraging_without_an_invitation_says_so(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    async with running_chat(session_factory, tmp_path) as h:
+        h.register(ELS, "Els Janssens", "Vrij CLB Halle")
+        h.link(ELS_CHAT, ELS)
+        (told,) = await h.say(ELS_CHAT, "/bevraging")
+        assert "geen bevraging" in told.text
 
 
 async def test_a_staff_member_who_answered_by_mail_is_not_asked_in_chat(session_factory: sessionmaker[Session], tmp_path: Path) -> None:

@@ -46,6 +46,16 @@ def first_questions(session: Session, *, now: datetime) -> list[Reply]:
     return replies
 
 
+def command(scope: Scope, event: ChatEvent, staff: Staff) -> Answer:
+    """/bevraging: answer the newest survey in chat (again): linked after the start, stopped, or to change an answer."""
+    invite = survey_repo.newest_invite(scope.session, staff.id)
+    if invite is None:
+        return Answer([Reply(say("no_survey"))])
+    invite.chat_sent_at = invite.chat_sent_at or scope.clock()  # the job need not open it again
+    invite.chat_step, invite.chat_draft = REGION, {}
+    return Answer([Reply(say("ask_region"), buttons=_regions())])
+
+
 def active(scope: Scope, staff: Staff) -> SurveyInvite | None:
     """The invitation whose questions this staff member's chat is answering now, or None."""
     return survey_repo.chat_in_progress(scope.session, staff.id)
