@@ -13,7 +13,7 @@ import copy
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.chat import Answer, ChatEvent, DeskConfig, Reply, Scope
-from bot.handlers import linking, questions
+from bot.handlers import linking, questions, survey
 from bot.router import route
 from desk.ports import RelayByMail
 from desk.workflow import IntakeWorkflow
@@ -63,6 +63,11 @@ class Desk:
             return []
         with self.sessions.begin() as session:
             return questions.reminders(session, self.config, now=self.clock())
+
+    def survey_questions(self) -> list[Reply]:
+        """The survey's first question to each linked staff member it was not asked yet (bot/handlers/survey.py)."""
+        with self.sessions.begin() as session:
+            return survey.first_questions(session, now=self.clock())
 
     def revocations(self) -> list[Reply]:
         """The access-ended message for each account of a removed staff member, unlinked now."""

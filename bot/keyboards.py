@@ -41,6 +41,7 @@ class Action(StrEnum):
     ADVICE = "a"  # under an advice: "start" a referral with it, or ask the coordinator ("vraag")
     ASK = "v"  # ask the coordinator about a referral: reference
     CATALOGUE = "c"  # browse the catalogue: region, kind
+    SURVEY = "s"  # the under-12 survey's buttons (bot/handlers/survey.py): what, and a value
 
 
 _SELECTION_ARGS = {Action.TOGGLE: 3, Action.DONE: 2}  # toggle: token, mask, index; done: token, mask

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from bot.chat import Answer, ChatEvent, Reply, Scope, chat_text
-from bot.handlers import advice, catalogue, coordinator, linking, questions, referral, status
+from bot.handlers import advice, catalogue, coordinator, linking, questions, referral, status, survey
 from bot.keyboards import Action, Press
 from store import telegram
 from store.models import Staff
@@ -29,6 +29,7 @@ class Command(StrEnum):
     ASK = "vraag"
     STATUS = "status"
     UNLINK = "ontkoppel"
+    SURVEY = "bevraging"
 
 
 # The engine's own commands: they act on the conversation going on (/help also without one).
@@ -42,10 +43,12 @@ _COMMANDS: dict[Command, Handler] = {
     Command.ASK: questions.command,
     Command.STATUS: status.show,
     Command.UNLINK: linking.unlink,
+    Command.SURVEY: survey.command,
 }
 _BUTTONS: dict[Action, ButtonHandler] = {
     Action.ADVICE: advice.pressed,
     Action.ASK: questions.pressed,
+    Action.SURVEY: survey.pressed,
     **dict.fromkeys(referral.CONVERSATION_BUTTONS, referral.pressed),
 }
 
@@ -77,9 +80,12 @@ def _staff(scope: Scope, event: ChatEvent, staff: Staff, press: Press | None) ->
         if button is None:
             return Answer(toast=chat_text("stale"), clear_pressed=True)
         return button(scope, event, staff, press)
+    if event.command is None and questions.is_reply_to_prompt(event):
+        return questions.replied(scope, event, staff)
+    # While the survey asks its questions in this chat, what is typed answers them (bot/handlers/survey.py).
+    if (event.command is None or event.command in survey.COMMANDS) and (invite := survey.active(scope, staff)) is not None:
+        return survey.typed(scope, event, staff, invite)
     if event.command is None:
-        if questions.is_reply_to_prompt(event):
-            return questions.replied(scope, event, staff)
         return referral.typed(scope, event)
     if event.command in set(Command):
         return _COMMANDS[Command(event.command)](scope, event, staff)

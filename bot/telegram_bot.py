@@ -338,6 +338,16 @@ class TelegramBot:
         for reply in await asyncio.to_thread(self.desk.reminders):
             await self._send_reply(reply.chat_id or 0, reply, None)
 
+    async def ask_survey(self) -> None:
+        """Open the survey in the chat of each linked staff member invited and not asked yet; nothing while not running."""
+        if not self.application.running:
+            return  # marking them asked without sending would lose the question
+        for reply in await asyncio.to_thread(self.desk.survey_questions):
+            try:
+                await self._send_reply(reply.chat_id or 0, reply, None)
+            except TelegramError as error:  # blocked the bot, say: she still has the mail, the others are still asked
+                log.warning("Telegram: vraag van de bevraging niet verstuurd (%s)", type(error).__name__)
+
     async def tell_revoked(self) -> None:
         """Tell each account whose staff member was removed that its access ended (the link is gone first).
 

@@ -29,3 +29,6 @@ class MailOutcome(StrEnum):
     OFFER_UNCHANGED = "aanbod-ongewijzigd"
     OFFER_NOT_PROVIDER = "aanbod-geen-aanbieder"
     OFFER_REPLY_NEEDED = "aanbod-antwoord-vereist"
+    SURVEY_RECORDED = "bevraging-genoteerd"
+    SURVEY_INCOMPLETE = "bevraging-onvolledig"
+    SURVEY_NOT_INVITED = "bevraging-niet-uitgenodigd"

@@ -32,6 +32,7 @@ from intake.permissions import Holding, may_refer, owns
 from intake.references import find_reference
 from intake.vocabulary import Channel, Mode
 from intake.workhours import local_day
+from mail import survey_mail
 from mail.authentication import authentication_verdict, sender_address
 from mail.body import all_text
 from mail.form import FormResult, parse_form, render_form
@@ -160,6 +161,8 @@ class MailProcessor(MailSender):
         if is_provider_address(self.workflow.intake.catalogue, sender):
             return self._provider_mail(session, mail, now)
         staff = get_active_staff(session, sender)
+        if staff is not None and (survey := survey_mail.handle(session, mail, staff, now, self._reply)) is not None:
+            return survey
         # A removed staff member loses every path, also the one her CLB's domain would open.
         if not may_refer(registered=staff is not None, removed=staff is None and staff_repo.was_removed(session, sender), address=sender,
                          allowed_domains=self.config.allowed_domains):

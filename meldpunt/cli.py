@@ -24,6 +24,7 @@ log = logging.getLogger("meldpunt")
 # Commands defined in modules of their own, loaded only when run; their line in `meldpunt --help`.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("meldpunt.cli_audit:audit", "Toon het auditlogboek: wie wanneer welke gegevens zag of wijzigde, waarom en via welk kanaal."),
+    "bevraging": ("meldpunt.cli_bevraging:bevraging", "De jaarlijkse bevraging over leerlingen jonger dan 12: starten en de stand bekijken."),
     "dispatch": ("meldpunt.cli_dispatch:dispatch", "Verzending naar de aanbieders (standaard woensdag en vrijdag om 9 uur)."),
     "import": ("meldpunt.cli_import:import_group", "Lees overzichten van aanbieders in de cijfers (bv. het jaaroverzicht van Groene Zorg)."),
     "privacy": ("meldpunt.cli_privacy:privacy", "Privacy: bewaartermijnen toepassen, inzage geven en wissen op verzoek."),

@@ -37,6 +37,7 @@ CATALOGUE_INTERVAL = 60.0  # catalogue changes approved from the command line ta
 WATCHDOG_INTERVAL = 60.0
 PROCESS_INTERVAL = 30.0  # the processor also looks without being woken (reminders, missed wake-ups)
 PRIVACY_INTERVAL = 24 * 3600.0  # the retention purge: periods are in days, so once a day
+SURVEY_INTERVAL = 3600.0  # the survey's reminder is counted in days: an hour late is on time
 PRIVACY_FIRST = 300.0  # not at start: a (re)started service first catches up on mail, the purge can wait
 # A claim on an inbound mail this old that no transaction holds was left by a process that died.
 ORPHAN_AFTER = timedelta(minutes=10)
@@ -52,6 +53,7 @@ class Timing:
     watchdog: float = WATCHDOG_INTERVAL
     process: float = PROCESS_INTERVAL
     privacy: float = PRIVACY_INTERVAL
+    survey: float = SURVEY_INTERVAL
     backoff: Backoff = Backoff()
 
 
@@ -111,6 +113,7 @@ def register_jobs(
     periodic.add("aanbod", lambda: _refresh_catalogue(app), every=timing.catalogue)
     periodic.add("waakhond", lambda: asyncio.to_thread(watchdog.check), every=timing.watchdog)
     periodic.add("privacy", build_retention(app, clock=clock).daily, every=timing.privacy, first=min(PRIVACY_FIRST, timing.privacy))
+    periodic.add("bevraging", lambda: asyncio.to_thread(remind_survey, app, clock), every=timing.survey)
     if bot is not None:
         register_bot_jobs(periodic, bot)
 
@@ -120,6 +123,15 @@ def register_bot_jobs(periodic: Periodic, bot: TelegramBot) -> None:
     interval = bot.config.reminder_interval
     periodic.add("chatvragen", bot.remind, every=interval, first=min(30.0, interval))
     periodic.add("chattoegang", bot.tell_revoked, every=interval, first=interval)
+    periodic.add("chatbevraging", bot.ask_survey, every=interval, first=min(30.0, interval))
+
+
+def remind_survey(app: App, clock: Clock) -> int:
+    """The survey's one reminder to staff who did not answer after MELDPUNT_BEVRAGING_HERINNERING_DAGEN days."""
+    from desk import survey
+
+    with app.sessions.begin() as session:
+        return survey.remind(session, now=clock(), after_days=app.settings.bevraging_herinnering_dagen, domain=app.settings.mail_domain)
 
 
 def _stop_on_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Event:

@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     feedback_reminder_days: int = Field(
         default=10, ge=1, description="Werkdagen zonder nieuws van een aanbieder tot een herinnering; nog eens zoveel tot de coördinator het hoort."
     )
+    bevraging_herinnering_dagen: int = Field(
+        default=14, ge=1, description="Dagen na de bevraging tot wie nog niet antwoordde één herinnering krijgt."
+    )
     send_rate_per_minute: float | None = Field(
         default=30, description="Hoogstens zoveel mails per minuut naar de relay (Exchange Online: 30); leeg = geen grens."
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Connection, Dialect, LargeBinary, Text, TypeDecorator, text
+from sqlalchemy import Connection, Dialect, LargeBinary, Text, TypeDecorator, inspect, text
 
 KEY_ENV = "MELDPUNT_ENCRYPTION_KEY"
 
@@ -164,13 +164,20 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("questions", "id", "answer", "text"),
     ("questions", "id", "context", "json"),
     ("telegram_updates", "bot_id, update_id", "answer", "json"),  # replies not yet sent may quote what was typed
+    ("survey_answers", "id", "missing_offer", "text"),  # from migration 0013 on
 )
+
+
+def _present(connection: Connection) -> list[tuple[str, str, str, str]]:
+    """The encrypted columns whose table exists: migration 0011 runs before later migrations made theirs."""
+    tables = set(inspect(connection).get_table_names())
+    return [entry for entry in ENCRYPTED_COLUMNS if entry[0] in tables]
 
 
 def rewrite_all(connection: Connection, change: Callable[[bytes], bytes]) -> int:
     """Apply change to every stored value of the encrypted columns (encrypt, decrypt, rotate); the number changed."""
     changed = 0
-    for table, key, column, kind in ENCRYPTED_COLUMNS:
+    for table, key, column, kind in _present(connection):
         keys = [name.strip() for name in key.split(",")]
         rows = connection.execute(text(f'SELECT {key}, "{column}" FROM {table} WHERE "{column}" IS NOT NULL')).all()
         where = " AND ".join(f"{name} = :k{number}" for number, name in enumerate(keys))
@@ -185,7 +192,7 @@ def rewrite_all(connection: Connection, change: Callable[[bytes], bytes]) -> int
 
 def check_key(connection: Connection) -> None:
     """EncryptionKeyError unless the keyring opens a stored value (of each column that holds one): a wrong key is told at start."""
-    for table, _key, column, kind in ENCRYPTED_COLUMNS:
+    for table, _key, column, kind in _present(connection):
         value = connection.execute(text(f'SELECT "{column}" FROM {table} WHERE "{column}" IS NOT NULL LIMIT 1')).scalar()
         if value is not None:
             decrypt(bytes(value) if kind == "bytes" else str(value).encode("utf-8"))

@@ -50,6 +50,8 @@ class MailKind(StrEnum):
     RETENTION_WARNING = "bewaartermijn"  # to a staff member: a paused referral will be removed in a week
     ERASE_REQUEST = "wisverzoek"  # to a provider: erase a referral you received, the pupil asked us to
     REPORT = "rapport"  # to the coordinator (or whom they name): the figures report, as XLSX and HTML attachments
+    SURVEY = "bevraging"  # to a staff member: the yearly under-12 survey, a form to reply to
+    SURVEY_REMINDER = "bevraging-herinnering"  # to a staff member who did not answer it yet
 
 
 class InboundStatus(StrEnum):

@@ -11,7 +11,7 @@ from bot.keyboards import MAX_DATA_BYTES, Action, Press, label
 LETTERS = {
     Action.CHOICE: "q", Action.YES_NO: "y", Action.TOGGLE: "t", Action.DONE: "d", Action.SKIP: "o", Action.BACK: "b",
     Action.CONFIRM: "k", Action.EDIT: "e", Action.CANCEL: "x", Action.WIPE: "w", Action.KEEP: "n", Action.ADVICE: "a",
-    Action.ASK: "v", Action.CATALOGUE: "c",
+    Action.ASK: "v", Action.CATALOGUE: "c", Action.SURVEY: "s",
 }
 
 
