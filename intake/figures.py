@@ -205,6 +205,7 @@ class FigureFacts:
         """The facts of one referral; the day that fixes age and region is the one pseudonymisation uses."""
         day = (submitted_at or created_at).astimezone(BRUSSELS).date()
         submitted_on = submitted_at.astimezone(BRUSSELS).date() if submitted_at else None
+        answers = readable(answers)
         kept = figure_fields(answers, on=day)
         facts = ReferralFacts.from_answers(_birth(answers))
         consulted = suggestions if isinstance(suggestions, dict) else {}
@@ -223,6 +224,22 @@ class FigureFacts:
             no_offer_in_region=bool(consulted) and kept[REGION_KEY] is not None and consulted.get("proposed") is None,
             problem_areas=tuple(str(area) for area in kept["problem_areas"]),
         )
+
+
+def readable(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers without those ReferralFacts cannot read ("14 maart" as a date): the figures count what they can, never fail."""
+    try:
+        ReferralFacts.from_answers(answers)
+        return answers
+    except ValueError:  # pydantic's ValidationError; rare (a corrupt or hand-edited answer), so each is tried alone only now
+        pass
+    unreadable = set()
+    for key in ReferralFacts.model_fields.keys() & answers.keys():
+        try:
+            ReferralFacts.from_answers({key: answers[key]})
+        except ValueError:
+            unreadable.add(key)
+    return {key: value for key, value in answers.items() if key not in unreadable}
 
 
 def _birth(answers: dict[str, Any]) -> dict[str, Any]:

@@ -104,3 +104,12 @@ def test_with_another_secret_the_school_cannot_be_read(session_factory: sessionm
     with session_factory() as session, pytest.raises(FiguresSecretError) as wrong:
         figures.figures_of(session, referral_id)
     assert not wrong.value.missing
+
+
+def test_a_missing_secret_file_is_one_dutch_sentence(database_url: str, tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "MELDPUNT_RAPPORT_SLEUTEL"}
+    env.update(MELDPUNT_DATABASE_URL=database_url, MELDPUNT_VAR_DIR=str(tmp_path / "var"),
+               MELDPUNT_RAPPORT_SLEUTEL_FILE=str(tmp_path / "weg" / "rapport.key"))
+    result = subprocess.run([sys.executable, "-m", "meldpunt", "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "FiguresSecretError" not in result.stderr
+    assert "Er is geen geheim voor de cijfers" in result.stderr and str(tmp_path / "weg" / "rapport.key") in result.stderr

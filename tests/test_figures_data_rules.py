@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.figures import DeclineReason, classify_decline, normalise_grade, normalise_name, pupil_key, school_year_of
+from intake.figures import DeclineReason, FigureFacts, classify_decline, normalise_grade, normalise_name, pupil_key, school_year_of
 from tests.test_parsers_linear import cpu_guard
 
 R = DeclineReason
@@ -109,3 +109,11 @@ def test_minimal_mode_has_its_own_key_and_too_little_gives_none() -> None:
 
 def test_the_school_year_starts_on_the_first_of_september() -> None:
     assert [school_year_of(date(2026, 8, 31)), school_year_of(date(2026, 9, 1)), school_year_of(date(2027, 1, 5))] == [2025, 2026, 2026]
+
+
+def test_an_answer_that_cannot_be_read_leaves_only_its_own_figure_empty() -> None:
+    moment = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+    answers = {"pupil_birth_date": "14 maart", "school_postcode": "1500", "school_level": "secundair", "problem_areas": ["gedrag"]}
+    facts = FigureFacts.of(answers, eligibility=None, suggestions=None, submitted_at=moment, created_at=moment)
+    assert (facts.age, facts.age_band, facts.municipality, facts.region, facts.school_level) == (None, None, "Halle", "ahv", "secundair")
+    assert facts.problem_areas == ("gedrag",) and facts.eligible is None and facts.no_offer_in_region is False
