@@ -25,7 +25,7 @@ from intake.dispatch import ProviderRow, choose_service, csv_name, provider_row,
 from intake.lifecycle import Status
 from intake.texts import brussels_time, compose_mail, render
 from intake.workhours import WorkCalendar
-from store import audit, dispatches, figures, outbox, referrals
+from store import audit, dispatches, outbox, referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.mail_models import MailKind, OutboxMessage
 from store.models import Referral
@@ -135,7 +135,6 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
                                     note=f"verstuurd naar {item.service.name} (verzending van {brussels_time(now)})")
             session.add(DispatchItem(batch_id=batch.id, referral_id=referral.id, service_id=item.service.id,
                                      provider_address=address, outbox_id=mail.id, dispatched_at=now))
-            figures.refresh_figures(session, referral, now=now)  # the service it went to, now that its dispatch exists
             referrer = referrals.referrer_address(referral)
             if referrer:
                 notices[referrer].append((item.reference, item.service))

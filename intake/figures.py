@@ -137,7 +137,8 @@ def normalise_grade(answer: Any) -> str | None:
     text = fold(str(answer))
     digits = re.search(r"\d+", text)
     grade = digits.group() if digits else next((d for word, d in ORDINALS.items() if word in text), None)
-    if grade is None or not 1 <= int(grade) <= HIGHEST_GRADE:
+    # Length first: int() refuses a number of thousands of digits, and no year has more than one.
+    if grade is None or len(grade) > 2 or not 1 <= int(grade) <= HIGHEST_GRADE:
         return None
     return str(int(grade))
 
@@ -250,9 +251,9 @@ def _birth(answers: dict[str, Any]) -> dict[str, Any]:
 def _municipality(answers: dict[str, Any], day: date) -> str | None:
     """The municipality of the school, else of the last school; None when neither postcode is known."""
     for key in ("school_postcode", "last_school_postcode"):
-        value = answers.get(key)
-        if value is not None and str(value).strip().isdigit():
-            found = places.place(int(str(value).strip()), on=day)
+        value = str(answers.get(key) or "").strip()
+        if re.fullmatch(r"[0-9]{4}", value):  # a Belgian postcode; anything else names no place
+            found = places.place(int(value), on=day)
             return found.municipalities[0][:100] if found.municipalities else None
     return None
 
