@@ -140,9 +140,7 @@ def test_the_same_pupil_twice_is_one_key_another_pupil_another(session_factory: 
     assert all(len(row["pupil_key"]) == 64 for row in (first, again, lotte))
 
 
-def test_no_name_birth_date_or_free_text_in_any_column_and_no_school_readable_without_the_secret(
-    session_factory: sessionmaker[Session], database_url: str,
-) -> None:
+def test_no_name_birth_date_or_free_text_in_any_column_and_no_school_readable_without_the_secret(session_factory: sessionmaker[Session]) -> None:
     answers = eligible_answers()
     with session_factory.begin() as session:
         add_staff(session)

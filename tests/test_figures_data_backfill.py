@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from meldpunt.settings import Settings
+from meldpunt.startup import permission_warnings
 from store import figures, referrals
 from store.figure_models import ReferralFigures
 from store.figure_secret import FiguresSecretError, use_secret
@@ -85,6 +86,15 @@ def test_a_fresh_install_makes_the_secret_file_private_and_keeps_it(tmp_path: Pa
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert len(secret) >= 40 and settings.rapport_secret() == secret, "made once, then read"
     assert Settings(var_dir=tmp_path / "elders", rapport_sleutel=None).rapport_secret() != secret, "each install its own"
+
+
+def test_a_secret_file_others_may_read_is_warned_about(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path / "var", rapport_sleutel=None, rapport_sleutel_file=None)
+    settings.rapport_secret()
+    assert not [line for line in permission_warnings(settings) if "rapport.key" in line]
+    settings.effective_rapport_key_file.chmod(0o644)
+    (warning,) = [line for line in permission_warnings(settings) if "rapport.key" in line]
+    assert "0644" in warning
 
 
 def test_a_configured_secret_file_that_is_missing_is_not_made(tmp_path: Path) -> None:
