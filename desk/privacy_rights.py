@@ -26,7 +26,7 @@ from intake.clock import Clock
 from intake.lifecycle import Status
 from intake.questionnaire import Questionnaire
 from intake.texts import brussels_time, compose_mail, message, render
-from store import outbox, referrals
+from store import figures, outbox, referrals
 from store import privacy_search as search
 from store import retention as purge
 from store.audit import AuditAction, AuditChannel, AuditPurpose, record_audit
@@ -133,6 +133,7 @@ class PrivacyRights:
             holdings = self._holdings(session, reference=reference)
             for referral in holdings.referrals:
                 self.retention.pseudonymise(session, referral, now=now, actor=actor)
+                figures.forget_pupil(session, referral)  # nothing in the figures may lead back to the pupil
                 record_audit(session, actor=actor, action=AuditAction.ERASED, now=now, referral_id=referral.id,
                              detail=message("audit_detail", source=TEXTS, reason=reason),
                              channel=AuditChannel.CLI, purpose=AuditPurpose.DATA_SUBJECT)
@@ -215,7 +216,17 @@ class PrivacyRights:
                               "naar": c.to_status.label, "notitie": c.note} for c in referrals.status_history(session, referral)],
             "verzendingen": [{"aanbieder": d.provider_address, "aanbod": d.service_id, "verzonden": brussels_time(d.dispatched_at)}
                              for d in dispatches if d.referral_id == referral.id],
+            "cijfers": _figures_data(session, referral),
         }
+
+
+def _figures_data(session: Session, referral: Referral) -> dict[str, Any]:
+    """What the referral's row in the figures holds from the pupil's answers; the rest of it is counted from what is shown above."""
+    row = figures.figures_of(session, referral.id)
+    if row is None:
+        return {}
+    return {"school": row.school, "clb": row.clb, "gemeente": row.municipality, "leeftijd": row.age, "leerjaar": row.school_grade,
+            "leerlingsleutel": row.pupil_key is not None}
 
 
 def _pupil_by_reference(session: Session, reference: str) -> list[Referral]:

@@ -21,7 +21,7 @@ from intake.lifecycle import Status
 from intake.questionnaire import Questionnaire
 from intake.retention import PurgeKind, RetentionPeriods, closed_before, pseudonymised
 from intake.texts import compose_mail, message
-from store import outbox, referrals, retention
+from store import figures, outbox, referrals, retention
 from store.audit import AuditAction, record_audit
 from store.mail_models import InboundMail, MailKind, OutboxMessage, Question
 from store.models import AuditEntry, Conversation, Referral
@@ -142,6 +142,7 @@ class Retention:
         referral.eligibility = _codes_of_eligibility(referral.eligibility)
         referral.suggestions = _codes_of_suggestions(referral.suggestions)
         referral.pseudonymised_at = now
+        figures.refresh_figures(session, referral, now=now)  # the figures stay, the pupil key goes
         retention.forget_notes(session, referral)
         record_audit(session, actor=actor, action=AuditAction.PURGED, now=now, referral_id=referral.id, detail="gepseudonimiseerd")
 

@@ -45,10 +45,12 @@ class App:
         from meldpunt.startup import require_database
         from store.db import create_db_engine, is_current, upgrade_database
         from store.encryption import check_key, use_keys
+        from store.figure_secret import use_secret
 
         if not self.create_database:
             require_database(self.settings)
         use_keys(self.settings.encryption_keys())  # before migrating: migration 0011 encrypts existing rows
+        use_secret(self.settings.rapport_secret())  # the figures' pupil key: its file is made on a fresh install too
         url = self.settings.effective_database_url
         if not is_current(url):  # the check needs no Alembic: a command on a current database answers sooner
             upgrade_database(url)

@@ -41,6 +41,7 @@ METAVARS: dict[str, str] = {
     "status_value": "STATUS", "lines": "REGEL", "vraag": "VRAAG", "waarde": "WAARDE",
 }
 TYPE_METAVARS = {"text": "TEKST", "integer": "GETAL", "float": "GETAL", "path": "BESTAND"}
+FIGURES_TEXTS = "cli/figures.txt.j2"
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["--help", "-h"]}
 
 
@@ -178,6 +179,20 @@ def db_upgrade(ctx: click.Context) -> None:
     url = settings.effective_database_url
     upgrade_database(url)
     click.echo(message("db_upgraded", revision=database_revision(url)))
+    backfill_figures(ctx)
+
+
+def backfill_figures(ctx: click.Context) -> None:
+    """Give referrals from before the figures table their row (it needs the keys the migration lacks), with progress."""
+    from intake.texts import message
+    from meldpunt.app import utc_now
+    from store import figures
+
+    def progress(done: int, total: int) -> None:
+        click.echo(message("backfill_progress", source=FIGURES_TEXTS, done=done, total=total))
+
+    with app_of(ctx).sessions.begin() as session:  # the engine configures the pupil-key secret, made on a fresh install
+        figures.backfill_figures(session, utc_now(), progress=progress)  # silent when every referral has its row
 
 
 # Light modules: each command imports what it needs in its own body.

@@ -49,6 +49,7 @@ def explain(error: BaseException, settings: Settings | None) -> str | None:
     from intake.catalogue_loader import CatalogueError
     from meldpunt.startup import DatabaseMissing
     from store.encryption import EncryptionKeyError
+    from store.figure_secret import FiguresSecretError
 
     if isinstance(error, ValidationError):
         return _settings_error(error)
@@ -58,6 +59,10 @@ def explain(error: BaseException, settings: Settings | None) -> str | None:
         if error.missing:
             return say("encryption_key_missing", path=str(settings.effective_key_file) if settings else "")
         return say("encryption_key_wrong")
+    if isinstance(error, FiguresSecretError):
+        if error.missing:
+            return say("figures_secret_missing", path=str(settings.effective_rapport_key_file) if settings else "")
+        return say("figures_secret_wrong")
     if isinstance(error, ArgumentError):
         return say("database_url_invalid", setting=database_setting(settings))
     if isinstance(error, DBAPIError):

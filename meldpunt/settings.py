@@ -181,7 +181,16 @@ class Settings(BaseSettings):
         default=None, description="Sleutelbestand (0600) buiten de databank; standaard var_dir/meldpunt.key, gemaakt bij de eerste start.",
     )
 
-    @field_validator("outbox", "smtp_ca_file", "imap_ca_file", "smtp_max_data_bytes", "encryption_key", "encryption_key_file", mode="before")
+    # The figures' pupil key (store.figures): a keyed hash, so the secret stays outside the database like the encryption key.
+    rapport_sleutel: SecretStr | None = Field(
+        default=None, description="Geheim voor de leerlingsleutel van de cijfers (telt unieke leerlingen zonder namen); anders het sleutelbestand.",
+    )
+    rapport_sleutel_file: Path | None = Field(
+        default=None, description="Bestand (0600) met dat geheim buiten de databank; standaard var_dir/rapport.key, gemaakt bij de eerste start.",
+    )
+
+    @field_validator("outbox", "smtp_ca_file", "imap_ca_file", "smtp_max_data_bytes", "encryption_key", "encryption_key_file",
+                     "rapport_sleutel", "rapport_sleutel_file", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """An empty line in meldpunt.env (MELDPUNT_OUTBOX=) means "not set", not a path or a choice called ""."""
@@ -269,6 +278,19 @@ class Settings(BaseSettings):
         if self.encryption_key is not None:
             return parse_keys(self.encryption_key.get_secret_value())
         return key_file_keys(self.effective_key_file, create=self.encryption_key_file is None)
+
+    @property
+    def effective_rapport_key_file(self) -> Path:
+        """The pupil-key secret's file: the configured one, or rapport.key under var_dir."""
+        return self.rapport_sleutel_file or self.var_dir / "rapport.key"
+
+    def rapport_secret(self) -> str:
+        """The pupil-key secret from MELDPUNT_RAPPORT_SLEUTEL, else from its file, which a fresh install gets made."""
+        from store.figure_secret import secret_from_file
+
+        if self.rapport_sleutel is not None:
+            return self.rapport_sleutel.get_secret_value()
+        return secret_from_file(self.effective_rapport_key_file, create=self.rapport_sleutel_file is None)
 
     # The figures report (`meldpunt rapport`); at the end of the class, so other settings groups stay together above.
     rapport_min_cel: int = Field(

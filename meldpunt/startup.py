@@ -56,7 +56,8 @@ def permission_warnings(settings: Settings) -> list[str]:
     """A Dutch line for the settings file, the key file and each database file others may read."""
     from intake.texts import message
 
-    files = (SETTINGS_FILE, settings.effective_key_file, *_database_files(settings))  # the key file opens the data
+    # The key file opens the data; the pupil-key secret links a pupil's referrals in the figures.
+    files = (SETTINGS_FILE, settings.effective_key_file, settings.effective_rapport_key_file, *_database_files(settings))
     exposed = [path for path in files if _readable_by_others(path)]
     return [message("file_readable", path=str(path), mode=f"{stat.S_IMODE(path.stat().st_mode):04o}") for path in exposed]
 

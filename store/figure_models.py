@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from store.figure_secret import SealedName
 from store.models import Base, UTCDateTime
 
 SOURCE_MELDPUNT = "meldpunt"  # a referral made through the Meldpunt
@@ -36,7 +37,9 @@ class ReferralFigures(Base):
     eligible: Mapped[bool | None] = mapped_column()
     region: Mapped[str | None] = mapped_column(String(16))
     municipality: Mapped[str | None] = mapped_column(String(100))  # of the school (of the last school when none)
-    school: Mapped[str | None] = mapped_column(String(200))  # normalised school name; only --intern shows it
+    # Normalised school name, sealed (store.figure_secret: same name, same stored text, so SQL groups on it);
+    # only --intern shows it.
+    school: Mapped[str | None] = mapped_column(SealedName())
     clb: Mapped[str | None] = mapped_column(String(200))
     age: Mapped[int | None] = mapped_column(Integer)  # whole years at submission
     age_band: Mapped[str | None] = mapped_column(String(8))

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from intake.lifecycle import CompletionOutcome, Status, check_transition
 from intake.references import format_reference
 from intake.workhours import local_day
+from store import figures
 from store.audit import AuditAction, record_audit
 from store.models import CHANNELS, MODES, ReferenceCounter, Referral, StatusChange
 
@@ -52,6 +53,7 @@ def save_answers(
     flag_modified(referral, "answers")
     referral.updated_at = now
     session.flush()
+    figures.refresh_figures(session, referral, now=now)
 
 
 def assign_reference(session: Session, referral: Referral, *, now: datetime) -> str:
@@ -125,6 +127,7 @@ def change_status(
         detail=f"{current.value} -> {target.value}",
     )
     session.flush()
+    figures.status_changed(session, referral, change, now=now)
     return change
 
 
@@ -179,6 +182,7 @@ def add_note(session: Session, referral: Referral, *, note: str, actor: str, now
     referral.updated_at = now
     record_audit(session, actor=actor, action=AuditAction.CHANGED, now=now, referral_id=referral.id, detail="notitie")
     session.flush()
+    figures.refresh_figures(session, referral, now=now)  # a correction's note comes after its new eligibility and suggestions
     return change
 
 

@@ -18,7 +18,7 @@ class ChildProcess:
     def __init__(self, module: str, *args: str, stdin: bool = False) -> None:
         """Start `python -m module args…` from the checkout, without the caller's MELDPUNT_ settings."""
         env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_")
-               or key == "MELDPUNT_ENCRYPTION_KEY"}  # the data the parent wrote is encrypted with it
+               or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}  # the data the parent wrote is encrypted (and sealed) with them
         env.update({"PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)})
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.output: list[str] = []

@@ -16,6 +16,8 @@ import os
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 # One fixed key for the test session, so databases, CLI runs and child processes all open each other's data.
 os.environ.setdefault("MELDPUNT_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1tZWxkcHVudC1zdWl0ZSE=")
+# And one fixed secret for the figures' pupil key (store.figures), so every process counts the same pupil the same.
+os.environ.setdefault("MELDPUNT_RAPPORT_SLEUTEL", "test-rapport-sleutel-voor-de-meldpunt-suite")
 
 import shutil
 import socket

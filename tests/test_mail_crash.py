@@ -56,7 +56,8 @@ class Service:
 
     def environment(self) -> dict[str, str]:
         """The test's environment without any MELDPUNT_* of the machine, plus the service's settings."""
-        env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key == "MELDPUNT_ENCRYPTION_KEY"}
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith("MELDPUNT_") or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}
         env.update({
             "MELDPUNT_VAR_DIR": str(self.var_dir), "MELDPUNT_SMTP_LISTEN": f"127.0.0.1:{self.port}",
             "MELDPUNT_MAIL_ADDRESS": ADDRESS, "PYTHONUNBUFFERED": "1",

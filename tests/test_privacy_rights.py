@@ -40,7 +40,7 @@ OTHER_ANSWERS = {"pupil_first_name": "Lotte", "pupil_last_name": "Maes", "pupil_
 COORDINATOR = "cli:coordinator"
 # Where the export shows what each table held of the pupil.
 SECTION = {"inbound_mail": "ontvangen_mails", "outbox": "verstuurde_mails", "questions": "vragen", "conversations": "gesprekken",
-           "referrals": "aanmeldingen", "telegram_updates": "telegramantwoorden"}
+           "referrals": "aanmeldingen", "telegram_updates": "telegramantwoorden", "referral_figures": "aanmeldingen"}
 
 
 def rights(sessions: sessionmaker[Session]) -> PrivacyRights:

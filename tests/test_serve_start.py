@@ -105,12 +105,13 @@ def a_mail() -> bytes:
 
 def test_the_database_its_wal_var_the_maildir_and_the_lock_are_private(var_dir: Path) -> None:
     # A fresh install as a newcomer has it: no key configured (blank is unset), so the first start makes the key file.
-    service = Configured(var_dir, free_port(), MELDPUNT_ENCRYPTION_KEY="")
+    service = Configured(var_dir, free_port(), MELDPUNT_ENCRYPTION_KEY="", MELDPUNT_RAPPORT_SLEUTEL="")
     with umask(0o022):
         assert service.run("db", "upgrade").returncode == 0  # only `db upgrade` and `serve` make a database
         added = service.run("staff", "add", "els@clb.example", "--name", "Els", "--clb", "CLB")
         assert added.returncode == 0, added.stderr
-        assert modes(var_dir) == {".": "0700", "meldpunt.db": "0600", "meldpunt.key": "0600"}  # the key: issue 14
+        # The key: issue 14; the figures' secret (pupil key, sealed school names): issue 15.
+        assert modes(var_dir) == {".": "0700", "meldpunt.db": "0600", "meldpunt.key": "0600", "rapport.key": "0600"}
         try:
             service.start()
             with smtplib.SMTP("127.0.0.1", service.port, timeout=30) as client:

@@ -49,7 +49,7 @@ def test_webhook_mode_without_a_secret_or_with_a_weak_one_refuses_to_start() -> 
 
 
 def test_serve_exits_with_the_dutch_reason_when_the_webhook_has_no_secret(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key == "MELDPUNT_ENCRYPTION_KEY"}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}
     env.update({
         "MELDPUNT_VAR_DIR": str(tmp_path / "var"), "MELDPUNT_TELEGRAM_TOKEN": "123456:TEST-TOKEN",
         "MELDPUNT_TELEGRAM_WEBHOOK_URL": "https://meldpunt.example/telegram", "MELDPUNT_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
@@ -167,7 +167,7 @@ async def _link_by_mail(h: ChatHarness, user_id: int, email: str) -> str:
 
 
 def _meldpunt(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key == "MELDPUNT_ENCRYPTION_KEY"}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}
     env.update({"MELDPUNT_DATABASE_URL": database_url, "MELDPUNT_VAR_DIR": str(tmp_path / "cli-var")})
     return subprocess.run([sys.executable, "-m", "meldpunt", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
 

@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("eligible", sa.Boolean(), nullable=True),
         sa.Column("region", sa.String(16), nullable=True),
         sa.Column("municipality", sa.String(100), nullable=True),
-        sa.Column("school", sa.String(200), nullable=True),
+        sa.Column("school", sa.Text(), nullable=True),  # sealed (store.figure_secret.SealedName)
         sa.Column("clb", sa.String(200), nullable=True),
         sa.Column("age", sa.Integer(), nullable=True),
         sa.Column("age_band", sa.String(8), nullable=True),
@@ -70,10 +70,8 @@ def upgrade() -> None:
     op.create_table(
         "referral_figure_problems",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "figures_id", sa.Integer(),
-            sa.ForeignKey("referral_figures.id", name="fk_referral_figure_problems_figures_id_referral_figures", ondelete="CASCADE"), nullable=False,
-        ),
+        sa.Column("figures_id", sa.Integer(), sa.ForeignKey(
+            "referral_figures.id", name="fk_referral_figure_problems_figures_id_referral_figures", ondelete="CASCADE"), nullable=False),
         sa.Column("problem_area", sa.String(32), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_referral_figure_problems"),
         sa.UniqueConstraint("figures_id", "problem_area", name="uq_referral_figure_problems_figures_id_problem_area"),
@@ -83,10 +81,8 @@ def upgrade() -> None:
     op.create_table(
         "dispatch_answers",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "dispatch_item_id", sa.Integer(),
-            sa.ForeignKey("dispatch_items.id", name="fk_dispatch_answers_dispatch_item_id_dispatch_items"), nullable=False,
-        ),
+        sa.Column("dispatch_item_id", sa.Integer(), sa.ForeignKey(
+            "dispatch_items.id", name="fk_dispatch_answers_dispatch_item_id_dispatch_items"), nullable=False),
         sa.Column("service_id", sa.String(64), nullable=False),
         sa.Column("accepted", sa.Boolean(), nullable=False),
         sa.Column("decline_reason", sa.String(32), nullable=True),
