@@ -34,6 +34,7 @@ class AuditAction(StrEnum):
     PURGED = "opgeschoond"  # the retention purge: counts per kind, never what was removed
     EXPORTED = "inzage"  # `meldpunt privacy inzage`: everything about a pupil exported on request, with the reason
     ERASED = "gewist"  # `meldpunt privacy wissen`: a pupil's data erased on request, with the reason
+    REPORT = "rapport"  # `meldpunt rapport`: the figures report was made; detail names the period and audience, no figures
 
 
 class AuditChannel(StrEnum):
