@@ -47,7 +47,7 @@ def _drafts(session: Session, *, period: Period, audience: Audience, min_cell: i
     start, end, label = period.start, period.end, period.label
     demand = DemandFacts.fetch(session, start, end)
     drafts = [demand_draft(demand, catalogue, label), declines_draft(demand, catalogue, label)]
-    drafts += dimension_drafts(session, start, end, audience, label)
+    drafts += dimension_drafts(session, start, end, audience, label, demand.total)
     drafts += [trajectories_draft(session, start, end, label),
                lead_times_draft(session, start, end, audience=audience, min_cell=min_cell, calendar=calendar, period_label=label)]
     drafts.append(unmet_draft(session, period, now=now, waiting_days=waiting_days, calendar=calendar))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +14,7 @@ from intake.catalogue import Catalogue, Service
 from intake.report_model import Cell, Column, ColumnKind, Row
 from intake.vocabulary import ReferralRoute
 from store.figure_models import SOURCE_GROENE_ZORG, SOURCE_MELDPUNT
-from store.figure_queries import F, ServiceFlow, answers_by_service, count_by, dispatches_by_service, service_flow, tally_total
+from store.figure_queries import ServiceFlow, Tally, demand_groups, dispatch_outcomes, pupils_by_service, tally_total
 
 SECTION = "Vraag"
 DEMAND_COLUMNS = ("voorkeur", "suggestie", "verzonden", "aanvaard", "geweigerd", "ronde_tafel", "gestart", "afgerond", "leerlingen", "aanmeldingen")
@@ -22,24 +23,42 @@ _NO_FLOW = ServiceFlow(0, 0, 0, 0, 0, 0)
 
 @dataclass(frozen=True)
 class DemandFacts:
-    """Everything the demand table counts, fetched with one GROUP BY query each."""
+    """Everything the demand table counts, from four GROUP BY queries; summed here per group, never per row."""
 
     preferred: dict[tuple[object, ...], int]
     suggested: dict[tuple[object, ...], int]
     flow: dict[tuple[str, str | None], ServiceFlow]
     dispatched: dict[str, int]
     answers: dict[tuple[str, bool, str | None], int]
-    pupils: int
+    total: Tally
+
+    @property
+    def pupils(self) -> int:
+        """Distinct pupils of the whole period."""
+        return self.total.pupils
 
     @classmethod
     def fetch(cls, session: Session, start: date, end: date) -> DemandFacts:
-        """Run the queries for the period."""
-        return cls(
-            preferred=count_by(session, start, end, F.source, F.preferred_service),
-            suggested=count_by(session, start, end, F.source, F.suggested_service),
-            flow=service_flow(session, start, end), dispatched=dispatches_by_service(session, start, end),
-            answers=answers_by_service(session, start, end), pupils=tally_total(session, start, end).pupils,
-        )
+        """Run the queries for the period and add their groups up per service."""
+        preferred: Counter[tuple[object, ...]] = Counter()
+        suggested: Counter[tuple[object, ...]] = Counter()
+        flows: dict[tuple[str, str | None], list[int]] = {}
+        for group in demand_groups(session, start, end):
+            preferred[(group.source, group.preferred)] += group.referrals
+            suggested[(group.source, group.suggested)] += group.referrals
+            sums = flows.setdefault((group.source, group.service), [0] * 5)
+            for i, number in enumerate((group.referrals, group.accepted, group.round_table, group.started, group.completed)):
+                sums[i] += number
+        pupils = pupils_by_service(session, start, end)
+        flow = {key: ServiceFlow(s[0], pupils.get(key, 0), *s[1:]) for key, s in flows.items()}
+        dispatched: Counter[str] = Counter()
+        answers: dict[tuple[str, bool, str | None], int] = {}
+        for (service, accepted, reason), number in dispatch_outcomes(session, start, end).items():
+            dispatched[service] += number
+            if accepted is not None:
+                answers[(service, accepted, reason)] = number
+        return cls(preferred=dict(preferred), suggested=dict(suggested), flow=flow, dispatched=dict(dispatched), answers=answers,
+                   total=tally_total(session, start, end))
 
     def answered(self, service_id: str, accepted: bool) -> int:
         """How many dispatches to a service were accepted (or declined)."""

@@ -11,7 +11,7 @@ from desk.report_cells import Draft, band_label, count_column, labelled_rows, te
 from intake.report_model import Audience, Column, ColumnKind, Row
 from intake.retention import AGE_BANDS
 from intake.vocabulary import EducationForm, Labelled, ProblemArea, ReferrerRole, Region, SchoolLevel, Urgency
-from store.figure_queries import F, Key, Tally, tally_by, tally_by_problem, tally_total
+from store.figure_queries import F, Key, Tally, tally_by, tally_by_problem
 
 SECTION = "Regio en school"
 # (table key, figures column, closed set or None for free values, only in the internal report)
@@ -24,9 +24,8 @@ _CLOSED: tuple[tuple[str, InstrumentedAttribute[object], type[Labelled]], ...] =
 )
 
 
-def dimension_drafts(session: Session, start: date, end: date, audience: Audience, period_label: str) -> list[Draft]:
-    """Every table of the section, in the report's order; per school and per CLB only for INTERNAL."""
-    total = tally_total(session, start, end)
+def dimension_drafts(session: Session, start: date, end: date, audience: Audience, period_label: str, total: Tally) -> list[Draft]:
+    """Every table of the section, in the report's order; per school and per CLB only for INTERNAL; total: the whole period's."""
     context = {"periode": period_label}
 
     def closed(key: str) -> Draft:

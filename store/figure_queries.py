@@ -85,35 +85,43 @@ class ServiceFlow:
     completed: int
 
 
-def service_flow(session: Session, start: date, end: date) -> dict[tuple[str, str | None], ServiceFlow]:
-    """(source, service) → its flow; `count(column)` counts the rows where the milestone is set."""
-    query = (select(F.source, F.service, func.count(), pupils(), func.count(F.accepted_at), func.count(F.round_table_at),
-                    func.count(F.started_at), func.count(F.completed_at))
-             .where(in_period(start, end)).group_by(F.source, F.service))
-    return {(row[0], row[1]): ServiceFlow(*(int(v) for v in row[2:])) for row in session.execute(query)}
+@dataclass(frozen=True)
+class DemandGroup:
+    """The period's referrals with one source, preference, first suggestion and last service, and how far they got."""
+
+    source: str
+    preferred: str | None
+    suggested: str | None
+    service: str | None
+    referrals: int
+    accepted: int
+    round_table: int
+    started: int
+    completed: int
 
 
-def count_by(session: Session, start: date, end: date, *columns: InstrumentedAttribute[object]) -> dict[Key, int]:
-    """Referrals per value of figures columns (no pupils)."""
-    query: Select[Unpack[tuple[Any, ...]]] = select(*columns, func.count()).where(in_period(start, end)).group_by(*columns)
-    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+def demand_groups(session: Session, start: date, end: date) -> list[DemandGroup]:
+    """One pass for the demand table's counts: a few hundred groups at most (services × services × services)."""
+    keys = (F.source, F.preferred_service, F.suggested_service, F.service)
+    query = (select(*keys, func.count(), func.count(F.accepted_at), func.count(F.round_table_at), func.count(F.started_at),
+                    func.count(F.completed_at)).where(in_period(start, end)).group_by(*keys))
+    return [DemandGroup(row[0], row[1], row[2], row[3], *(int(v) for v in row[4:])) for row in session.execute(query)]
 
 
-def dispatches_by_service(session: Session, start: date, end: date) -> dict[str, int]:
-    """Dispatch items per service, of the period's referrals (a referral redirected after a refusal counts twice)."""
-    query = (select(DispatchItem.service_id, func.count()).join(F, F.referral_id == DispatchItem.referral_id)
-             .where(in_period(start, end)).group_by(DispatchItem.service_id))
-    return {str(service): int(number) for service, number in session.execute(query)}
+def pupils_by_service(session: Session, start: date, end: date) -> dict[tuple[str, str | None], int]:
+    """Distinct pupils per (source, last service)."""
+    query = select(F.source, F.service, pupils()).where(in_period(start, end)).group_by(F.source, F.service)
+    return {(str(source), service): int(number) for source, service, number in session.execute(query)}
 
 
-def answers_by_service(session: Session, start: date, end: date) -> dict[tuple[str, bool, str | None], int]:
-    """Providers' answers per (service, accepted, decline reason), of the period's referrals."""
-    query = (select(DispatchAnswer.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
-             .join(DispatchItem, DispatchItem.id == DispatchAnswer.dispatch_item_id)
-             .join(F, F.referral_id == DispatchItem.referral_id)
+def dispatch_outcomes(session: Session, start: date, end: date) -> dict[tuple[str, bool | None, str | None], int]:
+    """Dispatch items of the period's referrals per (service, answer: accepted / declined / none yet, decline reason), in one join."""
+    query = (select(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
+             .select_from(DispatchItem).join(F, F.referral_id == DispatchItem.referral_id)
+             .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id)
              .where(in_period(start, end))
-             .group_by(DispatchAnswer.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
-    return {(str(s), bool(a), r): int(n) for s, a, r, n in session.execute(query)}
+             .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
+    return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in session.execute(query)}
 
 
 def _local_day_parts(column: InstrumentedAttribute[object]) -> tuple[KeyedColumnElement[object] | ColumnElement[object], ColumnElement[object]]:
