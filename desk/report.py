@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from desk.report_cells import Draft, publish, text
 from desk.report_demand import DemandFacts, declines_draft, demand_draft
-from desk.report_dimensions import dimension_drafts
+from desk.report_dimensions import dimension_drafts, region_links
 from desk.report_flow import lead_times_draft, trajectories_draft
 from desk.report_signal import full_offers_draft, problems_by_region_draft, ranking_draft, unmet_draft
 from intake.catalogue import Catalogue
@@ -31,7 +31,8 @@ def build_report(session: Session, *, period: Period, audience: Audience, min_ce
     calendar = calendar or WorkCalendar()
     drafts = _drafts(session, period=period, audience=audience, min_cell=min_cell, now=now, catalogue=catalogue,
                      waiting_days=waiting_days, calendar=calendar)
-    tables = tuple(publish(draft, audience, min_cell) for draft in drafts)
+    links = region_links(session, period.start, period.end) if audience is Audience.PUBLIC else []
+    tables = tuple(publish(drafts, audience, min_cell, links))
     notes = [text("note_sources"), text("note_pupils"), text("note_eligibility")]
     notes.append(text("note_internal") if audience is Audience.INTERNAL else text("note_suppression", min_cel=min_cell))
     record_audit(session, actor=actor, action=AuditAction.REPORT, now=now,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,33 +84,72 @@ class Draft:
     exempt: tuple[int, ...] = ()
     chart: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    # The same number published in more tables (a municipality's referrals, the period's total) has one name here,
+    # so it is hidden everywhere or nowhere: (row, column), the totals row being row len(rows) → a shared name.
+    facts: dict[tuple[int, int], Hashable] = field(default_factory=dict)
 
     def add(self, label: str, cells: Iterable[Cell]) -> None:
         """Append a row."""
         self.rows.append(Row(label, tuple(cells)))
 
 
-def publish(draft: Draft, audience: Audience, min_cell: int) -> Table:
-    """The finished table: for the public with small cells (and what would reveal them) suppressed, as is for INTERNAL."""
-    rows, total = draft.rows, draft.total
+def publish(drafts: Sequence[Draft], audience: Audience, min_cell: int, links: Sequence[tuple[tuple[Hashable, ...], Hashable]] = ()) -> list[Table]:
+    """The finished tables: for the public with small cells (and what would reveal them) suppressed, as is for INTERNAL.
+
+    The public tables are protected together: a number two tables share is one unknown, and `links` adds sums
+    between tables (the municipalities of a region add up to the region's count).
+    """
+    hidden: set[Hashable] = set()
     if audience is Audience.PUBLIC:
-        rows, total = _suppressed(draft, min_cell)
+        hidden = _hidden_facts(drafts, min_cell, links)
+    return [_table(draft, hidden, min_cell) for draft in drafts]
+
+
+def _grid(draft: Draft) -> list[Row]:
+    """The rows and the totals row."""
+    return [*draft.rows, *([draft.total] if draft.total else [])]
+
+
+def fact(draft: Draft, position: tuple[int, int]) -> Hashable:
+    """The name of the number in a cell: shared when the draft says so, else the table's own."""
+    return draft.facts.get(position, (draft.key, *position))
+
+
+def _hidden_facts(drafts: Sequence[Draft], min_cell: int, links: Sequence[tuple[tuple[Hashable, ...], Hashable]]) -> set[Hashable]:
+    """Joint suppression of every count of every draft, over numbered facts (intake.suppression works on positions)."""
+    number: dict[Hashable, Position] = {}
+
+    def at(name: Hashable) -> Position:
+        return number.setdefault(name, (len(number), 0))
+
+    values: dict[Position, int] = {}
+    exempt: set[Position] = set()
+    lines: list[Line] = []
+    for draft in drafts:
+        counts = {i for i, column in enumerate(draft.columns[1:]) if column.kind is ColumnKind.COUNT}
+        for r, row in enumerate(_grid(draft)):
+            for c, value in enumerate(row.cells):
+                if c in counts and isinstance(value, int):
+                    values[at(fact(draft, (r, c)))] = value
+                    if c in draft.exempt:
+                        exempt.add(at(fact(draft, (r, c))))
+        lines += [Line(tuple(at(fact(draft, p)) for p in line.parts), at(fact(draft, line.total))) for line in lines_of(draft, len(_grid(draft)))]
+    lines += [Line(tuple(at(part) for part in parts), at(whole)) for parts, whole in links if whole in number]
+    names = {position: name for name, position in number.items()}
+    hidden = {names[position] for position in protect(values, lines, min_cell, exempt=exempt)}
+    for draft in drafts:  # a hidden count hides its companion (pupils nearly always equal referrals)
+        hidden |= {fact(draft, (r, companion)) for r in range(len(_grid(draft))) for count, companion in draft.companions
+                   if fact(draft, (r, count)) in hidden}
+    return hidden
+
+
+def _table(draft: Draft, hidden: set[Hashable], min_cell: int) -> Table:
+    """The draft as a Table, its hidden cells as Suppressed."""
+    marked = [Row(row.label, tuple(Suppressed(min_cell) if fact(draft, (r, c)) in hidden else v for c, v in enumerate(row.cells)))
+              for r, row in enumerate(_grid(draft))]
+    rows, total = (marked[:-1], marked[-1]) if draft.total else (marked, None)
     return Table(key=draft.key, title=text(f"title_{draft.key}"), definition=text(f"def_{draft.key}", **draft.context),
                  columns=draft.columns, rows=tuple(rows), total=total, chart=draft.chart, section=draft.section)
-
-
-def _suppressed(draft: Draft, min_cell: int) -> tuple[list[Row], Row | None]:
-    """Rows and totals row with the hidden cells replaced by Suppressed."""
-    grid = [*draft.rows, *([draft.total] if draft.total else [])]
-    counts = {i for i, column in enumerate(draft.columns[1:]) if column.kind is ColumnKind.COUNT}
-    values: dict[Position, int] = {(r, c): int(v) for r, row in enumerate(grid) for c, v in enumerate(row.cells)
-                                   if c in counts and isinstance(v, int)}
-    exempt = {position for position in values if position[1] in draft.exempt}
-    hidden = set(protect(values, lines_of(draft, len(grid)), min_cell, exempt=exempt))
-    hidden |= {(r, companion) for r, c in hidden for count, companion in draft.companions if c == count}
-    marked = [Row(row.label, tuple(Suppressed(min_cell) if (r, c) in hidden else v for c, v in enumerate(row.cells)))
-              for r, row in enumerate(grid)]
-    return (marked[:-1], marked[-1]) if draft.total else (marked, None)
 
 
 def lines_of(draft: Draft, height: int) -> list[Line]:

@@ -93,6 +93,8 @@ def demand_draft(facts: DemandFacts, catalogue: Catalogue, period_label: str) ->
     draft.add(text("service_none"), (None, None, None, None, None, None, None, None,
                                      sum(f.pupils for f in unplaced), sum(f.referrals for f in unplaced)))
     draft.total = Row(text("total"), _column_sums(draft.rows, facts.pupils))
+    # Its totals are the period's referrals and pupils, as in every "Regio en school" table.
+    draft.facts = {(len(draft.rows), DEMAND_COLUMNS.index("aanmeldingen")): ("totaal", 0), (len(draft.rows), DEMAND_COLUMNS.index("leerlingen")): ("totaal", 1)}
     return draft
 
 

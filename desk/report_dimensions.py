@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -14,6 +14,7 @@ from intake.vocabulary import EducationForm, Labelled, ProblemArea, ReferrerRole
 from store.figure_queries import F, Key, Tally, tally_by, tally_by_problem
 
 SECTION = "Regio en school"
+_REGIONS = frozenset(member.value for member in Region)
 # (table key, figures column, closed set or None for free values, only in the internal report)
 _CLOSED: tuple[tuple[str, InstrumentedAttribute[object], type[Labelled]], ...] = (
     ("regio", F.region, Region),
@@ -30,12 +31,12 @@ def dimension_drafts(session: Session, start: date, end: date, audience: Audienc
 
     def closed(key: str) -> Draft:
         column, enum = next((c, e) for k, c, e in _CLOSED if k == key)
-        found = tally_by(session, start, end, column)
-        return _draft(key, labelled_rows(enum, _pairs(found), 2), total, context)
+        rows = labelled_rows(enum, _pairs(tally_by(session, start, end, column)), 2)
+        return _draft(key, rows, total, context, [member.value for member in enum] + [None])
 
     def free(key: str, column: InstrumentedAttribute[object], label: Callable[[object], str], ordered: bool = False) -> Draft:
-        found = tally_by(session, start, end, column)
-        return _draft(key, _free_rows(found, label, ordered), total, context)
+        rows, keys = _free_rows(tally_by(session, start, end, column), label, ordered)
+        return _draft(key, rows, total, context, keys)
 
     drafts = [closed("regio"), free("gemeente", F.municipality, str)]
     if audience is Audience.INTERNAL:
@@ -50,7 +51,8 @@ def dimension_drafts(session: Session, start: date, end: date, audience: Audienc
     drafts += [closed("niveau"), free("leerjaar", F.school_grade, lambda grade: text("grade", jaar=grade), ordered=True),
                closed("onderwijsvorm")]
     problems = tally_by_problem(session, start, end)
-    problem_draft = _draft("probleemgebied", labelled_rows(ProblemArea, _pairs(problems), 2), total, context)
+    problem_draft = _draft("probleemgebied", labelled_rows(ProblemArea, _pairs(problems), 2), total, context,
+                           [member.value for member in ProblemArea] + [None])
     problem_draft.additive = ()  # a referral with two areas counts in both: the rows do not add up to the total
     drafts += [problem_draft, closed("urgentie"), closed("aanmelder")]
     return drafts
@@ -66,15 +68,15 @@ def _cells(tally: Tally | None) -> tuple[int, int]:
     return (tally.referrals, tally.pupils) if tally else (0, 0)
 
 
-def _free_rows(found: dict[Key, Tally], label: Callable[[object], str], ordered: bool) -> list[Row]:
-    """One row per value found (most referrals first, or in the values' order), unknowns last."""
+def _free_rows(found: dict[Key, Tally], label: Callable[[object], str], ordered: bool) -> tuple[list[Row], list[object]]:
+    """One row per value found (most referrals first, or in the values' order), unknowns last; and the rows' values."""
     known = [(key[0], tally) for key, tally in found.items() if key[0] is not None]
     if ordered:
         known.sort(key=lambda item: _order(item[0]))
     else:
         known.sort(key=lambda item: (-item[1].referrals, str(item[0])))
     rows = [Row(label(value), _cells(tally)) for value, tally in known]
-    return rows + _unknown_row({key: tally for key, tally in found.items() if key[0] is None})
+    return rows + _unknown_row({key: tally for key, tally in found.items() if key[0] is None}), [value for value, _ in known] + [None]
 
 
 def _order(value: object) -> tuple[int, str]:
@@ -90,9 +92,37 @@ def _unknown_row(rest: dict[Key, Tally]) -> list[Row]:
     return [Row(text("unknown"), (sum(t.referrals for t in rest.values()), sum(t.pupils for t in rest.values())))]
 
 
-def _draft(key: str, rows: list[Row], total: Tally, context: dict[str, str]) -> Draft:
-    """A table with a label column, referrals and pupils, and the totals row; referrals add up, pupils do not."""
+def _draft(key: str, rows: list[Row], total: Tally, context: dict[str, str], values: Sequence[object] = ()) -> Draft:
+    """A table with a label column, referrals and pupils, and the totals row; referrals add up, pupils do not.
+
+    The totals row is the same number in every table, and a row is named by its value (see Draft.facts), so a
+    municipality's count is one number here and in the signaalfunctie.
+    """
     columns = (Column(key, word(key), ColumnKind.LABEL), count_column("aanmeldingen"), count_column("leerlingen"))
     draft = Draft(key, SECTION, columns, rows=rows, total=Row(text("total"), (total.referrals, total.pupils)),
                   additive=(0,), companions=((0, 1),), chart="aanmeldingen", context=context)
+    draft.facts = {(len(rows), c): total_fact(c) for c in (0, 1)}
+    draft.facts.update({(r, c): (key, value, c) for r, value in enumerate(values[:len(rows)]) for c in (0, 1)})
     return draft
+
+
+def total_fact(column: int) -> tuple[str, int]:
+    """The shared name of the period's referrals (column 0) or pupils (1), published in many tables."""
+    return ("totaal", column)
+
+
+def region_links(session: Session, start: date, end: date) -> list[tuple[tuple[object, ...], object]]:
+    """The sums between the region and municipality tables: a region's municipalities add up to the region's referrals.
+
+    Only for a region whose municipalities lie in no other region (a municipality's rows all name one region).
+    """
+    pairs = tally_by(session, start, end, F.region, F.municipality)
+    regions_of: dict[object, set[object]] = {}
+    for region, municipality in pairs:
+        regions_of.setdefault(municipality, set()).add(region)
+    links: list[tuple[tuple[object, ...], object]] = []
+    for region in {region for region, _ in pairs}:
+        members = [m for (r, m) in pairs if r == region]
+        if all(regions_of[m] == {region} for m in members):
+            links.append((tuple(("gemeente", m, 0) for m in members), ("regio", region if region in _REGIONS else None, 0)))
+    return links

@@ -67,6 +67,8 @@ def ranking_draft(session: Session, key: str, column: InstrumentedAttribute[obje
                   context={"periode": period.label, "vorige": before.label})
     for value, current, earlier in found:
         draft.add(str(value), (current, earlier, current - earlier))
+    # This period's count is the one the municipality (school) table publishes: one number, hidden in both or neither.
+    draft.facts = {(r, 0): (label_key, value, 0) for r, (value, _, _) in enumerate(found)}
     return draft
 
 
@@ -84,6 +86,8 @@ def problems_by_region_draft(session: Session, period: Period) -> Draft:
             if problem == area.value:
                 cells[regions.index(str(region)) if region in regions else width - 1] += tally.referrals
         draft.add(area.label, (*cells, sum(cells)))
+    # An area's total is its count in the problem area table.
+    draft.facts = {(r, width): ("probleemgebied", area.value, 0) for r, area in enumerate(ProblemArea)}
     return draft
 
 

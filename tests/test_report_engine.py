@@ -278,6 +278,44 @@ def test_no_hidden_cell_of_the_public_report_can_be_recomputed(session: Session)
     assert suppressed > 20
 
 
+def test_no_hidden_cell_can_be_recomputed_by_combining_tables(session: Session) -> None:
+    # A reader also knows that tables share numbers: the same totals everywhere, a municipality's count in the
+    # signaalfunctie, an area's total in both area tables, and the municipalities of a region adding up to it.
+    insert_data_set(session)
+    made = report(session, Audience.PUBLIC)
+    tables = {t.key: t for t in made.tables}
+    number: dict[tuple[str, int, int], tuple[int, int]] = {}
+
+    def at(key: str, r: int, c: int) -> tuple[int, int]:
+        return number.setdefault((key, r, c), (len(number), 0))
+
+    lines = [Line(tuple(at(key, *p) for p in line.parts), at(key, *line.total)) for key, t in tables.items() for line in published_sums(t)]
+
+    def same(a: tuple[str, int, int], b: tuple[str, int, int]) -> None:
+        lines.append(Line((at(*a),), at(*b)))
+
+    dimensions = [k for k, t in tables.items() if t.section == "Regio en school"]
+    for key in dimensions:
+        same((key, len(tables[key].rows), 0), ("regio", len(tables["regio"].rows), 0))
+        same((key, len(tables[key].rows), 1), ("regio", len(tables["regio"].rows), 1))
+    same(("vraag_aanbod", len(tables["vraag_aanbod"].rows), 9), ("regio", len(tables["regio"].rows), 0))
+    municipalities = [row.label for row in tables["gemeente"].rows]
+    for r, row in enumerate(tables["signaal_gemeenten"].rows):
+        same(("signaal_gemeenten", r, 0), ("gemeente", municipalities.index(row.label), 0))
+    for r, _ in enumerate(tables["signaal_problemen"].rows):
+        same(("signaal_problemen", r, 3), ("probleemgebied", r, 0))
+    index = municipalities.index
+    lines.append(Line((at("gemeente", index("Vilvoorde"), 0), at("gemeente", index("Halle"), 0)), at("regio", 0, 0)))
+    lines.append(Line((at("gemeente", index("Leuven"), 0),), at("regio", 1, 0)))
+    lines.append(Line((at("gemeente", index("Niet gekend"), 0),), at("regio", 2, 0)))
+    hidden = {at(key, r, c) for key, t in tables.items() for r, row in enumerate([*t.rows, *([t.total] if t.total else [])])
+              for c, cell in enumerate(row.cells) if isinstance(cell, Suppressed)}
+    assert derivable(lines, hidden) == frozenset()
+    # Oost is hidden in the region table, so Leuven (all of Oost) is hidden too, here and in the signaalfunctie.
+    assert cells(made, "gemeente")["Leuven"][0] == Suppressed(5)
+    assert cells(made, "signaal_gemeenten")["Leuven"][0] == Suppressed(5)
+
+
 def published_sums(found: Table) -> list[Line]:
     """Every sum a reader of the table can check: each count column adding up to the totals row, and every row's parts to its total."""
     grid = [*found.rows, *([found.total] if found.total else [])]
