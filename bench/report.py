@@ -239,7 +239,7 @@ def measure(url: str, catalogue: Catalogue, runs: int) -> dict[str, float]:
     period = Period.school_year(REPORT_YEAR)
     with make_session_factory(engine)() as session:
         def main_table() -> object:
-            return publish(demand_draft(DemandFacts.fetch(session, period.start, period.end), catalogue, period.label), Audience.PUBLIC, 5)
+            return publish([demand_draft(DemandFacts.fetch(session, period.start, period.end), catalogue, period.label)], Audience.PUBLIC, 5)
 
         def whole() -> object:
             return build_report(session, period=period, audience=Audience.PUBLIC, min_cell=5, now=NOW, catalogue=catalogue,
