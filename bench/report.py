@@ -310,14 +310,15 @@ def main() -> None:
             print(f"{kind}: measuring (median of {args.runs}) …", flush=True)
             results.append((kind, measure(url, catalogue, args.runs)))
     print(f"\n{args.rows} referrals over {YEARS} school years; report of schooljaar {REPORT_YEAR}-{REPORT_YEAR + 1}")
-    ok = True
+    main_ok = report_ok = True
     for kind, found in results:
         ratio = found["main"] / found["hand"]
-        ok = ok and found["report"] <= 2.0 and ratio <= 1.5
+        main_ok = main_ok and found["main"] <= 2.0 and ratio <= 1.5
+        report_ok = report_ok and found["report"] <= 2.0
         print(f"{kind:<11} referrals in the year {found['referrals']:9.0f}   main table {found['main']:6.3f} s   hand-written SQL {found['hand']:6.3f} s"
               f"   ratio x{ratio:4.2f}   whole report {found['report']:6.3f} s")
-    print(f"targets (whole report ≤ 2 s, main table ≤ 1.5× hand-written): {'ok' if ok else 'NIET gehaald'}")
-
+    print(f"main table ≤ 2 s and ≤ 1.5× hand-written: {'ok' if main_ok else 'NIET gehaald'}; "
+          f"whole report ≤ 2 s: {'ok' if report_ok else 'NIET gehaald'}")
 
 if __name__ == "__main__":
     main()
