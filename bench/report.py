@@ -209,8 +209,8 @@ HAND_WRITTEN = (
     "GROUP BY source, preferred_service, suggested_service, service",
     "SELECT source, service, count(DISTINCT pupil_key) + sum(CASE WHEN pupil_key IS NULL THEN 1 ELSE 0 END) FROM referral_figures "
     "WHERE submitted_on BETWEEN :start AND :end GROUP BY source, service",
-    "SELECT d.service_id, a.accepted, a.decline_reason, count(*) FROM dispatch_items d JOIN referral_figures f ON f.referral_id = d.referral_id "
-    "LEFT JOIN dispatch_answers a ON a.dispatch_item_id = d.id WHERE f.submitted_on BETWEEN :start AND :end "
+    "SELECT d.service_id, a.accepted, a.decline_reason, count(*) FROM dispatch_items d LEFT JOIN dispatch_answers a ON a.dispatch_item_id = d.id "
+    "WHERE d.referral_id IN (SELECT referral_id FROM referral_figures WHERE submitted_on BETWEEN :start AND :end) "
     "GROUP BY d.service_id, a.accepted, a.decline_reason",
     "SELECT count(*), count(DISTINCT pupil_key) + sum(CASE WHEN pupil_key IS NULL THEN 1 ELSE 0 END) FROM referral_figures "
     "WHERE submitted_on BETWEEN :start AND :end",
