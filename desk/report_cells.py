@@ -116,15 +116,30 @@ def fact(draft: Draft, position: tuple[int, int]) -> Hashable:
 
 
 def _hidden_facts(drafts: Sequence[Draft], min_cell: int, links: Sequence[tuple[tuple[Hashable, ...], Hashable]]) -> set[Hashable]:
-    """Joint suppression of every count of every draft, over numbered facts (intake.suppression works on positions)."""
+    """Joint suppression of every count of every draft, over numbered facts (intake.suppression works on positions).
+
+    A sum of one part (a region with one municipality) says two facts are one number: they become one unknown, so
+    hiding one hides the other instead of hiding a third cell to protect the pair.
+    """
+    sums = [(tuple(fact(d, p) for p in line.parts), fact(d, line.total)) for d in drafts for line in lines_of(d, len(_grid(d)))]
+    sums += list(links)
+    same: dict[Hashable, Hashable] = {}
+
+    def root(name: Hashable) -> Hashable:
+        while name in same:
+            name = same[name]
+        return name
+
+    for parts, whole in sums:
+        if len(parts) == 1 and root(parts[0]) != root(whole):
+            same[root(parts[0])] = root(whole)
     number: dict[Hashable, Position] = {}
 
     def at(name: Hashable) -> Position:
-        return number.setdefault(name, (len(number), 0))
+        return number.setdefault(root(name), (len(number), 0))
 
     values: dict[Position, int] = {}
     exempt: set[Position] = set()
-    lines: list[Line] = []
     for draft in drafts:
         counts = {i for i, column in enumerate(draft.columns[1:]) if column.kind is ColumnKind.COUNT}
         for r, row in enumerate(_grid(draft)):
@@ -133,14 +148,13 @@ def _hidden_facts(drafts: Sequence[Draft], min_cell: int, links: Sequence[tuple[
                     values[at(fact(draft, (r, c)))] = value
                     if c in draft.exempt:
                         exempt.add(at(fact(draft, (r, c))))
-        lines += [Line(tuple(at(fact(draft, p)) for p in line.parts), at(fact(draft, line.total))) for line in lines_of(draft, len(_grid(draft)))]
-    lines += [Line(tuple(at(part) for part in parts), at(whole)) for parts, whole in links if whole in number]
-    names = {position: name for name, position in number.items()}
-    hidden = {names[position] for position in protect(values, lines, min_cell, exempt=exempt)}
+    lines = [Line(tuple(at(part) for part in parts), at(whole)) for parts, whole in sums if len(parts) > 1 and root(whole) in number]
+    hidden_roots = {root_name for root_name, position in number.items() if position in protect(values, lines, min_cell, exempt=exempt)}
     for draft in drafts:  # a hidden count hides its companion (pupils nearly always equal referrals)
-        hidden |= {fact(draft, (r, companion)) for r in range(len(_grid(draft))) for count, companion in draft.companions
-                   if fact(draft, (r, count)) in hidden}
-    return hidden
+        hidden_roots |= {root(fact(draft, (r, companion))) for r in range(len(_grid(draft))) for count, companion in draft.companions
+                         if root(fact(draft, (r, count))) in hidden_roots}
+    return {fact(draft, (r, c)) for draft in drafts for r in range(len(_grid(draft))) for c in range(len(draft.columns) - 1)
+            if root(fact(draft, (r, c))) in hidden_roots}
 
 
 def _table(draft: Draft, hidden: set[Hashable], min_cell: int) -> Table:

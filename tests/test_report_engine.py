@@ -314,6 +314,8 @@ def test_no_hidden_cell_can_be_recomputed_by_combining_tables(session: Session) 
     # Oost is hidden in the region table, so Leuven (all of Oost) is hidden too, here and in the signaalfunctie.
     assert cells(made, "gemeente")["Leuven"][0] == Suppressed(5)
     assert cells(made, "signaal_gemeenten")["Leuven"][0] == Suppressed(5)
+    # Leuven is all of Oost: one number, so hiding it protects the region too; AHV's municipalities stay shown.
+    assert cells(made, "gemeente")["Vilvoorde"] == (7, 6) and cells(made, "gemeente")["Halle"] == (6, 6)
 
 
 def published_sums(found: Table) -> list[Line]:
