@@ -149,7 +149,8 @@ def _hidden_facts(drafts: Sequence[Draft], min_cell: int, links: Sequence[tuple[
                     if c in draft.exempt:
                         exempt.add(at(fact(draft, (r, c))))
     lines = [Line(tuple(at(part) for part in parts), at(whole)) for parts, whole in sums if len(parts) > 1 and root(whole) in number]
-    hidden_roots = {root_name for root_name, position in number.items() if position in protect(values, lines, min_cell, exempt=exempt)}
+    protected = protect(values, lines, min_cell, exempt=exempt)
+    hidden_roots = {root_name for root_name, position in number.items() if position in protected}
     for draft in drafts:  # a hidden count hides its companion (pupils nearly always equal referrals)
         hidden_roots |= {root(fact(draft, (r, companion))) for r in range(len(_grid(draft))) for count, companion in draft.companions
                          if root(fact(draft, (r, count))) in hidden_roots}
