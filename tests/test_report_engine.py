@@ -182,6 +182,7 @@ def test_the_internal_report_counts_what_was_counted_by_hand(session: Session) -
     insert_data_set(session)
     made = report(session, Audience.INTERNAL)
     assert made.period.label == "schooljaar 2025-2026"
+    assert not [c for t in made.tables for row in (*t.rows, *([t.total] if t.total else [])) for c in row.cells if isinstance(c, Suppressed)]
     # voorkeur, eerste suggestie, verzonden, aanvaard, geweigerd, ronde tafel, gestart, afgerond, leerlingen, aanmeldingen
     assert cells(made, "vraag_aanbod") == {
         "NAFT Alfa (Alfa vzw)": (6, 7, 8, 6, 1, 4, 4, 2, 7, 8),  # went to Alfa last: m1-m8; m7 and m8 redirected to it
