@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     EXPORTED = "inzage"  # `meldpunt privacy inzage`: everything about a pupil exported on request, with the reason
     ERASED = "gewist"  # `meldpunt privacy wissen`: a pupil's data erased on request, with the reason
     IMPORTED = "ingelezen"  # `meldpunt import groene-zorg`: how many trajectories were new, never their values
+    REPORT = "rapport"  # `meldpunt rapport`: the figures report was made; detail names the period and audience, no figures
 
 
 class AuditChannel(StrEnum):

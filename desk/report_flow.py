@@ -1,0 +1,113 @@
+"""The report's "Trajecten" tables: trajectories that ran with their outcome, and lead times in working days."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from desk.report_cells import Draft, count_column, word
+from intake.brussels import BRUSSELS
+from intake.lifecycle import CompletionOutcome
+from intake.report_model import Audience, Cell, Column, ColumnKind, Suppressed
+from intake.workhours import WorkCalendar
+from store.figure_models import SOURCE_GROENE_ZORG, SOURCE_MELDPUNT
+from store.figure_queries import Key, milestone_pairs, trajectories
+
+SECTION = "Trajecten"
+# (row key, from milestone, to milestone): the steps a referral takes, and the whole way.
+STEPS = (
+    ("ingediend_verzonden", "submitted_on", "dispatched_at"),
+    ("verzonden_aanvaard", "dispatched_at", "accepted_at"),
+    ("aanvaard_ronde_tafel", "accepted_at", "round_table_at"),
+    ("ronde_tafel_gestart", "round_table_at", "started_at"),
+    ("ingediend_gestart", "submitted_on", "started_at"),
+)
+
+
+def trajectories_draft(session: Session, start: date, end: date, period_label: str) -> Draft:
+    """Started, completed and each outcome, per source (via the Meldpunt, directly via Groene Zorg) and together."""
+    found = trajectories(session, start, end)
+    sources = (SOURCE_MELDPUNT, SOURCE_GROENE_ZORG)
+    columns = (Column("traject", word("traject"), ColumnKind.LABEL), count_column("meldpunt"), count_column("groene_zorg"),
+               count_column("totaal"))
+    outcomes = [member.value for member in CompletionOutcome]
+    draft = Draft("trajecten", SECTION, columns, across=(((0, 1), 2),), down=(((2, 3, 4, 5), 1),),
+                  chart="totaal", context={"periode": period_label})
+
+    def row(label: str, pick: Iterable[tuple[int, int, bool]]) -> None:
+        picked = list(pick)
+        cells = [sum(n for source_index, n, keep in picked if keep and source_index == i) for i in range(len(sources))]
+        draft.add(label, (*cells, sum(cells)))
+
+    entries = [(sources.index(source) if source in sources else 0, source, outcome, numbers) for (source, outcome), numbers in found.items()]
+    row(word("gestart"), ((i, numbers[0], True) for i, _, _, numbers in entries))
+    row(word("afgerond"), ((i, numbers[1], True) for i, _, _, numbers in entries))
+    for member in CompletionOutcome:
+        row(member.label, ((i, numbers[1], outcome == member.value) for i, _, outcome, numbers in entries))
+    row(word("uitkomst_onbekend"), ((i, numbers[1], outcome not in outcomes) for i, _, outcome, numbers in entries))
+    return draft
+
+
+def lead_times_draft(session: Session, start: date, end: date, *, audience: Audience, min_cell: int,
+                     calendar: WorkCalendar, period_label: str) -> Draft:
+    """Per step: how many trajectories took it, the median and 90th percentile in working days (hidden below min_cell for the public)."""
+    columns = (Column("stap", word("stap"), ColumnKind.LABEL), count_column("trajecten"),
+               Column("mediaan", word("mediaan"), ColumnKind.DAYS), Column("p90", word("p90"), ColumnKind.DAYS))
+    draft = Draft("doorlooptijden", SECTION, columns, chart="mediaan", context={"periode": period_label})
+    for key, first, second in STEPS:
+        weighted = working_day_counts(milestone_pairs(session, start, end, first, second), calendar)
+        number = sum(weighted.values())
+        median: Cell = percentile(weighted, 0.5)
+        p90: Cell = percentile(weighted, 0.9)
+        if audience is Audience.PUBLIC and 0 < number < min_cell:
+            median = p90 = Suppressed(min_cell)
+        draft.add(word(key), (number, median, p90))
+    return draft
+
+
+def local_date(parts: Key) -> date:
+    """The Brussels date of a (UTC date, late hour) pair from figure_queries.milestone_pairs."""
+    day, hour = parts
+    if isinstance(day, str):  # SQLite may hand back the ISO text of date()
+        day = date.fromisoformat(day)
+    assert isinstance(day, date)
+    if not hour:
+        return day
+    return datetime.combine(day, time(int(str(hour))), UTC).astimezone(BRUSSELS).date()
+
+
+def working_day_counts(pairs: list[tuple[Key, Key, int]], calendar: WorkCalendar) -> dict[int, int]:
+    """Working days → how many trajectories took that long; work proportional to the distinct days, not the rows."""
+    dated = [(local_date(a), local_date(b), n) for a, b, n in pairs]
+    if not dated:
+        return {}
+    first = min(min(a, b) for a, b, _ in dated)
+    last = max(max(a, b) for a, b, _ in dated)
+    # Working days from `first` up to each day: the difference of two is the working days between them.
+    cumulative, running, day = {}, 0, first
+    while day <= last:
+        running += calendar.is_working_day(day) if day > first else 0
+        cumulative[day] = running
+        day += timedelta(days=1)
+    counts: dict[int, int] = {}
+    for a, b, n in dated:
+        days = max(cumulative[b] - cumulative[a], 0)
+        counts[days] = counts.get(days, 0) + n
+    return counts
+
+
+def percentile(weighted: dict[int, int], share: float) -> int | None:
+    """Nearest rank: the smallest value with at least `share` of the observations at or below it; None when there are none."""
+    total = sum(weighted.values())
+    if total == 0:
+        return None
+    rank, seen = math.ceil(share * total), 0
+    for value in sorted(weighted):
+        seen += weighted[value]
+        if seen >= rank:
+            return value
+    return max(weighted)
+
