@@ -15,6 +15,7 @@ from desk.report_demand import DemandFacts, declines_draft, demand_draft
 from desk.report_dimensions import dimension_drafts, region_links
 from desk.report_flow import lead_times_draft, trajectories_draft
 from desk.report_signal import full_offers_draft, problems_by_region_draft, ranking_draft, unmet_draft
+from desk.report_survey import survey_draft
 from intake.catalogue import Catalogue
 from intake.report_model import Audience, Period, Report
 from intake.workhours import WorkCalendar
@@ -56,4 +57,5 @@ def _drafts(session: Session, *, period: Period, audience: Audience, min_cell: i
     if audience is Audience.INTERNAL:
         drafts.append(ranking_draft(session, "signaal_scholen", F.school, period))
     drafts += [problems_by_region_draft(session, period), full_offers_draft(session, catalogue, demand, period)]
-    return drafts
+    survey = survey_draft(session, period)
+    return drafts if survey is None else [*drafts, survey]

@@ -26,15 +26,20 @@ class ColumnKind(StrEnum):
     TEXT = "tekst"
 
 
+COMPLEMENTARY_MARK = "x"  # as Statbel marks a figure hidden for confidentiality
+
+
 @dataclass(frozen=True)
 class Suppressed:
-    """A cell not shown because it counts fewer than threshold (or because it would reveal one that does)."""
+    """A cell not shown: it counts fewer than threshold (primary), or it would let a reader work one out that does."""
 
     threshold: int
+    # Not compared: a hidden cell is hidden, whichever rule hid it; only its mark differs.
+    primary: bool = field(default=True, compare=False)
 
     def __str__(self) -> str:
-        """How every form writes it: "<5"."""
-        return f"<{self.threshold}"
+        """How every form writes it: "<5" for a small count, "x" for a larger one hidden to protect it (never a false "<5")."""
+        return f"<{self.threshold}" if self.primary else COMPLEMENTARY_MARK
 
 
 Cell = int | float | str | Suppressed | None  # None: not applicable or not known ("–")

@@ -121,17 +121,18 @@ def queue_report_mail(session: Session, report: Report, *, to: str, domain: str,
 
 
 def compute(app: App, *, period: Period, audience: Audience, now: datetime, mail_to: str | None) -> Report:
-    """Build the report (the use case audits the run) and, when asked, queue its mail in the same transaction."""
-    from desk.report import build_report  # type: ignore[import-not-found,unused-ignore]  # merged from the engine's branch
+    """Build the report (the use case audits the run and commits that) and, when asked, queue its mail."""
+    from desk.report import build_report
     from meldpunt.actor import cli_actor
 
     click.echo(say("computing"), err=True)
     catalogue, settings = app.catalogue, app.settings
-    with app.sessions.begin() as session:
+    with app.sessions() as session:  # build_report commits its own audit row, so that no report goes unaudited
         report: Report = build_report(session, period=period, audience=audience, min_cell=settings.rapport_min_cel, now=now, catalogue=catalogue,
-                              waiting_days=settings.rapport_wachtdagen, actor=cli_actor())
+                                      waiting_days=settings.rapport_wachtdagen, actor=cli_actor(), calendar=app.calendar)
         if mail_to is not None:
             queue_report_mail(session, report, to=mail_to, domain=settings.mail_domain, now=now)
+            session.commit()
     return report
 
 

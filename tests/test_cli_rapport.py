@@ -127,7 +127,6 @@ def test_wrong_options_are_refused_in_dutch_before_anything_is_computed(tmp_path
 
 
 def test_the_table_in_the_terminal_names_the_period_and_the_audience(rapport: Rapport) -> None:
-    pytest.importorskip("desk.report")
     shown = rapport("--schooljaar", "2025-2026")
     assert shown.exit_code == 0, shown.output
     assert "Rapport wordt berekend…" in shown.stderr
@@ -138,7 +137,6 @@ def test_the_table_in_the_terminal_names_the_period_and_the_audience(rapport: Ra
 
 
 def test_files_are_written_for_the_owner_only_and_read_back(rapport: Rapport, tmp_path: Path) -> None:
-    pytest.importorskip("desk.report")
     workbook, data = tmp_path / "rapport.xlsx", tmp_path / "rapport.json"
     data.write_text("oud")
     data.chmod(0o644)  # an existing file of anyone's making is made private too
@@ -156,14 +154,12 @@ def test_files_are_written_for_the_owner_only_and_read_back(rapport: Rapport, tm
 
 
 def test_since_the_last_meeting_uses_the_meeting_dates_setting(database_url: str, tmp_path: Path) -> None:
-    pytest.importorskip("desk.report")
     shown = Rapport(database_url, tmp_path / "var", rapport_overlegdata="14/10/2025, 01/01/2020")("--sinds-vorig-overleg", "--vorm", "html")
     assert shown.exit_code == 0, shown.output
     assert "sinds het overleg van 14/10/2025" in shown.stdout and '<html lang="nl">' in shown.stdout
 
 
 def test_the_mailed_report_carries_the_workbook_and_the_page(rapport: Rapport) -> None:
-    pytest.importorskip("desk.report")
     sent = rapport("--schooljaar", "2025-2026", "--mail", COORDINATOR)
     assert sent.exit_code == 0, sent.output
     assert f"Het rapport gaat per mail naar {COORDINATOR}" in sent.stdout and "Cijfers" not in sent.stdout

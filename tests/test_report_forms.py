@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from intake.report_model import Audience, Column, ColumnKind, Table
+from intake.report_model import Audience, Column, ColumnKind, Row, Suppressed, Table
 from meldpunt.report_forms.forms import Form, render
 from meldpunt.report_forms.xlsx_form import sheet_names
 from tests.browser import chromium, pdf_bytes, png_colours, severe_console_entries
@@ -147,6 +147,28 @@ def test_png_reader_sees_a_blank_picture_as_one_colour() -> None:
 def test_every_text_form_writes_the_suppressed_cell_as_less_than_five(form: Form) -> None:
     data = render(sample_report(), form)
     assert "<5" in data.decode("utf-8-sig") or "&lt;5" in data.decode("utf-8")
+
+
+@pytest.mark.parametrize("form", list(Form))
+def test_a_larger_count_hidden_to_protect_a_small_one_is_marked_x_never_a_false_less_than_five(form: Form, tmp_path: Path) -> None:
+    # Eleven hidden beside a hidden 3, so the total does not give the 3 away: "<5" would be untrue, "x" is what Statbel writes.
+    table = Table(key="regio", title="Aanmeldingen per regio", definition="Aanmeldingen per regio van de school.",
+                  columns=(Column("regio", "Regio", ColumnKind.LABEL), Column("aanmeldingen", "Aanmeldingen")),
+                  rows=(Row("Asse-Halle-Vilvoorde", (Suppressed(5),)), Row("Vlaams-Brabant Oost", (Suppressed(5, primary=False),))),
+                  total=Row("Totaal", (14,)))
+    data = render(replace(sample_report(), tables=(table,)), form)
+    if form is Form.XLSX:
+        (tmp_path / "r.xlsx").write_bytes(data)
+        sheet = load_workbook(tmp_path / "r.xlsx").worksheets[1]
+        shown = [sheet.cell(row, 2).value for row in (2, 3)]
+    elif form is Form.JSON:
+        shown = [row["waarden"][0] for row in json.loads(data)["tabellen"][0]["rijen"]]
+    elif form is Form.HTML:
+        shown = re.findall(r"<td[^>]*>\s*(x|&lt;5)\s*</td>", data.decode("utf-8"))
+    else:
+        written = data.decode("utf-8-sig")
+        shown = [re.search(rf"{region}[ ;]+(x|<5)", written).group(1) for region in ("Halle-Vilvoorde", "Brabant Oost")]  # type: ignore[union-attr]
+    assert [value.replace("&lt;", "<") for value in shown] == ["<5", "x"]
 
 
 @pytest.mark.parametrize("form", list(Form))
