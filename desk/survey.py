@@ -18,6 +18,7 @@ from intake.texts import Composed, compose_mail, render
 from store import outbox
 from store import staff as staff_repo
 from store import survey as survey_repo
+from store.audit import AuditAction, record_audit
 from store.mail_models import MailKind
 from store.survey_models import Survey, SurveyInvite
 
@@ -55,6 +56,7 @@ def start(session: Session, *, year: int, actor: str, domain: str, now: datetime
                                 form=form_text(school_year))
         invite.message_id = _enqueue(session, composed, MailKind.SURVEY, member.email, domain, now)
         mailed, chat = mailed + 1, chat + linked
+    record_audit(session, actor=actor, action=AuditAction.SURVEY_STARTED, now=now, detail=f"bevraging {year}: {mailed} uitgenodigd")
     return StartResult(survey=survey, already=False, mailed=mailed, chat=chat)
 
 

@@ -58,12 +58,19 @@ def bevraging_stand(ctx: click.Context, jaar: int, missing: bool) -> None:
     from intake.survey import SurveyNeed
     from intake.texts import message, render
     from intake.vocabulary import Region
+    from meldpunt.actor import cli_actor
+    from meldpunt.app import utc_now
+    from store.audit import AuditAction, AuditChannel, record_audit
 
     year = _year(jaar)
     with app_of(ctx).sessions() as session:
         found = survey.standing(session, year)
         if found is None:
             raise click.ClickException(message("unknown", source=_SOURCE, year=year))
+        if missing:  # free texts staff wrote: who read them is accounted for, like every read of personal data
+            record_audit(session, actor=cli_actor(), action=AuditAction.SURVEY_READ, now=utc_now(), channel=AuditChannel.CLI,
+                         detail=f"bevraging {year}: ontbrekend aanbod")
+            session.commit()
         results = found["results"]
         regions = [{"label": region.label, "result": results.regions[region.value]} for region in Region]
         texts = found["missing"] if missing else None

@@ -35,6 +35,8 @@ class AuditAction(StrEnum):
     EXPORTED = "inzage"  # `meldpunt privacy inzage`: everything about a pupil exported on request, with the reason
     ERASED = "gewist"  # `meldpunt privacy wissen`: a pupil's data erased on request, with the reason
     IMPORTED = "ingelezen"  # `meldpunt import groene-zorg`: how many trajectories were new, never their values
+    SURVEY_STARTED = "bevraging-gestart"  # `meldpunt bevraging start`: detail is the year and how many were invited
+    SURVEY_READ = "bevraging-gelezen"  # `meldpunt bevraging stand --ontbrekend-aanbod`: the free texts were shown
     REPORT = "rapport"  # `meldpunt rapport`: the figures report was made; detail names the period and audience, no figures
 
 

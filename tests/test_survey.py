@@ -212,4 +212,7 @@ def test_the_command_starts_once_and_shows_the_standing(env: dict[str, str]) -> 
     assert "Ontbrekend aanbod" not in stand.stdout, "the free texts only when asked"
     asked = meldpunt(env, "bevraging", "stand", "2026", "--ontbrekend-aanbod")
     assert "Nog geen antwoorden met ontbrekend aanbod." in asked.stdout
+    audit = meldpunt(env, "audit").stdout
+    assert audit.count("bevraging-gestart") == 1 and "wat: bevraging 2026: 2 uitgenodigd" in audit, "the start, once"
+    assert audit.count("bevraging-gelezen") == 1, "showing the free texts is a read of personal data; the plain standing is not"
     assert meldpunt(env, "bevraging", "start", "12").returncode == 1
