@@ -16,6 +16,7 @@ from typing import Any
 
 from intake import places
 from intake.brussels import BRUSSELS
+from intake.eligibility import Severity
 from intake.facts import ReferralFacts
 from intake.folding import fold
 from intake.retention import AGE_BAND_KEY, REGION_KEY, SCHOOL_YEAR_START_MONTH, figure_fields
@@ -183,6 +184,7 @@ class FigureFacts:
     submitted_on: date | None
     school_year: int | None
     eligible: bool | None
+    ineligible_reason: str | None  # the first blocking rule's code when not eligible (intake.eligibility)
     region: str | None
     municipality: str | None
     school: str | None
@@ -213,7 +215,7 @@ class FigureFacts:
         ranked = consulted.get("suggestions") or []
         return cls(
             submitted_on=submitted_on, school_year=school_year_of(submitted_on) if submitted_on else None,
-            eligible=_eligible(eligibility), region=kept[REGION_KEY], municipality=_municipality(answers, day),
+            eligible=_eligible(eligibility), ineligible_reason=_blocking_rule(eligibility), region=kept[REGION_KEY], municipality=_municipality(answers, day),
             school=normalise_name(answers.get("school_name") or answers.get("last_school_name")),
             clb=normalise_name(answers.get("referrer_organisation")), age=facts.age_on(day), age_band=kept[AGE_BAND_KEY],
             school_level=kept["school_level"], school_grade=normalise_grade(answers.get("school_year")),
@@ -262,6 +264,15 @@ def _eligible(eligibility: dict[str, Any] | None) -> bool | None:
     """Ontvankelijk (also with points for the coordinator) or not; None before it was judged."""
     outcome = (eligibility or {}).get("outcome")
     return None if outcome is None else outcome != "not_eligible"
+
+
+def _blocking_rule(eligibility: dict[str, Any] | None) -> str | None:
+    """Why a referral is not eligible: the code of its first blocking finding (rules run in one fixed order), else None."""
+    if _eligible(eligibility) is not False:
+        return None
+    findings = (eligibility or {}).get("findings") or []
+    blocks = [str(f.get("rule"))[:32] for f in findings if isinstance(f, dict) and f.get("severity") == Severity.BLOCK and f.get("rule")]
+    return blocks[0] if blocks else None
 
 
 def _text(value: Any) -> str | None:

@@ -35,6 +35,7 @@ class ReferralFigures(Base):
     school_year: Mapped[int | None] = mapped_column(Integer, index=True)  # 2025 for 2025-2026
     status: Mapped[str] = mapped_column(String(32))
     eligible: Mapped[bool | None] = mapped_column()
+    ineligible_reason: Mapped[str | None] = mapped_column(String(32))  # the first blocking rule's code (intake.eligibility)
     region: Mapped[str | None] = mapped_column(String(16))
     municipality: Mapped[str | None] = mapped_column(String(100))  # of the school (of the last school when none)
     # Normalised school name, sealed (store.figure_secret: same name, same stored text, so SQL groups on it);

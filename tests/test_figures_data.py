@@ -73,7 +73,7 @@ def test_a_trajectory_through_the_real_workflow_gives_exactly_its_row(session_fa
         assert row_of(session, referral) == {
             "referral_id": referral.id, "source": "meldpunt", "import_key": None,
             "pupil_key": pupil_key(eligible_answers(), configured_secret()), "submitted_on": date(2026, 11, 18), "school_year": 2026,
-            "status": "completed", "eligible": True, "region": "ahv", "municipality": "Halle", "school": "Sint-Jozefscollege",
+            "status": "completed", "eligible": True, "ineligible_reason": None, "region": "ahv", "municipality": "Halle", "school": "Sint-Jozefscollege",
             "clb": "Vrij CLB Halle", "age": 15, "age_band": "14-15", "school_level": "secundair", "school_grade": "2",
             "education_form": "a-stroom", "urgency": "normaal", "referrer_role": "clb", "desired_form": "individueel",
             "preferred_service": None, "suggested_service": "naft-arktos-ahv", "service": "naft-arktos-ahv", "set_aside": False,
@@ -193,3 +193,13 @@ def test_an_erased_pupil_leaves_counts_that_lead_nowhere(session_factory: sessio
         assert row[name] is None and later[name] is None, name
     assert (row["region"], row["age_band"], row["status"], row["problem_areas"]) == ("ahv", "14-15", "queued", ["gedrag", "spijbelen"])
     assert later["status"] == "cancelled"
+
+
+def test_a_referral_that_is_not_eligible_keeps_why_as_the_first_blocking_rule(session_factory: sessionmaker[Session]) -> None:
+    with session_factory.begin() as session:
+        add_staff(session)
+        too_early = submit(session, {**eligible_answers(), "care_phase": "verhoogde-zorg"})
+        row = row_of(session, too_early)
+        eligible = row_of(session, submit(session))
+    assert (row["eligible"], row["ineligible_reason"]) == (False, "fase-te-vroeg")
+    assert (eligible["eligible"], eligible["ineligible_reason"]) == (True, None)

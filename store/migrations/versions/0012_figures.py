@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("school_year", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(32), nullable=False),
         sa.Column("eligible", sa.Boolean(), nullable=True),
+        sa.Column("ineligible_reason", sa.String(32), nullable=True),
         sa.Column("region", sa.String(16), nullable=True),
         sa.Column("municipality", sa.String(100), nullable=True),
         sa.Column("school", sa.Text(), nullable=True),  # sealed (store.figure_secret.SealedName)
