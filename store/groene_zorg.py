@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from intake.brussels import BRUSSELS
+from intake.figures import normalise_name
 from intake.groene_zorg import Trajectory, import_keys
 from store.audit import AuditAction, AuditChannel, record_audit
 from store.figure_models import SOURCE_GROENE_ZORG, FigureProblemArea, ReferralFigures
@@ -47,7 +48,8 @@ def figures_values(trajectory: Trajectory, *, key: str, service_id: str, now: da
     return {
         "referral_id": None, "source": SOURCE_GROENE_ZORG, "import_key": key, "pupil_key": None,
         "submitted_on": trajectory.submitted_on, "school_year": trajectory.school_year, "status": trajectory.status.value,
-        "eligible": True, "region": trajectory.region, "municipality": trajectory.municipality, "school": trajectory.school,
+        # The school as the Meldpunt's own rows spell it, so both sources group together.
+        "eligible": True, "region": trajectory.region, "municipality": trajectory.municipality, "school": normalise_name(trajectory.school),
         "age": trajectory.age, "age_band": trajectory.age_band, "school_level": trajectory.school_level,
         "school_grade": trajectory.school_grade, "service": service_id,
         "started_at": moment if trajectory.started else None, "completed_at": moment if trajectory.completed else None,
