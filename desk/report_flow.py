@@ -6,15 +6,13 @@ import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.orm import Session
-
 from desk.report_cells import Draft, count_column, word
 from intake.brussels import BRUSSELS
 from intake.lifecycle import CompletionOutcome
 from intake.report_model import Audience, Cell, Column, ColumnKind, Suppressed
 from intake.workhours import WorkCalendar
 from store.figure_models import SOURCE_GROENE_ZORG, SOURCE_MELDPUNT
-from store.figure_queries import Key, milestone_pairs, trajectories
+from store.figure_queries import Key, PeriodRows, milestone_pairs
 
 SECTION = "Trajecten"
 # (row key, from milestone, to milestone): the steps a referral takes, and the whole way.
@@ -27,9 +25,11 @@ STEPS = (
 )
 
 
-def trajectories_draft(session: Session, start: date, end: date, period_label: str) -> Draft:
-    """Started, completed and each outcome, per source (via the Meldpunt, directly via Groene Zorg) and together."""
-    found = trajectories(session, start, end)
+def trajectories_draft(found: dict[tuple[str, str | None], list[int]], period_label: str) -> Draft:
+    """Started, completed and each outcome, per source (via the Meldpunt, directly via Groene Zorg) and together.
+
+    found: (source, outcome) → [started, completed] (DemandFacts.trajectories).
+    """
     sources = (SOURCE_MELDPUNT, SOURCE_GROENE_ZORG)
     columns = (Column("traject", word("traject"), ColumnKind.LABEL), count_column("meldpunt"), count_column("groene_zorg"),
                count_column("totaal"))
@@ -51,14 +51,14 @@ def trajectories_draft(session: Session, start: date, end: date, period_label: s
     return draft
 
 
-def lead_times_draft(session: Session, start: date, end: date, *, audience: Audience, min_cell: int,
+def lead_times_draft(rows: PeriodRows, *, audience: Audience, min_cell: int,
                      calendar: WorkCalendar, period_label: str) -> Draft:
     """Per step: how many trajectories took it, the median and 90th percentile in working days (hidden below min_cell for the public)."""
     columns = (Column("stap", word("stap"), ColumnKind.LABEL), count_column("trajecten"),
                Column("mediaan", word("mediaan"), ColumnKind.DAYS), Column("p90", word("p90"), ColumnKind.DAYS))
     draft = Draft("doorlooptijden", SECTION, columns, chart="mediaan", context={"periode": period_label})
     for key, first, second in STEPS:
-        weighted = working_day_counts(milestone_pairs(session, start, end, first, second), calendar)
+        weighted = working_day_counts(milestone_pairs(rows, first, second), calendar)
         number = sum(weighted.values())
         median: Cell = percentile(weighted, 0.5)
         p90: Cell = percentile(weighted, 0.9)
