@@ -13,7 +13,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Unpack
 
-from sqlalchemy import Column, ColumnElement, Connection, Date, Integer, MetaData, Select, String, Table, and_, case, extract, func, insert, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    extract,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import KeyedColumnElement
 
@@ -38,16 +56,42 @@ ROWS = Table("report_period", _META, *(Column(name, F.__table__.c[name].type) fo
 # One row per (period row, problem area), with what the problem tables group on.
 PROBLEMS = Table("report_period_problems", _META, Column("problem_area", String(32)), Column("region", String(16)),
                  Column("pupil", Integer), prefixes=["TEMPORARY"])
+# (UTC day, late hour or 0) → working days from the table's first day to that moment's Brussels day: lead times in SQL.
+DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
+             Column("worked", Integer), prefixes=["TEMPORARY"])
 R = ROWS.c
+MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
 
 
 @dataclass(frozen=True)
 class PeriodRows:
-    """The period's figures rows, read once into temporary tables that every query of the report then groups."""
+    """The period's figures rows: copied once into temporary tables every query of the report groups (period_rows), or
+    for the demand table alone read in place (direct_rows)."""
 
     session: Session
     start: date
     end: date
+    copied: bool = True
+
+    @property
+    def table(self) -> Table:
+        """ROWS, or the figures table itself."""
+        return ROWS if self.copied else ReferralFigures.__table__  # type: ignore[return-value]
+
+    @property
+    def where(self) -> ColumnElement[bool]:
+        """What picks the period's rows from `table`: ROWS holds nothing else."""
+        return true() if self.copied else in_period(self.start, self.end)
+
+    @property
+    def pupil(self) -> ColumnElement[Any]:
+        """The column pupils() counts: ROWS's small numbers, or the pupil keys themselves (a row without one counts once)."""
+        return R.pupil if self.copied else F.__table__.c.pupil_key
+
+
+def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
+    """The period's rows read in place: only for DemandFacts' queries (demand_groups, pupils_by_service, dispatch_outcomes, tally_total)."""
+    return PeriodRows(session, start, end, copied=False)
 
 
 @contextmanager
@@ -74,8 +118,8 @@ def period_rows(session: Session, start: date, end: date) -> Iterator[PeriodRows
 
 def _drop(connection: Connection) -> None:
     """Drop the temporary tables (a run that failed half-way may have left them on a pooled connection)."""
-    PROBLEMS.drop(connection, checkfirst=True)
-    ROWS.drop(connection, checkfirst=True)
+    for table in (DAYS, PROBLEMS, ROWS):
+        table.drop(connection, checkfirst=True)
 
 
 @dataclass(frozen=True)
@@ -112,7 +156,7 @@ def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
 
 def tally_total(rows: PeriodRows) -> Tally:
     """All referrals and pupils of the period."""
-    row = rows.session.execute(select(func.count(), pupils())).one()
+    row = rows.session.execute(select(func.count(), pupils(pupil=rows.pupil)).select_from(rows.table).where(rows.where)).one()
     return Tally(int(row[0]), int(row[1] or 0))
 
 
@@ -153,23 +197,25 @@ class DemandGroup:
 
 def demand_groups(rows: PeriodRows) -> list[DemandGroup]:
     """One pass for the demand and trajectories tables' counts: a few thousand groups at most (services³ × outcomes)."""
-    keys = (R.source, R.preferred_service, R.suggested_service, R.service, R.outcome)
-    query = (select(*keys, func.count(), func.count(R.accepted_at), func.count(R.round_table_at), func.count(R.started_at),
-                    func.count(R.completed_at)).group_by(*keys))
+    c = rows.table.c
+    keys = (c.source, c.preferred_service, c.suggested_service, c.service, c.outcome)
+    query = (select(*keys, func.count(), func.count(c.accepted_at), func.count(c.round_table_at), func.count(c.started_at),
+                    func.count(c.completed_at)).where(rows.where).group_by(*keys))
     return [DemandGroup(row[0], row[1], row[2], row[3], row[4], *(int(v) for v in row[5:])) for row in rows.session.execute(query)]
 
 
 def pupils_by_service(rows: PeriodRows) -> dict[tuple[str, str | None], int]:
     """Distinct pupils per (source, last service)."""
-    query = select(R.source, R.service, pupils()).group_by(R.source, R.service)
+    c = rows.table.c
+    query = select(c.source, c.service, pupils(pupil=rows.pupil)).where(rows.where).group_by(c.source, c.service)
     return {(str(source), service): int(number) for source, service, number in rows.session.execute(query)}
 
 
 def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | None], int]:
     """Dispatch items of the period's referrals per (service, answer: accepted / declined / none yet, decline reason), in one join."""
     query = (select(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
-             .select_from(ROWS).join(DispatchItem, DispatchItem.referral_id == R.referral_id)
-             .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id)
+             .select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == rows.table.c.referral_id)
+             .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id).where(rows.where)
              .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
     return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in rows.session.execute(query)}
 
@@ -184,23 +230,39 @@ def _local_day_parts(column: Column[Any]) -> tuple[KeyedColumnElement[object] | 
     return func.date(column, type_=Date), case((hour >= 22, hour), else_=0)
 
 
-def milestone_pairs(rows: PeriodRows, first: str, second: str) -> list[tuple[Key, Key, int]]:
-    """How many of the period's referrals reached milestone `second` after `first`, per pair of (day, late hour) parts.
+def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
+    """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
+    days = [R.submitted_on, *(func.date(R[name], type_=Date) for name in MILESTONES[1:])]
+    found = rows.session.execute(select(*(func.min(day) for day in days), *(func.max(day) for day in days))).one()
+    firsts, lasts = [d for d in found[:len(days)] if d is not None], [d for d in found[len(days):] if d is not None]
+    return (min(firsts, key=str), max(lasts, key=str)) if firsts else None
 
-    `first` and `second` name figures columns ("submitted_on", "dispatched_at", …); a date column gives (date, 0).
+
+def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int]) -> None:
+    """Write the day table: (UTC day, late hour or 0) → working days counted from a fixed first day (see DAYS)."""
+    connection = rows.session.connection()
+    DAYS.create(connection)
+    connection.execute(insert(DAYS), [{"day": day, "hour": hour, "worked": number} for (day, hour), number in worked.items()])
+
+
+def lead_times(rows: PeriodRows, first: str, second: str) -> dict[int, int]:
+    """Working days from milestone `first` to `second` → how many of the period's referrals took that long (needs fill_days).
+
+    `first` and `second` name figures columns ("submitted_on", "dispatched_at", …). Counted in SQL: each end is looked
+    up in the day table by its (UTC day, late hour), and the rows are grouped on the difference; a negative one is 0.
     """
-    parts: list[ColumnElement[object]] = []
+    ends = []
     for name in (first, second):
-        column = R[name]
-        parts.extend((column,) if name == "submitted_on" else _local_day_parts(column))
-    query = select(*parts, func.count()).where(R[first].is_not(None), R[second].is_not(None)).group_by(*parts)
-    found: list[tuple[Key, Key, int]] = []
-    for row in rows.session.execute(query):
-        values = list(row)
-        if first == "submitted_on":
-            values.insert(1, 0)
-        found.append(((values[0], values[1]), (values[2], values[3]), int(values[4])))
-    return found
+        end = DAYS.alias(f"days_{name}")
+        day, hour = (R.submitted_on, literal(0)) if name == "submitted_on" else _local_day_parts(R[name])
+        ends.append((end, and_(end.c.day == day, end.c.hour == hour)))
+    difference = ends[1][0].c.worked - ends[0][0].c.worked
+    query = (select(difference, func.count()).select_from(ROWS).join(*ends[0]).join(*ends[1])
+             .where(R[first].is_not(None), R[second].is_not(None)).group_by(difference))
+    counts: dict[int, int] = {}
+    for days, number in rows.session.execute(query):
+        counts[max(int(days), 0)] = counts.get(max(int(days), 0), 0) + int(number)
+    return counts
 
 
 def tally_where(rows: PeriodRows, conditions: Sequence[ColumnElement[bool]]) -> list[Tally]:
