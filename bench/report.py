@@ -6,8 +6,9 @@ realistic distributions: seasonal submission days, 60/38 % over the two regions 
 municipalities and 400 schools, ages around 15, one to three problem areas, the real catalogue's services, a
 funnel of eligible → dispatched → accepted → round table → started → completed with provider declines and
 redirects, 3 % imported Groene Zorg trajectories, 5 % rows without a pupil key and pupils referred more than once.
-They are written with Core executemany in chunks: figures rows, problem areas, and for dispatched referrals a
-bare referrals row (the dispatch items' foreign key needs one), dispatch items and answers.
+Ids follow the submission days, as when the Meldpunt writes them. They are written with Core executemany in chunks:
+figures rows, problem areas, and for dispatched referrals a bare referrals row (the dispatch items' foreign key
+needs one), dispatch items and answers.
 Then, timed (the median of --runs after one warm-up): the demand per intervention table (desk.report: its SQL, its
 Dutch rows, suppression) against the same figures read by hand-written SQL GROUP BY statements in the same run,
 and the whole school-year report (every table, public audience). PostgreSQL is a throwaway server started like the
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("MELDPUNT_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1tZWxkcHVudC1zdWl0ZSE=")
+os.environ.setdefault("MELDPUNT_RAPPORT_SLEUTEL", "bench-rapport-sleutel")  # seals the school names (store.figure_secret)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text  # noqa: E402
@@ -43,6 +45,7 @@ from desk.report_cells import publish  # noqa: E402
 from desk.report_demand import DemandFacts, demand_draft  # noqa: E402
 from intake.catalogue import Catalogue  # noqa: E402
 from intake.catalogue_loader import load_catalogue  # noqa: E402
+from intake.figures import DeclineReason  # noqa: E402
 from intake.lifecycle import CompletionOutcome  # noqa: E402
 from intake.report_model import Audience, Period  # noqa: E402
 from intake.retention import age_band  # noqa: E402
@@ -50,12 +53,13 @@ from intake.vocabulary import EducationForm, ProblemArea, ReferralRoute, Urgency
 from store.db import create_db_engine, make_session_factory, upgrade_database  # noqa: E402
 from store.dispatch_models import DispatchBatch, DispatchItem  # noqa: E402
 from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures  # noqa: E402
+from store.figure_queries import direct_rows  # noqa: E402
 from store.models import Referral  # noqa: E402
 
 FIRST_YEAR, YEARS = 2020, 5
 REPORT_YEAR = FIRST_YEAR + YEARS - 1  # the last generated school year, with the one before it for the comparison
 CHUNK = 50_000
-REASONS = ("volzet", "buiten-regio", "buiten-doelgroep", "leerling-of-gezin", "andere")
+REASONS = tuple(reason.value for reason in DeclineReason)
 NOW = datetime(2025, 9, 15, 8, 0, tzinfo=UTC)
 URGENCIES = tuple(u.value for u in Urgency)
 
@@ -88,10 +92,13 @@ class Generator:
         """An index skewed to the front: a few municipalities and schools send most referrals."""
         return min(int(self.random.paretovariate(1.2)) - 1, size - 1)
 
-    def row(self, figures_id: int) -> dict[str, Any]:
+    def submission_days(self, rows: int) -> list[date]:
+        """The rows' submission days in order: the Meldpunt writes a figures row when a referral comes in, so ids follow time."""
+        return sorted(self.random.choice(self.days) for _ in range(rows))
+
+    def row(self, figures_id: int, submitted: date) -> dict[str, Any]:
         """One figures row, with its milestones drawn along the funnel."""
         r = self.random
-        submitted = r.choice(self.days)
         school, municipality_index = self.schools[self.zipf(len(self.schools))]
         municipality, region = self.municipalities[municipality_index if r.random() < 0.7 else self.zipf(60)]
         age = max(8, min(20, int(r.gauss(15, 1.8))))
@@ -145,6 +152,7 @@ def generate(url: str, rows: int, catalogue: Catalogue) -> None:
     """Write the data set in chunks (not timed)."""
     engine = create_db_engine(url)
     generator = Generator(catalogue, rows)
+    days = generator.submission_days(rows)
     started = time.perf_counter()
     with Session(engine) as session:
         session.add(DispatchBatch(id=1, slot_key="bench", started_at=NOW, actor="bench", referrals=0, mails=0))
@@ -152,7 +160,7 @@ def generate(url: str, rows: int, catalogue: Catalogue) -> None:
         blob = Referral.__table__.c.answers.type.process_bind_param({}, engine.dialect)
         item_id = 0
         for first in range(1, rows + 1, CHUNK):
-            figures = [generator.row(i) for i in range(first, min(first + CHUNK, rows + 1))]
+            figures = [generator.row(i, days[i - 1]) for i in range(first, min(first + CHUNK, rows + 1))]
             referrals, items, answers = [], [], []
             for row in figures:
                 if row["dispatched_at"] is None:
@@ -239,7 +247,9 @@ def measure(url: str, catalogue: Catalogue, runs: int) -> dict[str, float]:
     period = Period.school_year(REPORT_YEAR)
     with make_session_factory(engine)() as session:
         def main_table() -> object:
-            return publish([demand_draft(DemandFacts.fetch(session, period.start, period.end), catalogue, period.label)], Audience.PUBLIC, 5)
+            # The demand table alone reads the figures in place, as a caller wanting only it would (the whole report copies them).
+            rows = direct_rows(session, period.start, period.end)
+            return publish([demand_draft(DemandFacts.fetch(rows), catalogue, period.label)], Audience.PUBLIC, 5)
 
         def whole() -> object:
             return build_report(session, period=period, audience=Audience.PUBLIC, min_cell=5, now=NOW, catalogue=catalogue,

@@ -20,7 +20,7 @@ from intake.catalogue import Catalogue
 from intake.report_model import Audience, Period, Report
 from intake.workhours import WorkCalendar
 from store.audit import AuditAction, record_audit
-from store.figure_queries import F
+from store.figure_queries import PeriodRows, period_rows
 
 
 def build_report(session: Session, *, period: Period, audience: Audience, min_cell: int, now: datetime, catalogue: Catalogue,
@@ -30,9 +30,10 @@ def build_report(session: Session, *, period: Period, audience: Audience, min_ce
     `calendar` gives the closure days the lead times and the waiting term skip (default: weekends and public holidays).
     """
     calendar = calendar or WorkCalendar()
-    drafts = _drafts(session, period=period, audience=audience, min_cell=min_cell, now=now, catalogue=catalogue,
-                     waiting_days=waiting_days, calendar=calendar)
-    links = region_links(session, period.start, period.end) if audience is Audience.PUBLIC else []
+    with period_rows(session, period.start, period.end) as rows:
+        drafts = _drafts(rows, period=period, audience=audience, min_cell=min_cell, now=now, catalogue=catalogue,
+                         waiting_days=waiting_days, calendar=calendar)
+        links = region_links(rows) if audience is Audience.PUBLIC else []
     tables = tuple(publish(drafts, audience, min_cell, links))
     notes = [text("note_sources"), text("note_pupils"), text("note_eligibility")]
     notes.append(text("note_internal") if audience is Audience.INTERNAL else text("note_suppression", min_cel=min_cell))
@@ -43,19 +44,19 @@ def build_report(session: Session, *, period: Period, audience: Audience, min_ce
                   min_cell=min_cell, tables=tables, notes=tuple(notes))
 
 
-def _drafts(session: Session, *, period: Period, audience: Audience, min_cell: int, now: datetime, catalogue: Catalogue,
+def _drafts(rows: PeriodRows, *, period: Period, audience: Audience, min_cell: int, now: datetime, catalogue: Catalogue,
             waiting_days: int, calendar: WorkCalendar) -> list[Draft]:
     """The tables in the report's order, sections "Vraag", "Regio en school", "Trajecten", "Onvervulde vraag", "Signaalfunctie"."""
-    start, end, label = period.start, period.end, period.label
-    demand = DemandFacts.fetch(session, start, end)
+    session, label = rows.session, period.label
+    demand = DemandFacts.fetch(rows)
     drafts = [demand_draft(demand, catalogue, label), declines_draft(demand, catalogue, label)]
-    drafts += dimension_drafts(session, start, end, audience, label, demand.total)
-    drafts += [trajectories_draft(session, start, end, label),
-               lead_times_draft(session, start, end, audience=audience, min_cell=min_cell, calendar=calendar, period_label=label)]
-    drafts.append(unmet_draft(session, period, now=now, waiting_days=waiting_days, calendar=calendar))
-    drafts.append(ranking_draft(session, "signaal_gemeenten", F.municipality, period))
+    drafts += dimension_drafts(rows, audience, label, demand.total)
+    drafts += [trajectories_draft(demand.trajectories, label),
+               lead_times_draft(rows, audience=audience, min_cell=min_cell, calendar=calendar, period_label=label)]
+    drafts.append(unmet_draft(rows, period, now=now, waiting_days=waiting_days, calendar=calendar))
+    drafts.append(ranking_draft(rows, "signaal_gemeenten", "municipality", period))
     if audience is Audience.INTERNAL:
-        drafts.append(ranking_draft(session, "signaal_scholen", F.school, period))
-    drafts += [problems_by_region_draft(session, period), full_offers_draft(session, catalogue, demand, period)]
+        drafts.append(ranking_draft(rows, "signaal_scholen", "school", period))
+    drafts += [problems_by_region_draft(rows, period), full_offers_draft(session, catalogue, demand, period)]
     survey = survey_draft(session, period)
     return drafts if survey is None else [*drafts, survey]

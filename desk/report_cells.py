@@ -6,6 +6,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from intake.figures import DeclineReason
 from intake.report_model import Audience, Cell, Column, ColumnKind, Row, Suppressed, Table
 from intake.retention import AGE_BANDS
 from intake.suppression import Line, Position, protect
@@ -14,8 +15,9 @@ from intake.vocabulary import Labelled
 
 TEXTS = "report/labels.txt.j2"
 # Stored values of the providers' decline reasons (intake.figures.DeclineReason), in the order the report lists them.
-DECLINE_REASONS = ("volzet", "buiten-regio", "buiten-doelgroep", "leerling-of-gezin", "andere")
-_REASON_WORDS = {"volzet": "volzet_reden"}
+DECLINE_REASONS = tuple(reason.value for reason in DeclineReason)
+# The report's own words per reason (templates/report/labels.txt.j2) keyed by the value; "volzet" is taken by a header.
+_REASON_WORDS = {DeclineReason.VOLZET.value: "volzet_reden"}
 
 
 def text(name: str, **context: Any) -> str:

@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-
-from sqlalchemy.orm import Session
 
 from desk.report_cells import DECLINE_REASONS, Draft, count_column, reason_label, text, word
 from intake.catalogue import Catalogue, Service
 from intake.report_model import Cell, Column, ColumnKind, Row
 from intake.vocabulary import ReferralRoute
 from store.figure_models import SOURCE_GROENE_ZORG, SOURCE_MELDPUNT
-from store.figure_queries import ServiceFlow, Tally, demand_groups, dispatch_outcomes, pupils_by_service, tally_total
+from store.figure_queries import PeriodRows, ServiceFlow, Tally, demand_groups, dispatch_outcomes, pupils_by_service, tally_total
 
 SECTION = "Vraag"
 DEMAND_COLUMNS = ("voorkeur", "suggestie", "verzonden", "aanvaard", "geweigerd", "ronde_tafel", "gestart", "afgerond", "leerlingen", "aanmeldingen")
@@ -31,6 +28,8 @@ class DemandFacts:
     dispatched: dict[str, int]
     answers: dict[tuple[str, bool, str | None], int]
     total: Tally
+    # (source, outcome) → [trajectories started, completed]: the "Trajecten" table, from the same pass.
+    trajectories: dict[tuple[str, str | None], list[int]]
 
     @property
     def pupils(self) -> int:
@@ -38,27 +37,30 @@ class DemandFacts:
         return self.total.pupils
 
     @classmethod
-    def fetch(cls, session: Session, start: date, end: date) -> DemandFacts:
+    def fetch(cls, rows: PeriodRows) -> DemandFacts:
         """Run the queries for the period and add their groups up per service."""
         preferred: Counter[tuple[object, ...]] = Counter()
         suggested: Counter[tuple[object, ...]] = Counter()
         flows: dict[tuple[str, str | None], list[int]] = {}
-        for group in demand_groups(session, start, end):
+        trajectories: dict[tuple[str, str | None], list[int]] = {}
+        for group in demand_groups(rows):
+            ran = trajectories.setdefault((group.source, group.outcome), [0, 0])
+            ran[0], ran[1] = ran[0] + group.started, ran[1] + group.completed
             preferred[(group.source, group.preferred)] += group.referrals
             suggested[(group.source, group.suggested)] += group.referrals
             sums = flows.setdefault((group.source, group.service), [0] * 5)
             for i, number in enumerate((group.referrals, group.accepted, group.round_table, group.started, group.completed)):
                 sums[i] += number
-        pupils = pupils_by_service(session, start, end)
+        pupils = pupils_by_service(rows)
         flow = {key: ServiceFlow(s[0], pupils.get(key, 0), *s[1:]) for key, s in flows.items()}
         dispatched: Counter[str] = Counter()
         answers: dict[tuple[str, bool, str | None], int] = {}
-        for (service, accepted, reason), number in dispatch_outcomes(session, start, end).items():
+        for (service, accepted, reason), number in dispatch_outcomes(rows).items():
             dispatched[service] += number
             if accepted is not None:
                 answers[(service, accepted, reason)] = number
         return cls(preferred=dict(preferred), suggested=dict(suggested), flow=flow, dispatched=dict(dispatched), answers=answers,
-                   total=tally_total(session, start, end))
+                   total=tally_total(rows), trajectories=trajectories)
 
     def answered(self, service_id: str, accepted: bool) -> int:
         """How many dispatches to a service were accepted (or declined)."""

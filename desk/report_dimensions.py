@@ -3,54 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from typing import Any
 
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import Column as SqlColumn
 
 from desk.report_cells import Draft, band_label, count_column, labelled_rows, text, word
 from intake.report_model import Audience, Column, ColumnKind, Row
 from intake.retention import AGE_BANDS
 from intake.vocabulary import EducationForm, Labelled, ProblemArea, ReferrerRole, Region, SchoolLevel, Urgency
-from store.figure_queries import F, Key, Tally, tally_by, tally_by_problem
+from store.figure_queries import Key, PeriodRows, R, Tally, tally_by, tally_by_problem
 
 SECTION = "Regio en school"
 _REGIONS = frozenset(member.value for member in Region)
 # (table key, figures column, closed set or None for free values, only in the internal report)
-_CLOSED: tuple[tuple[str, InstrumentedAttribute[object], type[Labelled]], ...] = (
-    ("regio", F.region, Region),
-    ("niveau", F.school_level, SchoolLevel),
-    ("onderwijsvorm", F.education_form, EducationForm),
-    ("urgentie", F.urgency, Urgency),
-    ("aanmelder", F.referrer_role, ReferrerRole),
+_CLOSED: tuple[tuple[str, SqlColumn[Any], type[Labelled]], ...] = (
+    ("regio", R.region, Region),
+    ("niveau", R.school_level, SchoolLevel),
+    ("onderwijsvorm", R.education_form, EducationForm),
+    ("urgentie", R.urgency, Urgency),
+    ("aanmelder", R.referrer_role, ReferrerRole),
 )
 
 
-def dimension_drafts(session: Session, start: date, end: date, audience: Audience, period_label: str, total: Tally) -> list[Draft]:
+def dimension_drafts(rows: PeriodRows, audience: Audience, period_label: str, total: Tally) -> list[Draft]:
     """Every table of the section, in the report's order; per school and per CLB only for INTERNAL; total: the whole period's."""
     context = {"periode": period_label}
 
     def closed(key: str) -> Draft:
         column, enum = next((c, e) for k, c, e in _CLOSED if k == key)
-        rows = labelled_rows(enum, _pairs(tally_by(session, start, end, column)), 2)
-        return _draft(key, rows, total, context, [member.value for member in enum] + [None])
+        found = labelled_rows(enum, _pairs(tally_by(rows, column)), 2)
+        return _draft(key, found, total, context, [member.value for member in enum] + [None])
 
-    def free(key: str, column: InstrumentedAttribute[object], label: Callable[[object], str], ordered: bool = False) -> Draft:
-        rows, keys = _free_rows(tally_by(session, start, end, column), label, ordered)
-        return _draft(key, rows, total, context, keys)
+    def free(key: str, column: SqlColumn[Any], label: Callable[[object], str], ordered: bool = False) -> Draft:
+        found, keys = _free_rows(tally_by(rows, column), label, ordered)
+        return _draft(key, found, total, context, keys)
 
-    drafts = [closed("regio"), free("gemeente", F.municipality, str)]
+    drafts = [closed("regio"), free("gemeente", R.municipality, str)]
     if audience is Audience.INTERNAL:
-        drafts += [free("school", F.school, str), free("clb", F.clb, str),
-                   free("leeftijd", F.age, lambda age: text("age", jaren=age), ordered=True)]
+        drafts += [free("school", R.school, str), free("clb", R.clb, str),
+                   free("leeftijd", R.age, lambda age: text("age", jaren=age), ordered=True)]
     else:
-        found = tally_by(session, start, end, F.age_band)
+        found = tally_by(rows, R.age_band)
         bands = [name for _, name in sorted(AGE_BANDS)]
-        rows = [Row(band_label(band), _cells(found.get((band,)))) for band in bands]
-        rows += _unknown_row({key: tally for key, tally in found.items() if key[0] not in bands})
-        drafts.append(_draft("leeftijdsgroep", rows, total, context))
-    drafts += [closed("niveau"), free("leerjaar", F.school_grade, lambda grade: text("grade", jaar=grade), ordered=True),
+        band_rows = [Row(band_label(band), _cells(found.get((band,)))) for band in bands]
+        band_rows += _unknown_row({key: tally for key, tally in found.items() if key[0] not in bands})
+        drafts.append(_draft("leeftijdsgroep", band_rows, total, context))
+    drafts += [closed("niveau"), free("leerjaar", R.school_grade, lambda grade: text("grade", jaar=grade), ordered=True),
                closed("onderwijsvorm")]
-    problems = tally_by_problem(session, start, end)
+    problems = tally_by_problem(rows)
     problem_draft = _draft("probleemgebied", labelled_rows(ProblemArea, _pairs(problems), 2), total, context,
                            [member.value for member in ProblemArea] + [None])
     problem_draft.additive = ()  # a referral with two areas counts in both: the rows do not add up to the total
@@ -111,12 +111,12 @@ def total_fact(column: int) -> tuple[str, int]:
     return ("totaal", column)
 
 
-def region_links(session: Session, start: date, end: date) -> list[tuple[tuple[object, ...], object]]:
+def region_links(rows: PeriodRows) -> list[tuple[tuple[object, ...], object]]:
     """The sums between the region and municipality tables: a region's municipalities add up to the region's referrals.
 
     Only for a region whose municipalities lie in no other region (a municipality's rows all name one region).
     """
-    pairs = tally_by(session, start, end, F.region, F.municipality)
+    pairs = tally_by(rows, R.region, R.municipality)
     regions_of: dict[object, set[object]] = {}
     for region, municipality in pairs:
         regions_of.setdefault(municipality, set()).add(region)

@@ -6,15 +6,13 @@ import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.orm import Session
-
 from desk.report_cells import Draft, count_column, word
 from intake.brussels import BRUSSELS
 from intake.lifecycle import CompletionOutcome
 from intake.report_model import Audience, Cell, Column, ColumnKind, Suppressed
 from intake.workhours import WorkCalendar
 from store.figure_models import SOURCE_GROENE_ZORG, SOURCE_MELDPUNT
-from store.figure_queries import Key, milestone_pairs, trajectories
+from store.figure_queries import Key, PeriodRows, fill_days, lead_times, milestone_span
 
 SECTION = "Trajecten"
 # (row key, from milestone, to milestone): the steps a referral takes, and the whole way.
@@ -27,9 +25,11 @@ STEPS = (
 )
 
 
-def trajectories_draft(session: Session, start: date, end: date, period_label: str) -> Draft:
-    """Started, completed and each outcome, per source (via the Meldpunt, directly via Groene Zorg) and together."""
-    found = trajectories(session, start, end)
+def trajectories_draft(found: dict[tuple[str, str | None], list[int]], period_label: str) -> Draft:
+    """Started, completed and each outcome, per source (via the Meldpunt, directly via Groene Zorg) and together.
+
+    found: (source, outcome) → [started, completed] (DemandFacts.trajectories).
+    """
     sources = (SOURCE_MELDPUNT, SOURCE_GROENE_ZORG)
     columns = (Column("traject", word("traject"), ColumnKind.LABEL), count_column("meldpunt"), count_column("groene_zorg"),
                count_column("totaal"))
@@ -51,14 +51,17 @@ def trajectories_draft(session: Session, start: date, end: date, period_label: s
     return draft
 
 
-def lead_times_draft(session: Session, start: date, end: date, *, audience: Audience, min_cell: int,
+def lead_times_draft(rows: PeriodRows, *, audience: Audience, min_cell: int,
                      calendar: WorkCalendar, period_label: str) -> Draft:
     """Per step: how many trajectories took it, the median and 90th percentile in working days (hidden below min_cell for the public)."""
     columns = (Column("stap", word("stap"), ColumnKind.LABEL), count_column("trajecten"),
                Column("mediaan", word("mediaan"), ColumnKind.DAYS), Column("p90", word("p90"), ColumnKind.DAYS))
     draft = Draft("doorlooptijden", SECTION, columns, chart="mediaan", context={"periode": period_label})
+    span = milestone_span(rows)
+    if span is not None:
+        fill_days(rows, working_days(_as_date(span[0]), _as_date(span[1]), calendar))
     for key, first, second in STEPS:
-        weighted = working_day_counts(milestone_pairs(session, start, end, first, second), calendar)
+        weighted = lead_times(rows, first, second) if span is not None else {}
         number = sum(weighted.values())
         median: Cell = percentile(weighted, 0.5)
         p90: Cell = percentile(weighted, 0.9)
@@ -69,7 +72,7 @@ def lead_times_draft(session: Session, start: date, end: date, *, audience: Audi
 
 
 def local_date(parts: Key) -> date:
-    """The Brussels date of a (UTC date, late hour) pair from figure_queries.milestone_pairs."""
+    """The Brussels date of a (UTC date, late hour) pair (see figure_queries.DAYS)."""
     day, hour = parts
     if isinstance(day, str):  # SQLite may hand back the ISO text of date()
         day = date.fromisoformat(day)
@@ -79,24 +82,22 @@ def local_date(parts: Key) -> date:
     return datetime.combine(day, time(int(str(hour))), UTC).astimezone(BRUSSELS).date()
 
 
-def working_day_counts(pairs: list[tuple[Key, Key, int]], calendar: WorkCalendar) -> dict[int, int]:
-    """Working days → how many trajectories took that long; work proportional to the distinct days, not the rows."""
-    dated = [(local_date(a), local_date(b), n) for a, b, n in pairs]
-    if not dated:
-        return {}
-    first = min(min(a, b) for a, b, _ in dated)
-    last = max(max(a, b) for a, b, _ in dated)
-    # Working days from `first` up to each day: the difference of two is the working days between them.
+def _as_date(day: object) -> date:
+    """A day as SQL handed it back (SQLite may give the ISO text)."""
+    return date.fromisoformat(day) if isinstance(day, str) else day  # type: ignore[return-value]
+
+
+def working_days(first: date, last: date, calendar: WorkCalendar) -> dict[tuple[date, int], int]:
+    """(UTC day, late hour or 0) → working days from `first` up to that moment's Brussels day, for every day first…last.
+
+    The difference of two is the working days between two moments (figure_queries.lead_times subtracts them in SQL).
+    """
     cumulative, running, day = {}, 0, first
-    while day <= last:
+    while day <= last + timedelta(days=1):  # a late hour of the last day can be the next day in Brussels
         running += calendar.is_working_day(day) if day > first else 0
         cumulative[day] = running
         day += timedelta(days=1)
-    counts: dict[int, int] = {}
-    for a, b, n in dated:
-        days = max(cumulative[b] - cumulative[a], 0)
-        counts[days] = counts.get(days, 0) + n
-    return counts
+    return {(day, hour): cumulative[local_date((day, hour))] for day in cumulative if day <= last for hour in (0, 22, 23)}
 
 
 def percentile(weighted: dict[int, int], share: float) -> int | None:

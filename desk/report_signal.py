@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from desk.report_cells import Draft, count_column, text, word
 from desk.report_demand import DemandFacts, service_label
@@ -13,7 +13,7 @@ from intake.catalogue import Catalogue
 from intake.report_model import Cell, Column, ColumnKind, Period
 from intake.vocabulary import ProblemArea, ReferralRoute, Region
 from intake.workhours import WorkCalendar, local_day
-from store.figure_queries import F, compare_periods, in_progress_by_service, tally_by_problem, tally_where
+from store.figure_queries import PeriodRows, R, compare_periods, in_progress_by_service, tally_by_problem, tally_where
 
 # Statuses of a submitted referral that still waits for a provider to take it.
 WAITING = ("submitted", "needs_review", "queued", "dispatched")
@@ -33,20 +33,20 @@ def waiting_cutoff(now: datetime, waiting_days: int, calendar: WorkCalendar) -> 
 def unmet_conditions(cutoff: date) -> list[tuple[str, ColumnElement[bool]]]:
     """Each reason a referral got no help (yet), as a row key and a SQL condition."""
     return [
-        ("niet_ontvankelijk", F.eligible.is_(False)),
-        ("tegengehouden", F.set_aside.is_(True)),
-        ("coordinator_geweigerd", F.coordinator_declined.is_(True)),
-        ("door_iedereen_geweigerd", and_(F.provider_declines > 0, F.accepted_at.is_(None))),
-        ("geen_aanbod", F.no_offer_in_region.is_(True)),
-        ("wacht_te_lang", and_(F.status.in_(WAITING), F.accepted_at.is_(None), F.submitted_on <= cutoff)),
-        ("jonger_dan_12", or_(F.age < 12, and_(F.age.is_(None), F.age_band == UNDER_12))),
+        ("niet_ontvankelijk", R.eligible.is_(False)),
+        ("tegengehouden", R.set_aside.is_(True)),
+        ("coordinator_geweigerd", R.coordinator_declined.is_(True)),
+        ("door_iedereen_geweigerd", and_(R.provider_declines > 0, R.accepted_at.is_(None))),
+        ("geen_aanbod", R.no_offer_in_region.is_(True)),
+        ("wacht_te_lang", and_(R.status.in_(WAITING), R.accepted_at.is_(None), R.submitted_on <= cutoff)),
+        ("jonger_dan_12", or_(R.age < 12, and_(R.age.is_(None), R.age_band == UNDER_12))),
     ]
 
 
-def unmet_draft(session: Session, period: Period, *, now: datetime, waiting_days: int, calendar: WorkCalendar) -> Draft:
+def unmet_draft(rows: PeriodRows, period: Period, *, now: datetime, waiting_days: int, calendar: WorkCalendar) -> Draft:
     """Unmet demand by reason; the reasons overlap, so there is no totals row."""
     conditions = unmet_conditions(waiting_cutoff(now, waiting_days, calendar))
-    tallies = tally_where(session, period.start, period.end, [condition for _, condition in conditions])
+    tallies = tally_where(rows, [condition for _, condition in conditions])
     columns = (Column("reden", word("reden"), ColumnKind.LABEL), count_column("aanmeldingen"), count_column("leerlingen"))
     draft = Draft("onvervuld", "Onvervulde vraag", columns, companions=((0, 1),), chart="aanmeldingen",
                   context={"periode": period.label, "wachtdagen": waiting_days})
@@ -55,10 +55,10 @@ def unmet_draft(session: Session, period: Period, *, now: datetime, waiting_days
     return draft
 
 
-def ranking_draft(session: Session, key: str, column: InstrumentedAttribute[object], period: Period) -> Draft:
+def ranking_draft(rows: PeriodRows, key: str, column: str, period: Period) -> Draft:
     """The values with the most referrals in the period, next to the period before and the difference."""
     before = period.previous()
-    found = compare_periods(session, column, (period.start, period.end), (before.start, before.end), TOP)
+    found = compare_periods(rows, column, (before.start, before.end), TOP)
     label_key = "gemeente" if key == "signaal_gemeenten" else "school"
     columns = (Column(label_key, word(label_key), ColumnKind.LABEL), count_column("deze_periode"), count_column("vorige_periode"),
                Column("verschil", word("verschil")))
@@ -72,9 +72,9 @@ def ranking_draft(session: Session, key: str, column: InstrumentedAttribute[obje
     return draft
 
 
-def problems_by_region_draft(session: Session, period: Period) -> Draft:
+def problems_by_region_draft(rows: PeriodRows, period: Period) -> Draft:
     """Referrals per problem area and region, with a total per area."""
-    found = tally_by_problem(session, period.start, period.end, F.region)
+    found = tally_by_problem(rows, by_region=True)
     regions = [member.value for member in Region]
     columns = (Column("probleemgebied", word("probleemgebied"), ColumnKind.LABEL),
                *(Column(region.value, region.label) for region in Region), Column("onbekend", text("unknown")), count_column("totaal"))

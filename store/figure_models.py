@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.figure_secret import SealedName
@@ -22,6 +22,13 @@ class ReferralFigures(Base):
     """
 
     __tablename__ = "referral_figures"
+    # For the report (store.figure_queries, migration 0014): the signaalfunctie counts the period before per value,
+    # and the running trajectories per service.
+    __table_args__ = (
+        Index("ix_referral_figures_municipality_submitted_on", "municipality", "submitted_on"),
+        Index("ix_referral_figures_school_submitted_on", "school", "submitted_on"),
+        Index("ix_referral_figures_status_service", "status", "service"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), unique=True)

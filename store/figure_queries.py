@@ -1,17 +1,37 @@
 """The report's SQL: GROUP BY queries over the figures tables for a range of submission days; aggregates only, never rows.
 
-Every query counts the referrals (and imported trajectories) submitted from `start` to `end`, both included.
+Every period query counts the referrals (and imported trajectories) submitted from `start` to `end`, both included,
+from temporary copies of those rows made once per report (period_rows), so the figures table is read once.
 Keys come back as stored (codes); desk.report turns them into Dutch labels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Unpack
 
-from sqlalchemy import ColumnElement, Date, Select, and_, case, extract, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    extract,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import KeyedColumnElement
 
@@ -22,6 +42,84 @@ F = ReferralFigures
 Key = tuple[object, ...]
 # Statuses of a referral that got a provider and is still with it: what a provider's "in progress" load counts.
 IN_PROGRESS = ("accepted", "round_table_planned", "in_progress")
+# The figures columns the period's tables count: copied once per report into a temporary table (PeriodRows).
+COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "region", "municipality", "school", "clb", "age",
+          "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role", "preferred_service",
+          "suggested_service", "service", "set_aside", "coordinator_declined", "provider_declines", "no_offer_in_region",
+          "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at", "outcome")
+_META = MetaData()
+# One row per figures row of the period. `pupil` is a small number per pupil key, and only for a key that occurs in more
+# than one of the period's rows: every other row is a pupil of its own (as is a row without a key), so it simply counts
+# one, and COUNT(DISTINCT) compares a few integers instead of every row's 64-character key.
+ROWS = Table("report_period", _META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
+             prefixes=["TEMPORARY"])
+# One row per (period row, problem area), with what the problem tables group on.
+PROBLEMS = Table("report_period_problems", _META, Column("problem_area", String(32)), Column("region", String(16)),
+                 Column("pupil", Integer), prefixes=["TEMPORARY"])
+# (UTC day, late hour or 0) → working days from the table's first day to that moment's Brussels day: lead times in SQL.
+DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
+             Column("worked", Integer), prefixes=["TEMPORARY"])
+R = ROWS.c
+MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
+
+
+@dataclass(frozen=True)
+class PeriodRows:
+    """The period's figures rows: copied once into temporary tables every query of the report groups (period_rows), or
+    for the demand table alone read in place (direct_rows)."""
+
+    session: Session
+    start: date
+    end: date
+    copied: bool = True
+
+    @property
+    def table(self) -> Table:
+        """ROWS, or the figures table itself."""
+        return ROWS if self.copied else ReferralFigures.__table__  # type: ignore[return-value]
+
+    @property
+    def where(self) -> ColumnElement[bool]:
+        """What picks the period's rows from `table`: ROWS holds nothing else."""
+        return true() if self.copied else in_period(self.start, self.end)
+
+    @property
+    def pupil(self) -> ColumnElement[Any]:
+        """The column pupils() counts: ROWS's small numbers, or the pupil keys themselves (a row without one counts once)."""
+        return R.pupil if self.copied else F.__table__.c.pupil_key
+
+
+def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
+    """The period's rows read in place: only for DemandFacts' queries (demand_groups, pupils_by_service, dispatch_outcomes, tally_total)."""
+    return PeriodRows(session, start, end, copied=False)
+
+
+@contextmanager
+def period_rows(session: Session, start: date, end: date) -> Iterator[PeriodRows]:
+    """Copy the rows submitted from start to end (both included) into ROWS and PROBLEMS; dropped again on leaving.
+
+    One range scan of the figures table and one sort of the pupil keys instead of one per table of the report.
+    """
+    connection = session.connection()
+    _drop(connection)
+    ROWS.create(connection)
+    PROBLEMS.create(connection)
+    shared = and_(F.pupil_key.is_not(None), func.count().over(partition_by=F.pupil_key) > 1)
+    ranked = case((shared, func.dense_rank().over(order_by=F.pupil_key)))
+    picked = select(*(getattr(F, name) for name in COPIED), ranked).where(F.submitted_on.between(start, end))
+    connection.execute(insert(ROWS).from_select([*COPIED, "pupil"], picked))
+    areas = select(FigureProblemArea.problem_area, R.region, R.pupil).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
+    connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil"], areas))
+    try:
+        yield PeriodRows(session, start, end)
+    finally:
+        _drop(session.connection())
+
+
+def _drop(connection: Connection) -> None:
+    """Drop the temporary tables (a run that failed half-way may have left them on a pooled connection)."""
+    for table in (DAYS, PROBLEMS, ROWS):
+        table.drop(connection, checkfirst=True)
 
 
 @dataclass(frozen=True)
@@ -37,15 +135,12 @@ def in_period(start: date, end: date) -> ColumnElement[bool]:
     return F.submitted_on.between(start, end)
 
 
-def pupils(condition: ColumnElement[bool] | None = None) -> ColumnElement[int]:
-    """Distinct pupils: distinct keys, plus one for every row without a key (pseudonymised or unknown)."""
+def pupils(condition: ColumnElement[bool] | None = None, pupil: ColumnElement[int] = R.pupil) -> ColumnElement[int]:
+    """Distinct pupils of ROWS (or PROBLEMS): the rows without a `pupil` number (one pupil each) plus the distinct numbers."""
     if condition is None:
-        keyed = func.count(func.distinct(F.pupil_key))
-        unkeyed = func.sum(case((F.pupil_key.is_(None), 1), else_=0))
-    else:
-        keyed = func.count(func.distinct(case((condition, F.pupil_key))))
-        unkeyed = func.sum(case((and_(condition, F.pupil_key.is_(None)), 1), else_=0))
-    return keyed + func.coalesce(unkeyed, 0)
+        return func.count() - func.count(pupil) + func.count(func.distinct(pupil))
+    alone = func.coalesce(func.sum(case((and_(condition, pupil.is_(None)), 1), else_=0)), 0)
+    return alone + func.count(func.distinct(case((condition, pupil))))
 
 
 def _tallies(session: Session, query: Select[Unpack[tuple[Any, ...]]], width: int) -> dict[Key, Tally]:
@@ -53,24 +148,23 @@ def _tallies(session: Session, query: Select[Unpack[tuple[Any, ...]]], width: in
     return {tuple(row[:width]): Tally(int(row[width]), int(row[width + 1])) for row in session.execute(query)}
 
 
-def tally_by(session: Session, start: date, end: date, *columns: InstrumentedAttribute[object]) -> dict[Key, Tally]:
-    """Referrals and pupils per value (or combination of values) of figures columns."""
-    query = select(*columns, func.count(), pupils()).where(in_period(start, end)).group_by(*columns)
-    return _tallies(session, query, len(columns))
+def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
+    """Referrals and pupils per value (or combination of values) of ROWS columns."""
+    query = select(*columns, func.count(), pupils()).group_by(*columns)
+    return _tallies(rows.session, query, len(columns))
 
 
-def tally_total(session: Session, start: date, end: date) -> Tally:
+def tally_total(rows: PeriodRows) -> Tally:
     """All referrals and pupils of the period."""
-    row = session.execute(select(func.count(), pupils()).where(in_period(start, end))).one()
+    row = rows.session.execute(select(func.count(), pupils(pupil=rows.pupil)).select_from(rows.table).where(rows.where)).one()
     return Tally(int(row[0]), int(row[1] or 0))
 
 
-def tally_by_problem(session: Session, start: date, end: date, *columns: InstrumentedAttribute[object]) -> dict[Key, Tally]:
-    """Referrals and pupils per problem area (and further figures columns): a referral counts once in each of its areas."""
-    keys = (FigureProblemArea.problem_area, *columns)
-    query = (select(*keys, func.count(), pupils()).join(FigureProblemArea, FigureProblemArea.figures_id == F.id)
-             .where(in_period(start, end)).group_by(*keys))
-    return _tallies(session, query, len(keys))
+def tally_by_problem(rows: PeriodRows, *, by_region: bool = False) -> dict[Key, Tally]:
+    """Referrals and pupils per problem area (and region): a referral counts once in each of its areas."""
+    keys = (PROBLEMS.c.problem_area, *((PROBLEMS.c.region,) if by_region else ()))
+    query = select(*keys, func.count(), pupils(pupil=PROBLEMS.c.pupil)).group_by(*keys)
+    return _tallies(rows.session, query, len(keys))
 
 
 @dataclass(frozen=True)
@@ -87,12 +181,13 @@ class ServiceFlow:
 
 @dataclass(frozen=True)
 class DemandGroup:
-    """The period's referrals with one source, preference, first suggestion and last service, and how far they got."""
+    """The period's referrals with one source, preference, first suggestion, last service and outcome, and how far they got."""
 
     source: str
     preferred: str | None
     suggested: str | None
     service: str | None
+    outcome: str | None
     referrals: int
     accepted: int
     round_table: int
@@ -100,34 +195,32 @@ class DemandGroup:
     completed: int
 
 
-def demand_groups(session: Session, start: date, end: date) -> list[DemandGroup]:
-    """One pass for the demand table's counts: a few hundred groups at most (services × services × services)."""
-    keys = (F.source, F.preferred_service, F.suggested_service, F.service)
-    query = (select(*keys, func.count(), func.count(F.accepted_at), func.count(F.round_table_at), func.count(F.started_at),
-                    func.count(F.completed_at)).where(in_period(start, end)).group_by(*keys))
-    return [DemandGroup(row[0], row[1], row[2], row[3], *(int(v) for v in row[4:])) for row in session.execute(query)]
+def demand_groups(rows: PeriodRows) -> list[DemandGroup]:
+    """One pass for the demand and trajectories tables' counts: a few thousand groups at most (services³ × outcomes)."""
+    c = rows.table.c
+    keys = (c.source, c.preferred_service, c.suggested_service, c.service, c.outcome)
+    query = (select(*keys, func.count(), func.count(c.accepted_at), func.count(c.round_table_at), func.count(c.started_at),
+                    func.count(c.completed_at)).where(rows.where).group_by(*keys))
+    return [DemandGroup(row[0], row[1], row[2], row[3], row[4], *(int(v) for v in row[5:])) for row in rows.session.execute(query)]
 
 
-def pupils_by_service(session: Session, start: date, end: date) -> dict[tuple[str, str | None], int]:
+def pupils_by_service(rows: PeriodRows) -> dict[tuple[str, str | None], int]:
     """Distinct pupils per (source, last service)."""
-    query = select(F.source, F.service, pupils()).where(in_period(start, end)).group_by(F.source, F.service)
-    return {(str(source), service): int(number) for source, service, number in session.execute(query)}
+    c = rows.table.c
+    query = select(c.source, c.service, pupils(pupil=rows.pupil)).where(rows.where).group_by(c.source, c.service)
+    return {(str(source), service): int(number) for source, service, number in rows.session.execute(query)}
 
 
-def dispatch_outcomes(session: Session, start: date, end: date) -> dict[tuple[str, bool | None, str | None], int]:
-    """Dispatch items of the period's referrals per (service, answer: accepted / declined / none yet, decline reason), in one join.
-
-    The period's referrals as an IN list: SQLite then reads only their items (by the referral index) instead of joining all.
-    """
-    referrals = select(F.referral_id).where(in_period(start, end), F.referral_id.is_not(None))
+def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | None], int]:
+    """Dispatch items of the period's referrals per (service, answer: accepted / declined / none yet, decline reason), in one join."""
     query = (select(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
-             .select_from(DispatchItem).outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id)
-             .where(DispatchItem.referral_id.in_(referrals))
+             .select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == rows.table.c.referral_id)
+             .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id).where(rows.where)
              .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
-    return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in session.execute(query)}
+    return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in rows.session.execute(query)}
 
 
-def _local_day_parts(column: InstrumentedAttribute[object]) -> tuple[KeyedColumnElement[object] | ColumnElement[object], ColumnElement[object]]:
+def _local_day_parts(column: Column[Any]) -> tuple[KeyedColumnElement[object] | ColumnElement[object], ColumnElement[object]]:
     """A UTC timestamp as its UTC date and, for 22:00–23:59, its hour: enough to know its Brussels date exactly.
 
     Brussels is UTC+1 or +2, and summer time changes at 01:00 UTC, so only those two hours can fall on the next
@@ -137,43 +230,62 @@ def _local_day_parts(column: InstrumentedAttribute[object]) -> tuple[KeyedColumn
     return func.date(column, type_=Date), case((hour >= 22, hour), else_=0)
 
 
-def milestone_pairs(session: Session, start: date, end: date, first: str, second: str) -> list[tuple[Key, Key, int]]:
-    """How many of the period's referrals reached milestone `second` after `first`, per pair of (day, late hour) parts.
+def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
+    """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
+    days = [R.submitted_on, *(func.date(R[name], type_=Date) for name in MILESTONES[1:])]
+    found = rows.session.execute(select(*(func.min(day) for day in days), *(func.max(day) for day in days))).one()
+    firsts, lasts = [d for d in found[:len(days)] if d is not None], [d for d in found[len(days):] if d is not None]
+    return (min(firsts, key=str), max(lasts, key=str)) if firsts else None
 
-    `first` and `second` name figures columns ("submitted_on", "dispatched_at", …); a date column gives (date, 0).
+
+def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int]) -> None:
+    """Write the day table: (UTC day, late hour or 0) → working days counted from a fixed first day (see DAYS)."""
+    connection = rows.session.connection()
+    DAYS.create(connection)
+    connection.execute(insert(DAYS), [{"day": day, "hour": hour, "worked": number} for (day, hour), number in worked.items()])
+
+
+def lead_times(rows: PeriodRows, first: str, second: str) -> dict[int, int]:
+    """Working days from milestone `first` to `second` → how many of the period's referrals took that long (needs fill_days).
+
+    `first` and `second` name figures columns ("submitted_on", "dispatched_at", …). Counted in SQL: each end is looked
+    up in the day table by its (UTC day, late hour), and the rows are grouped on the difference; a negative one is 0.
     """
-    parts: list[ColumnElement[object]] = []
+    ends = []
     for name in (first, second):
-        column = getattr(F, name)
-        parts.extend((column,) if name == "submitted_on" else _local_day_parts(column))
-    query = (select(*parts, func.count()).where(in_period(start, end), getattr(F, first).is_not(None), getattr(F, second).is_not(None))
-             .group_by(*parts))
-    found: list[tuple[Key, Key, int]] = []
-    for row in session.execute(query):
-        values = list(row)
-        if first == "submitted_on":
-            values.insert(1, 0)
-        found.append(((values[0], values[1]), (values[2], values[3]), int(values[4])))
-    return found
+        end = DAYS.alias(f"days_{name}")
+        day, hour = (R.submitted_on, literal(0)) if name == "submitted_on" else _local_day_parts(R[name])
+        ends.append((end, and_(end.c.day == day, end.c.hour == hour)))
+    difference = ends[1][0].c.worked - ends[0][0].c.worked
+    query = (select(difference, func.count()).select_from(ROWS).join(*ends[0]).join(*ends[1])
+             .where(R[first].is_not(None), R[second].is_not(None)).group_by(difference))
+    counts: dict[int, int] = {}
+    for days, number in rows.session.execute(query):
+        counts[max(int(days), 0)] = counts.get(max(int(days), 0), 0) + int(number)
+    return counts
 
 
-def tally_where(session: Session, start: date, end: date, conditions: Sequence[ColumnElement[bool]]) -> list[Tally]:
+def tally_where(rows: PeriodRows, conditions: Sequence[ColumnElement[bool]]) -> list[Tally]:
     """Referrals and pupils matching each condition, all in one pass over the period."""
     columns: list[ColumnElement[int]] = []
     for condition in conditions:
         columns.extend((func.coalesce(func.sum(case((condition, 1), else_=0)), 0), pupils(condition)))
-    row = session.execute(select(*columns).where(in_period(start, end))).one()
+    row = rows.session.execute(select(*columns).select_from(ROWS)).one()
     return [Tally(int(row[2 * i]), int(row[2 * i + 1] or 0)) for i in range(len(conditions))]
 
 
-def compare_periods(session: Session, column: InstrumentedAttribute[object], now: tuple[date, date], before: tuple[date, date],
-                    limit: int) -> list[tuple[object, int, int]]:
-    """The `limit` values of column with the most referrals now: (value, referrals now, referrals in the period before)."""
-    current = func.sum(case((in_period(*now), 1), else_=0))
-    earlier = func.sum(case((in_period(*before), 1), else_=0))
-    query = (select(column, current, earlier).where(in_period(before[0], now[1]), column.is_not(None))
-             .group_by(column).having(current > 0).order_by(current.desc(), column).limit(limit))
-    return [(value, int(n), int(p)) for value, n, p in session.execute(query)]
+def compare_periods(rows: PeriodRows, name: str, before: tuple[date, date], limit: int) -> list[tuple[object, int, int]]:
+    """The `limit` values of figures column `name` with the most referrals now: (value, referrals now, referrals in the period before).
+
+    The period before is counted for those values only, by the (column, submitted_on) index of migration 0014.
+    """
+    current = func.count()
+    top = select(R[name], current).where(R[name].is_not(None)).group_by(R[name]).order_by(current.desc(), R[name]).limit(limit)
+    found = [(value, int(n)) for value, n in rows.session.execute(top)]
+    column: InstrumentedAttribute[object] = getattr(F, name)
+    query = select(column, func.count()).where(column.in_([value for value, _ in found]), in_period(*before)).group_by(column)
+    earlier = {value: int(n) for value, n in rows.session.execute(query)} if found else {}
+    return [(value, n, earlier.get(value, 0)) for value, n in found]
 
 
 def in_progress_by_service(session: Session) -> dict[str, int]:
@@ -181,9 +293,3 @@ def in_progress_by_service(session: Session) -> dict[str, int]:
     query = select(F.service, func.count()).where(F.status.in_(IN_PROGRESS), F.service.is_not(None)).group_by(F.service)
     return {str(service): int(number) for service, number in session.execute(query)}
 
-
-def trajectories(session: Session, start: date, end: date) -> dict[tuple[str, str | None], tuple[int, int]]:
-    """(source, outcome) → (trajectories started, trajectories completed) of the period's referrals."""
-    query = (select(F.source, F.outcome, func.count(F.started_at), func.count(F.completed_at))
-             .where(in_period(start, end)).group_by(F.source, F.outcome))
-    return {(str(source), outcome): (int(started), int(completed)) for source, outcome, started, completed in session.execute(query)}

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desk.report import build_report
+from desk.report_demand import DemandFacts
 from intake.brussels import BRUSSELS
 from intake.catalogue import Catalogue
 from intake.report_model import Audience, Period, Report, Suppressed, Table
@@ -25,6 +26,7 @@ from intake.workhours import WorkCalendar
 from store.audit import AuditAction
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures
+from store.figure_queries import Tally, direct_rows, period_rows
 from store.models import AuditEntry, Referral
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=BRUSSELS)  # a Monday
@@ -362,3 +364,14 @@ def test_every_label_and_header_is_dutch_words_not_a_stored_code(session: Sessio
         assert [w for w in words if STORED_CODES.match(w.strip())] == []
         assert all(w.strip() and "{" not in w for w in words)
     assert cells(report(session, Audience.INTERNAL), "leerjaar") == {"3e leerjaar": (20, 18), "Totaal": (20, 18)}
+
+
+def test_the_demand_table_read_in_place_counts_the_same_as_from_the_copied_rows(session: Session) -> None:
+    insert_data_set(session)
+    with period_rows(session, YEAR.start, YEAR.end) as rows:
+        copied = DemandFacts.fetch(rows)
+    in_place = DemandFacts.fetch(direct_rows(session, YEAR.start, YEAR.end))
+    assert in_place == copied
+    assert in_place.total == Tally(20, 18)  # 18 pupils: p1 twice, p7 in both sources, m11 and m15 without key
+    direct = [ran for (source, _), ran in in_place.trajectories.items() if source == "groene-zorg"]
+    assert [sum(ran[0] for ran in direct), sum(ran[1] for ran in direct)] == [5, 2]  # g1-g5 started, two of them completed
