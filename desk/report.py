@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from desk.report_cells import Draft, publish, text
 from desk.report_demand import DemandFacts, declines_draft, demand_draft
 from desk.report_dimensions import dimension_drafts, region_links
+from desk.report_eligibility import ineligible_draft
 from desk.report_flow import lead_times_draft, trajectories_draft
 from desk.report_signal import full_offers_draft, problems_by_region_draft, ranking_draft, unmet_draft
 from desk.report_survey import survey_draft
@@ -35,7 +36,7 @@ def build_report(session: Session, *, period: Period, audience: Audience, min_ce
                          waiting_days=waiting_days, calendar=calendar)
         links = region_links(rows) if audience is Audience.PUBLIC else []
     tables = tuple(publish(drafts, audience, min_cell, links))
-    notes = [text("note_sources"), text("note_pupils"), text("note_eligibility")]
+    notes = [text("note_sources"), text("note_pupils")]
     notes.append(text("note_internal") if audience is Audience.INTERNAL else text("note_suppression", min_cel=min_cell))
     record_audit(session, actor=actor, action=AuditAction.REPORT, now=now,
                  detail=f"{period.start:%d/%m/%Y}-{period.end:%d/%m/%Y} {audience.value}")
@@ -53,7 +54,7 @@ def _drafts(rows: PeriodRows, *, period: Period, audience: Audience, min_cell: i
     drafts += dimension_drafts(rows, audience, label, demand.total)
     drafts += [trajectories_draft(demand.trajectories, label),
                lead_times_draft(rows, audience=audience, min_cell=min_cell, calendar=calendar, period_label=label)]
-    drafts.append(unmet_draft(rows, period, now=now, waiting_days=waiting_days, calendar=calendar))
+    drafts += [unmet_draft(rows, period, now=now, waiting_days=waiting_days, calendar=calendar), ineligible_draft(rows, period)]
     drafts.append(ranking_draft(rows, "signaal_gemeenten", "municipality", period))
     if audience is Audience.INTERNAL:
         drafts.append(ranking_draft(rows, "signaal_scholen", "school", period))

@@ -162,11 +162,16 @@ def _hidden_facts(drafts: Sequence[Draft], min_cell: int, links: Sequence[tuple[
 
 def _table(draft: Draft, hidden: set[Hashable], min_cell: int) -> Table:
     """The draft as a Table, its hidden cells as Suppressed."""
-    marked = [Row(row.label, tuple(Suppressed(min_cell) if fact(draft, (r, c)) in hidden else v for c, v in enumerate(row.cells)))
+    marked = [Row(row.label, tuple(_hidden(v, min_cell) if fact(draft, (r, c)) in hidden else v for c, v in enumerate(row.cells)))
               for r, row in enumerate(_grid(draft))]
     rows, total = (marked[:-1], marked[-1]) if draft.total else (marked, None)
     return Table(key=draft.key, title=text(f"title_{draft.key}"), definition=text(f"def_{draft.key}", **draft.context),
                  columns=draft.columns, rows=tuple(rows), total=total, chart=draft.chart, section=draft.section)
+
+
+def _hidden(value: Cell, min_cell: int) -> Suppressed:
+    """A hidden cell: "<5" when it is the small count itself, "x" when it is larger and hidden only to protect one."""
+    return Suppressed(min_cell, primary=isinstance(value, int) and value < min_cell)
 
 
 def lines_of(draft: Draft, height: int) -> list[Line]:

@@ -66,7 +66,7 @@ def lead_times_draft(rows: PeriodRows, *, audience: Audience, min_cell: int,
         median: Cell = percentile(weighted, 0.5)
         p90: Cell = percentile(weighted, 0.9)
         if audience is Audience.PUBLIC and 0 < number < min_cell:
-            median = p90 = Suppressed(min_cell)
+            median = p90 = Suppressed(min_cell, primary=False)  # days, not a small count: "x", the count beside it says "<5"
         draft.add(word(key), (number, median, p90))
     return draft
 

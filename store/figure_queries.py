@@ -43,7 +43,7 @@ Key = tuple[object, ...]
 # Statuses of a referral that got a provider and is still with it: what a provider's "in progress" load counts.
 IN_PROGRESS = ("accepted", "round_table_planned", "in_progress")
 # The figures columns the period's tables count: copied once per report into a temporary table (PeriodRows).
-COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "region", "municipality", "school", "clb", "age",
+COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "ineligible_reason", "region", "municipality", "school", "clb", "age",
           "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role", "preferred_service",
           "suggested_service", "service", "set_aside", "coordinator_declined", "provider_declines", "no_offer_in_region",
           "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at", "outcome")

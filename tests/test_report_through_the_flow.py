@@ -33,7 +33,7 @@ OVERVIEW = (HEADER, "2026-2027;07/09/2026;1500;Atheneum De Brug;secundair;3;15;s
 
 
 def story(session_factory: sessionmaker[Session]) -> None:
-    """Zoë is referred twice (completed at Arktos; again later, still queued); Mila goes to Groep Intro (equal fit, fewer referrals),
+    """Zoë is referred three times (completed at Arktos; again later, still queued; once too early, not eligible); Mila goes to Groep Intro (equal fit, fewer referrals),
     which is full, and then to Arktos, which takes her."""
     with session_factory.begin() as session:
         add_staff(session)
@@ -47,6 +47,7 @@ def story(session_factory: sessionmaker[Session]) -> None:
         batch(session, NOW + 6 * DAY)
         assert apply(session, f"{mila.reference}: aanvaard", role=Role.PROVIDER, provider=ARKTOS, now=NOW + 7 * DAY)[0].applied
         submit(session, now=NOW + 8 * DAY)  # Zoë again: queued for the next batch
+        submit(session, {**eligible_answers(), "care_phase": "verhoogde-zorg"}, now=NOW + 9 * DAY)  # and once too early: not eligible
         survey.start(session, year=2026, actor="coordinator", domain=DOMAIN, now=NOW)
         (invite,) = session.scalars(select(SurveyInvite))
         survey.record(session, invite, SurveyAnswer(Region.AHV, 3, (SurveyNeed.GEDRAG,), None), now=NOW + DAY)
@@ -79,7 +80,9 @@ def test_the_internal_report_counts_what_happened(database_url: str, session_fac
     groene_zorg = next(values for label, values in demand.items() if "rechtstreeks" in label.lower())
     assert groene_zorg[6:] == [2, 1, 2, 2], "two started, one completed, two pupils, two trajectories"
     assert tables["weigeringen"]["Totaal"][0] == 1  # Mila's refusal, for being full
-    assert tables["regio"]["Asse-Halle-Vilvoorde"] == [5, 4], "three referrals (Zoë twice) and two from Groene Zorg; four pupils"
+    assert tables["regio"]["Asse-Halle-Vilvoorde"] == [6, 4], "four referrals (Zoë three times) and two from Groene Zorg; four pupils"
+    assert tables["niet_ontvankelijk"]['Nog niet in de fase "uitbreiding van zorg"'] == [1, 1]
+    assert tables["niet_ontvankelijk"]["Totaal"] == [1, 1] == tables["onvervuld"]["Niet ontvankelijk"]
     assert tables["regio"]["Vlaams-Brabant Oost"] == [0, 0]
     assert tables["bevraging"]["Asse-Halle-Vilvoorde"][:3] == [1, 3, 1], "one answer, three questions, one naming behaviour"
 
