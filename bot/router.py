@@ -83,7 +83,7 @@ def _staff(scope: Scope, event: ChatEvent, staff: Staff, press: Press | None) ->
     if event.command is None and questions.is_reply_to_prompt(event):
         return questions.replied(scope, event, staff)
     # While the survey asks its questions in this chat, what is typed answers them (bot/handlers/survey.py).
-    if (event.command is None or event.command in survey.COMMANDS) and (invite := survey.active(scope, staff)) is not None:
+    if (event.command is None or event.command in survey.COMMANDS) and (invite := survey.active(scope, event, staff)) is not None:
         return survey.typed(scope, event, staff, invite)
     if event.command is None:
         return referral.typed(scope, event)

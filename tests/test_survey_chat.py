@@ -145,3 +145,23 @@ async def test_a_staff_member_who_answered_by_mail_is_not_asked_in_chat(session_
         await h.deliver_mail()
         await h.bot.ask_survey()
         assert h.fake.messages_to(ELS_CHAT) == []
+
+
+async def test_the_survey_waits_behind_a_referral_in_progress_until_she_presses_a_region(
+        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    async with running_chat(session_factory, tmp_path) as h:
+        h.register(ELS, "Els Janssens", "Vrij CLB Halle")
+        h.link(ELS_CHAT, ELS)
+        (referral_question, *_) = await h.say(ELS_CHAT, "/aanmelden")
+        start(h)
+        await h.bot.ask_survey()
+        assert "bevraging 2026" in h.last_text(ELS_CHAT)
+        # She was answering her referral: what she types still goes there, not to the survey's first question.
+        typed = await h.say(ELS_CHAT, "help")
+        assert not any("Kies AHV" in m.text for m in typed), "the referral's help, not the survey's refusal"
+        with h.mail.sessions() as session:
+            assert session.scalars(select(SurveyInvite.answered_at)).one() is None
+        # Pressing a region is choosing the survey: from then on it asks, and /annuleer hands the chat back.
+        (count_question,) = await h.press(ELS_CHAT, "Asse-Halle-Vilvoorde")
+        assert count_question.text.startswith("Vraag 2 van 4")
+        assert referral_question.text

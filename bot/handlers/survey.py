@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.chat import Answer, ChatEvent, Reply, Scope
+from bot.handlers import engine
 from bot.keyboards import Action, Button, Keyboard, Press, label
 from desk import survey as survey_desk
 from intake.survey import SurveyAnswer, SurveyNeed, parse_count, parse_missing, parse_needs, parse_region
@@ -56,9 +57,16 @@ def command(scope: Scope, event: ChatEvent, staff: Staff) -> Answer:
     return Answer([Reply(say("ask_region"), buttons=_regions())])
 
 
-def active(scope: Scope, staff: Staff) -> SurveyInvite | None:
-    """The invitation whose questions this staff member's chat is answering now, or None."""
-    return survey_repo.chat_in_progress(scope.session, staff.id)
+def active(scope: Scope, event: ChatEvent, staff: Staff) -> SurveyInvite | None:
+    """The invitation whose questions this staff member's chat is answering now, or None.
+
+    A survey nobody has answered anything of yet waits behind a referral in progress in this chat: what she types
+    still answers the referral, until she presses a region and so chooses the survey.
+    """
+    invite = survey_repo.chat_in_progress(scope.session, staff.id)
+    if invite is not None and invite.chat_step == REGION and engine.has_conversation(scope, event):
+        return None
+    return invite
 
 
 def typed(scope: Scope, event: ChatEvent, staff: Staff, invite: SurveyInvite) -> Answer:
@@ -89,7 +97,7 @@ def typed(scope: Scope, event: ChatEvent, staff: Staff, invite: SurveyInvite) ->
 
 def pressed(scope: Scope, event: ChatEvent, staff: Staff, press: Press) -> Answer:
     """A survey button: a region, a need ticked, Klaar, or Overslaan; one of an earlier question is stale."""
-    invite = active(scope, staff)
+    invite = survey_repo.chat_in_progress(scope.session, staff.id)  # a press is a choice: it never waits behind a referral
     kind, *args = press.args
     step = {_PICK: REGION, _TOGGLE: NEEDS, _DONE: NEEDS, _SKIP: MISSING}.get(kind)
     if invite is None or step is None or invite.chat_step != step:
