@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python bench/telegram_turns.py
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/report.py
 
 constraints:
 	$(PYTHON) -m venv /tmp/meldpunt-constraints && /tmp/meldpunt-constraints/bin/pip install --quiet --upgrade pip
