@@ -31,7 +31,7 @@ def build_report(session: Session, *, period: Period, audience: Audience, min_ce
     `calendar` gives the closure days the lead times and the waiting term skip (default: weekends and public holidays).
     """
     calendar = calendar or WorkCalendar()
-    with period_rows(session, period.start, period.end) as rows:
+    with period_rows(session, period.start, period.end, internal=audience is Audience.INTERNAL) as rows:
         drafts = _drafts(rows, period=period, audience=audience, min_cell=min_cell, now=now, catalogue=catalogue,
                          waiting_days=waiting_days, calendar=calendar)
         links = region_links(rows) if audience is Audience.PUBLIC else []

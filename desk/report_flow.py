@@ -60,8 +60,8 @@ def lead_times_draft(rows: PeriodRows, *, audience: Audience, min_cell: int,
     span = milestone_span(rows)
     if span is not None:
         fill_days(rows, working_days(_as_date(span[0]), _as_date(span[1]), calendar))
-    for key, first, second in STEPS:
-        weighted = lead_times(rows, first, second) if span is not None else {}
+    found = lead_times(rows, [(first, second) for _, first, second in STEPS]) if span is not None else [{} for _ in STEPS]
+    for (key, _, _), weighted in zip(STEPS, found, strict=True):
         number = sum(weighted.values())
         median: Cell = percentile(weighted, 0.5)
         p90: Cell = percentile(weighted, 0.9)

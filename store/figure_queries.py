@@ -31,6 +31,7 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -47,10 +48,11 @@ COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "
           "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role", "preferred_service",
           "suggested_service", "service", "set_aside", "coordinator_declined", "provider_declines", "no_offer_in_region",
           "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at", "outcome")
+# Columns only the internal report groups on (per school, per CLB): the public report's copy leaves them out.
+INTERNAL_ONLY = ("school", "clb")
 _META = MetaData()
-# One row per figures row of the period. `pupil` is a small number per pupil key, and only for a key that occurs in more
-# than one of the period's rows: every other row is a pupil of its own (as is a row without a key), so it simply counts
-# one, and COUNT(DISTINCT) compares a few integers instead of every row's 64-character key.
+# One row per figures row of the period. `pupil` is a small number per pupil key (NULL for a row without one, a pupil of its
+# own), so COUNT(DISTINCT) compares integers instead of every row's 64-character key.
 ROWS = Table("report_period", _META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
              prefixes=["TEMPORARY"])
 # One row per (period row, problem area), with what the problem tables group on.
@@ -95,21 +97,28 @@ def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
 
 
 @contextmanager
-def period_rows(session: Session, start: date, end: date) -> Iterator[PeriodRows]:
+def period_rows(session: Session, start: date, end: date, *, internal: bool = True) -> Iterator[PeriodRows]:
     """Copy the rows submitted from start to end (both included) into ROWS and PROBLEMS; dropped again on leaving.
 
     One range scan of the figures table and one sort of the pupil keys instead of one per table of the report.
+    Without `internal` the school and CLB columns (only the internal report's) stay empty: a narrower copy.
     """
     connection = session.connection()
     _drop(connection)
     ROWS.create(connection)
     PROBLEMS.create(connection)
-    shared = and_(F.pupil_key.is_not(None), func.count().over(partition_by=F.pupil_key) > 1)
-    ranked = case((shared, func.dense_rank().over(order_by=F.pupil_key)))
-    picked = select(*(getattr(F, name) for name in COPIED), ranked).where(F.submitted_on.between(start, end))
-    connection.execute(insert(ROWS).from_select([*COPIED, "pupil"], picked))
+    names = COPIED if internal else tuple(name for name in COPIED if name not in INTERNAL_ONLY)
+    # The keys are numbered in a narrow subquery (ids and keys): a window beside every copied column sorts all of them.
+    ranked = case((F.pupil_key.is_not(None), func.dense_rank().over(order_by=F.pupil_key)))
+    numbered = select(F.id, ranked.label("pupil")).where(F.submitted_on.between(start, end)).subquery("numbered")
+    picked = select(*(getattr(F, name) for name in names), numbered.c.pupil).select_from(numbered).join(F, F.id == numbered.c.id)
+    connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
     areas = select(FigureProblemArea.problem_area, R.region, R.pupil).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
     connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil"], areas))
+    if connection.dialect.name == "postgresql":
+        # Autovacuum never analyses a temporary table: without statistics the planner guesses its size and picks poor joins.
+        # Only the join columns: analysing every column costs more than it saves.
+        connection.exec_driver_sql(f"ANALYZE {ROWS.name} (id, referral_id)")
     try:
         yield PeriodRows(session, start, end)
     finally:
@@ -245,23 +254,28 @@ def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int]) -> None:
     connection.execute(insert(DAYS), [{"day": day, "hour": hour, "worked": number} for (day, hour), number in worked.items()])
 
 
-def lead_times(rows: PeriodRows, first: str, second: str) -> dict[int, int]:
-    """Working days from milestone `first` to `second` → how many of the period's referrals took that long (needs fill_days).
+def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]]) -> list[dict[int, int]]:
+    """Per step (first, second): working days from milestone `first` to `second` → how many referrals took that long (needs fill_days).
 
-    `first` and `second` name figures columns ("submitted_on", "dispatched_at", …). Counted in SQL: each end is looked
-    up in the day table by its (UTC day, late hour), and the rows are grouped on the difference; a negative one is 0.
+    Milestones name figures columns ("submitted_on", "dispatched_at", …). Counted in SQL in one statement: each milestone
+    is looked up once in the day table by its (UTC day, late hour), and the steps are grouped on the differences; a
+    negative one is 0.
     """
-    ends = []
-    for name in (first, second):
+    names = list(dict.fromkeys(name for step in steps for name in step))
+    worked, query = [], select().select_from(ROWS)
+    for name in names:
         end = DAYS.alias(f"days_{name}")
         day, hour = (R.submitted_on, literal(0)) if name == "submitted_on" else _local_day_parts(R[name])
-        ends.append((end, and_(end.c.day == day, end.c.hour == hour)))
-    difference = ends[1][0].c.worked - ends[0][0].c.worked
-    query = (select(difference, func.count()).select_from(ROWS).join(*ends[0]).join(*ends[1])
-             .where(R[first].is_not(None), R[second].is_not(None)).group_by(difference))
-    counts: dict[int, int] = {}
-    for days, number in rows.session.execute(query):
-        counts[max(int(days), 0)] = counts.get(max(int(days), 0), 0) + int(number)
+        query = query.outerjoin(end, and_(end.c.day == day, end.c.hour == hour))
+        worked.append(end.c.worked.label(f"w_{name}"))
+    ends = query.add_columns(*worked).cte("report_worked")
+    parts = [select(literal(i).label("step"), (ends.c[f"w_{b}"] - ends.c[f"w_{a}"]).label("days"))
+             .where(ends.c[f"w_{a}"].is_not(None), ends.c[f"w_{b}"].is_not(None)) for i, (a, b) in enumerate(steps)]
+    both = union_all(*parts).subquery()
+    counts: list[dict[int, int]] = [{} for _ in steps]
+    for step, days, number in rows.session.execute(select(both.c.step, both.c.days, func.count()).group_by(both.c.step, both.c.days)):
+        found = counts[int(step)]
+        found[max(int(days), 0)] = found.get(max(int(days), 0), 0) + int(number)
     return counts
 
 
