@@ -33,8 +33,8 @@ OVERVIEW = (HEADER, "2026-2027;07/09/2026;1500;Atheneum De Brug;secundair;3;15;s
 
 
 def story(session_factory: sessionmaker[Session]) -> None:
-    """Zoë is referred three times (completed at Arktos; again later, still queued; once too early, not eligible); Mila goes to Groep Intro (equal fit, fewer referrals),
-    which is full, and then to Arktos, which takes her."""
+    """Zoë is referred three times (completed at Arktos; again later, still queued; once too early, not eligible);
+    Mila goes to Groep Intro (equal fit, fewer referrals), which is full, and then to Arktos, which takes her."""
     with session_factory.begin() as session:
         add_staff(session)
         zoe = submit(session)
