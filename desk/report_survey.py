@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from desk.report_cells import Draft
 from intake.report_model import Column, ColumnKind, Period, Row
-from intake.retention import SCHOOL_YEAR_START_MONTH
+from intake.retention import school_year_of
 from intake.survey import SurveyNeed
 from intake.texts import message
 from intake.vocabulary import Region
@@ -17,8 +17,7 @@ TEXTS = "report/survey_labels.txt.j2"
 
 def survey_draft(session: Session, period: Period) -> Draft | None:
     """The survey about the school year the period ends in, per region, or None when there was no survey that year."""
-    school_year = period.end.year if period.end.month >= SCHOOL_YEAR_START_MONTH else period.end.year - 1
-    results = survey_results(session, school_year)
+    results = survey_results(session, school_year_of(period.end))
     return None if results is None or results.answered == 0 else _draft(results)
 
 

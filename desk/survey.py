@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from intake.brussels import BRUSSELS
-from intake.survey import SurveyAnswer, SurveyNeed, new_token, school_year_of, subject_tag
+from intake.retention import school_year_of
+from intake.survey import SurveyAnswer, SurveyNeed, new_token, subject_tag
 from intake.texts import Composed, compose_mail, render
 from store import outbox
 from store import staff as staff_repo

@@ -19,7 +19,7 @@ from intake.brussels import BRUSSELS
 from intake.eligibility import Severity
 from intake.facts import ReferralFacts
 from intake.folding import fold
-from intake.retention import AGE_BAND_KEY, REGION_KEY, SCHOOL_YEAR_START_MONTH, figure_fields
+from intake.retention import AGE_BAND_KEY, REGION_KEY, figure_fields, school_year_of
 from intake.vocabulary import Labelled
 
 # Names kept as written by schools and CLBs; these short words are acronyms and stay in capitals.
@@ -144,9 +144,6 @@ def normalise_grade(answer: Any) -> str | None:
     return str(int(grade))
 
 
-def school_year_of(day: date) -> int:
-    """The school year a day falls in, by its first calendar year: 2025 for 2025-2026."""
-    return day.year if day.month >= SCHOOL_YEAR_START_MONTH else day.year - 1
 
 
 def is_pseudonymised(answers: dict[str, Any]) -> bool:

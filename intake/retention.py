@@ -48,6 +48,11 @@ class PurgeKind(StrEnum):
     AUDIT = "auditregel"
 
 
+def school_year_of(day: date) -> int:
+    """The school year a day falls in, named by its first year: 2025 for 1 September 2025 to 31 August 2026."""
+    return day.year if day.month >= SCHOOL_YEAR_START_MONTH else day.year - 1
+
+
 def school_year_end(moment: datetime) -> datetime:
     """The first moment after the school year moment falls in: 1 September, midnight in Brussels."""
     local = moment.astimezone(BRUSSELS)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date
 
 from intake.folding import fold
 from intake.hygiene import clean_text
@@ -98,9 +97,6 @@ def find_token(subject: str) -> tuple[int, str] | None:
     return (int(found.group(1)), found.group(2).upper()) if found else None
 
 
-def school_year_of(day: date) -> int:
-    """The first calendar year of the school year a day falls in (1 September starts one)."""
-    return day.year if day.month >= 9 else day.year - 1
 
 
 def parse_region(raw: str) -> Region | str:

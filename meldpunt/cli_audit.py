@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 
 import click
 
 from meldpunt.cli_common import app_of, typed_date
 
 _TEXTS = "cli/audit_messages.txt.j2"
-
-
-def _brussels_midnight(day: date) -> datetime:
-    """The start of a Brussels day, in UTC (the audit stores UTC)."""
-    from intake.brussels import BRUSSELS
-
-    return datetime.combine(day, time(), tzinfo=BRUSSELS).astimezone(UTC)
 
 
 @click.command("audit")
@@ -26,14 +19,15 @@ def _brussels_midnight(day: date) -> datetime:
 @click.pass_context
 def audit(ctx: click.Context, referentie: str | None, actor: str | None, van: str | None, tot: str | None) -> None:
     """Toon het auditlogboek: wie wanneer welke gegevens zag of wijzigde, waarom en via welk kanaal."""
+    from intake.brussels import brussels_midnight
     from intake.texts import message, render
     from store.audit import search_audit
 
     first, last = typed_date(van, option="--van"), typed_date(tot, option="--tot")
     if first is not None and last is not None and last < first:
         raise click.UsageError(message("bad_period", source=_TEXTS))
-    since = _brussels_midnight(first) if first is not None else None
-    until = _brussels_midnight(last + timedelta(days=1)) if last is not None else None
+    since = brussels_midnight(first) if first is not None else None
+    until = brussels_midnight(last + timedelta(days=1)) if last is not None else None
     reference = referentie.strip().upper() if referentie else None
     with app_of(ctx).sessions() as session:
         found = search_audit(session, reference=reference, actor=actor.strip() if actor else None, since=since, until=until)

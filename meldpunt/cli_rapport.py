@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from intake.report_model import Audience, Period
-from intake.retention import SCHOOL_YEAR_START_MONTH
+from intake.retention import school_year_of
 from meldpunt.cli_common import address, app_of, typed_date
 from meldpunt.report_forms.forms import Form
 
@@ -38,7 +38,7 @@ def say(name: str, /, **context: Any) -> str:
 
 def current_school_year(today: date) -> Period:
     """The school year today lies in: from 1 September on it is the one that began this year."""
-    return Period.school_year(today.year if today.month >= SCHOOL_YEAR_START_MONTH else today.year - 1)
+    return Period.school_year(school_year_of(today))
 
 
 def school_year(value: str) -> Period:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from intake.brussels import BRUSSELS
+from intake.brussels import brussels_midnight
 from intake.figures import normalise_name
 from intake.groene_zorg import Trajectory, import_keys
 from store.audit import AuditAction, AuditChannel, record_audit
@@ -26,11 +26,6 @@ class ImportResult:
 
     added: int
     existing: int
-
-
-def brussels_midnight(day: date) -> datetime:
-    """The start of a Brussels day, in UTC: the moment the figures use for a day the overview gives without a time."""
-    return datetime.combine(day, time(), tzinfo=BRUSSELS).astimezone(UTC)
 
 
 def ids_of(session: Session, keys: Sequence[str]) -> dict[str, int]:

@@ -10,16 +10,15 @@ from sqlalchemy.orm import Session
 
 from intake.brussels import BRUSSELS
 from intake.lifecycle import Status
+from intake.retention import SCHOOL_YEAR_START_MONTH, school_year_of
 from store.dispatch_models import DispatchItem
 from store.models import Referral
-
-SCHOOL_YEAR_START_MONTH = 9  # a school year runs from 1 September to 31 August
 
 
 def school_year_start(now: datetime) -> datetime:
     """Midnight in Brussels of the 1 September that began the school year `now` falls in."""
     local = now.astimezone(BRUSSELS)
-    year = local.year if local.month >= SCHOOL_YEAR_START_MONTH else local.year - 1
+    year = school_year_of(local)
     return datetime(year, SCHOOL_YEAR_START_MONTH, 1, tzinfo=BRUSSELS)
 
 

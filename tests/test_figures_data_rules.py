@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.figures import DeclineReason, FigureFacts, classify_decline, normalise_grade, normalise_name, pupil_key, school_year_of
+from intake.figures import DeclineReason, FigureFacts, classify_decline, normalise_grade, normalise_name, pupil_key
+from intake.retention import school_year_of
 from tests.test_parsers_linear import cpu_guard
 
 R = DeclineReason
