@@ -7,6 +7,7 @@ import re
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.chat import Answer, ChatEvent, Reply, Scope, chat_text
+from bot.handlers import week
 from bot.handlers.questions import coordinator_viewer
 from desk import dispatch
 from desk.decisions import Role, apply_actions, review_row
@@ -28,6 +29,8 @@ def handle(scope: Scope, event: ChatEvent) -> Answer:
         return Answer([Reply(_review_queue(scope))])
     if event.command == "verzending":
         return Answer([Reply(_next_batch(scope))])
+    if event.command == "week":
+        return Answer([Reply(week.week_view(scope, event.user_id))])
     if event.command == "beslis":
         return Answer([Reply(_decide(scope, event.argument, event.user_id))])
     if event.command == "vragen":
