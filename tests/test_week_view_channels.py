@@ -64,6 +64,7 @@ async def test_week_in_the_coordinators_chat_and_its_lines_move_a_referral(sessi
         again = await coordinator(h, "/week")
         assert reference in again.split("Gaat mee (1)")[1] and "Wordt vastgehouden: niets" in again
         # In a staff member's own chat, /week is no command of theirs: no view, no referral.
+        assert "/week" in await coordinator(h, "/help")
         staff_answer = " ".join(m.text for m in await h.say(1001, "/week"))
         assert "Weekoverzicht" not in staff_answer and reference not in staff_answer
         menus = {key: [c["command"] for c in commands] for key, commands in h.fake.commands.items()}
