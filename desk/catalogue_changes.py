@@ -18,9 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.catalogue import Catalogue, Service
-from intake.offer_update import updated_service
-from intake.texts import message
+from intake.offer_form import change_rows
+from intake.offer_update import updated_service, validation_problems
+from intake.texts import compose_mail, message
+from store import outbox
+from store.audit import AuditAction, record_audit
 from store.dispatch_models import CatalogueChange, ChangeStatus
+from store.mail_models import MailKind
 from store.models import normalise_email
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,44 @@ def reject(session: Session, change_id: int, *, by: str, reason: str, now: datet
     change.note = reason.strip() or None
     session.flush()
     return change
+
+
+def approve_and_tell(session: Session, change_id: int, *, by: str, catalogue: Catalogue, domain: str, now: datetime) -> str:
+    """Approve a pending change over `catalogue` (the file's), record it and mail the provider; the service's name.
+
+    Every channel of the coordinator (`meldpunt catalogue approve`, the agenda's `Aanbod #3: goedkeuren`) comes here.
+    """
+    change = decidable(session, change_id)
+    service = apply_approved(session, catalogue).service(change.service_id)
+    if service is None:
+        raise ChangeRefused(message("change_service_gone", source=MESSAGES, number=change_id, service_id=change.service_id))
+    # The catalogue may have moved on since the provider wrote: approve only what still validates.
+    problems = validation_problems(service, change.new)
+    if problems:
+        raise ChangeRefused(message("change_invalid", source=MESSAGES, number=change_id, problems=problems))
+    approve(session, change_id, by=by, now=now, current=service)
+    record_audit(session, actor=by, action=AuditAction.OFFER_APPROVED, now=now, detail=f"wijziging:{change_id}")
+    tell_provider(session, change, service.name, domain=domain, now=now)
+    return service.name
+
+
+def reject_and_tell(session: Session, change_id: int, *, by: str, reason: str, catalogue: Catalogue, domain: str, now: datetime) -> str:
+    """Reject a pending change with its reason, record it and mail the provider; the service's name (or id)."""
+    change = reject(session, change_id, by=by, reason=reason, now=now)
+    service = catalogue.service(change.service_id)
+    name = service.name if service else change.service_id
+    record_audit(session, actor=by, action=AuditAction.OFFER_REFUSED, now=now, detail=f"wijziging:{change_id}")
+    tell_provider(session, change, name, domain=domain, now=now)
+    return name
+
+
+def tell_provider(session: Session, change: CatalogueChange, service_name: str, *, domain: str, now: datetime) -> None:
+    """Queue the mail that tells the provider what was decided."""
+    composed = compose_mail(
+        "mail/offer_decided.txt.j2", approved=change.status is ChangeStatus.APPROVED, number=change.id,
+        service_name=service_name, rows=change_rows(change.old, change.new), reason=change.note,
+    )
+    outbox.enqueue_mail(session, composed, kind=MailKind.OFFER_DECISION, to=change.submitted_by, domain=domain, now=now)
 
 
 def _apply(service: Service, change: CatalogueChange) -> Service:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from desk.remind import remind_now, reminder_target
 from desk.workflow import store_evaluated
 from intake.actions import PROVIDER_VERBS, Action, RouteRefusal, Verb, access_of, route
 from intake.answers import Invalid, fold, parse_answer
@@ -31,8 +32,10 @@ from intake.questionnaire import Question, QuestionType
 from intake.scrub import redact_note
 from intake.texts import brussels_time, compose_mail, message
 from intake.vocabulary import Mode, ReferralRoute
+from intake.workhours import WorkCalendar
 from store import dispatches, outbox, referrals
 from store.audit import AuditAction, record_audit
+from store.dispatch_models import DispatchItem
 from store.mail_models import MailKind
 from store.models import Referral
 
@@ -64,6 +67,8 @@ class _Call:
     intake: Intake
     now: datetime
     provider_address: str | None
+    domain: str = ""
+    calendar: WorkCalendar = WorkCalendar()
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class _Plan:
     service: Service | None = None
     question: Question | None = None
     value: Any = None
+    remind: DispatchItem | None = None  # herinneren: the dispatch whose provider is reminded
 
 
 class _Refused(Exception):
@@ -84,12 +90,16 @@ class _Refused(Exception):
 
 def apply_actions(
     session: Session, actions: Sequence[Action], *, role: Role, actor: str, intake: Intake, domain: str,
-    now: datetime, provider_address: str | None = None,
+    now: datetime, provider_address: str | None = None, calendar: WorkCalendar | None = None,
 ) -> list[Decision]:
-    """Apply each line in order (a refused line changes nothing) and mail each referrer once."""
+    """Apply each line in order (a refused line changes nothing) and mail each referrer once.
+
+    `calendar` counts the working days a coordinator's reminder (`herinneren`) names; the default knows no closure days.
+    """
     if role is Role.PROVIDER and not provider_address:
         raise ValueError("a provider's actions need the provider's address")
-    call = _Call(role=role, actor=actor, intake=intake, now=now, provider_address=(provider_address or "").strip().lower() or None)
+    call = _Call(role=role, actor=actor, intake=intake, now=now, provider_address=(provider_address or "").strip().lower() or None,
+                 domain=domain, calendar=calendar or WorkCalendar())
     decisions: list[Decision] = []
     notices: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for action in actions:
@@ -105,8 +115,9 @@ def apply_actions(
             continue
         decisions.append(Decision(action.reference, action.line, applied=True, message=text))
         recipient = referrals.referrer_address(referral)
-        # A correction is news to the referrer only when it stops the referral (a new address, a missing answer).
-        if recipient and (action.verb is not Verb.CORRECT or referral.status is not before):
+        # A correction is news to the referrer only when it stops the referral (a new address, a missing answer);
+        # a reminder to the provider is the coordinator's business.
+        if recipient and action.verb is not Verb.REMIND and (action.verb is not Verb.CORRECT or referral.status is not before):
             notices[recipient].append(_notice(referral, note, call))
     for recipient, items in notices.items():
         _mail_referrer(session, recipient, items, domain=domain, now=now)
@@ -171,6 +182,11 @@ def _plan(session: Session, referral: Referral, action: Action, call: _Call) -> 
     if action.verb is Verb.CORRECT:
         question, value = _correction(action, call)
         return _Plan(steps=steps, question=question, value=value)
+    if action.verb is Verb.REMIND:
+        item = reminder_target(session, referral)
+        if item is None:
+            raise _Refused(message("remind_nobody", source=_TEXTS, reference=reference))
+        return _Plan(steps=steps, note=message("note_reminded", source=_TEXTS), remind=item)
     if not steps and not note:
         note = redact_note(action.line, referral.answers or {})  # a round table moved without a date: the line says what happened
     return _Plan(steps=steps, note=note, outcome=action.outcome)
@@ -258,6 +274,10 @@ def _execute(session: Session, referral: Referral, plan: _Plan, call: _Call) -> 
         return _apply_correction(session, referral, plan.question, plan.value, call)
     if plan.service is not None:
         referral.assigned_service_id = plan.service.id
+    if plan.remind is not None:
+        address = remind_now(session, referral, plan.remind, calendar=call.calendar, domain=call.domain, now=call.now)
+        referrals.add_note(session, referral, note=plan.note or "", actor=call.actor, now=call.now)
+        return message("reminded", source=_TEXTS, reference=reference, provider=address, status=referral.status.label), plan.note
     for index, step in enumerate(plan.steps):
         last = index == len(plan.steps) - 1
         # Only the last step carries the note: the steps before it are the conveniences' way there.

@@ -2,8 +2,8 @@
 
 Providers write `MSI-2026-0042: aanvaard`, `…: geweigerd - geen plaats`, `…: ronde tafel 14/01/2027`,
 `…: gestart`, `…: afgerond - terug naar school`. The coordinator may also write `…: goedkeuren`,
-`…: vasthouden - reden`, `…: weigeren - reden`, `…: doorverwijzen naar arktos-oost` and
-`…: corrigeer Postcode school = 1500`. The same grammar serves mail, chat and the command line;
+`…: vasthouden - reden`, `…: weigeren - reden`, `…: doorverwijzen naar arktos-oost`,
+`…: corrigeer Postcode school = 1500` and `…: herinneren`. The same grammar serves mail, chat and the command line;
 whether the change fits the referral's status is the lifecycle's call, not the parser's.
 """
 
@@ -38,6 +38,7 @@ class Verb(StrEnum):
     HOLD = "vasthouden"
     REDIRECT = "doorverwijzen"
     CORRECT = "corrigeer"
+    REMIND = "herinneren"  # the coordinator has the provider reminded now
 
 
 PROVIDER_VERBS = frozenset({Verb.ACCEPT, Verb.DECLINE, Verb.ROUND_TABLE, Verb.START, Verb.COMPLETE})
@@ -72,6 +73,8 @@ _ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {
     Verb.HOLD: {S.QUEUED: (S.NEEDS_REVIEW,), S.NEEDS_REVIEW: ()},
     Verb.REDIRECT: {S.DECLINED: (S.NEEDS_REVIEW, S.QUEUED), S.NEEDS_REVIEW: (S.QUEUED,), S.QUEUED: ()},
     Verb.CORRECT: {S.SUBMITTED: (), S.NEEDS_REVIEW: (), S.QUEUED: (), S.DECLINED: ()},
+    # A reminder is a note: the provider that has the referral is asked for news, the status stays.
+    Verb.REMIND: {S.DISPATCHED: (), S.ACCEPTED: (), S.ROUND_TABLE_PLANNED: (), S.IN_PROGRESS: ()},
 }
 # A provider declines only what it received; filtering before dispatch is the coordinator's.
 _PROVIDER_ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {**_ROUTES, Verb.DECLINE: {S.DISPATCHED: (S.DECLINED,)}}
@@ -79,7 +82,7 @@ _PROVIDER_ROUTES: dict[Verb, dict[Status, tuple[Status, ...]]] = {**_ROUTES, Ver
 GOAL = {
     Verb.ACCEPT: S.ACCEPTED, Verb.DECLINE: S.DECLINED, Verb.ROUND_TABLE: S.ROUND_TABLE_PLANNED,
     Verb.START: S.IN_PROGRESS, Verb.COMPLETE: S.COMPLETED, Verb.APPROVE: S.QUEUED, Verb.HOLD: S.NEEDS_REVIEW,
-    Verb.REDIRECT: S.QUEUED, Verb.CORRECT: S.QUEUED,
+    Verb.REDIRECT: S.QUEUED, Verb.CORRECT: S.QUEUED, Verb.REMIND: S.DISPATCHED,
 }
 _RANK = {
     S.DRAFT: 0, S.AWAITING_DETAILS: 1, S.SUBMITTED: 2, S.NEEDS_REVIEW: 3, S.QUEUED: 4, S.DISPATCHED: 5,
@@ -119,6 +122,7 @@ _SYNONYMS: tuple[tuple[str, Verb], ...] = (
     ("vasthouden", Verb.HOLD), ("houd vast", Verb.HOLD), ("tegenhouden", Verb.HOLD),
     ("doorverwijzen", Verb.REDIRECT), ("doorverwezen", Verb.REDIRECT),
     ("corrigeer", Verb.CORRECT), ("corrigeren", Verb.CORRECT), ("wijzig", Verb.CORRECT),
+    ("herinneren", Verb.REMIND), ("herinnering", Verb.REMIND), ("herinner", Verb.REMIND),
 )
 _OUTCOME_WORDS: tuple[tuple[str, CompletionOutcome], ...] = (
     ("overdracht", CompletionOutcome.HAND_OVER),

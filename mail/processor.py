@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import decisions
+from desk import agenda_lines, decisions
 from desk.workflow import IntakeWorkflow, staff_prefill
 from intake.actions import Action, LineProblem, parse_actions
+from intake.agenda_lines import has_agenda_line
 from intake.answers import fold
 from intake.clock import Clock
 from intake.consult import consult
@@ -44,7 +45,7 @@ from mail.replies import Mail, MailSender, ProcessorConfig
 from mail.safety import automatic_reason, bounce
 from store import audit, dispatches, inbound, outbox, questions, referrals
 from store import staff as staff_repo
-from store.mail_models import InboundMail, InboundStatus, MailKind
+from store.mail_models import InboundMail, InboundStatus, MailKind, Question
 from store.models import Referral, Staff
 from store.staff import get_active_staff
 
@@ -254,19 +255,24 @@ class MailProcessor(MailSender):
     def _coordinator_answer(self, session: Session, mail: Mail, now: datetime) -> tuple[MailOutcome, str | None]:
         question = questions.by_escalation(session, mail.thread_ids)
         answer = mail.text
-        actions, problems = parse_actions(answer, today=local_day(now))
-        if (question is None or not answer) and not actions and not problems:
+        lines = agenda_lines.read_lines(answer, today=local_day(now))
+        if (question is None or not answer) and lines.empty:
             raise Quarantined("Mail van de coördinator die niet als antwoord bij een open vraag hoort.")
         if not outbox.answers_mail_to(session, mail.thread_ids, mail.sender, kinds=COORDINATOR_THREADS):
-            return self._reply_needed(session, mail, actions, now, coordinator=True)
-        if question is not None and answer:
+            return self._reply_needed(session, mail, lines.actions, now, coordinator=True)
+        # A reply to a question's mail is its answer, unless it names agenda items ("Vraag #12: …", "Mail #9: opnieuw").
+        if question is not None and answer and not has_agenda_line(answer):
             return self.relay_answer(session, question, answer=answer, by=mail.sender, now=now), None
-        results = decisions.apply_actions(
-            session, actions, role=decisions.Role.COORDINATOR, actor=mail.sender, intake=self.workflow.intake,
-            domain=self.config.domain, now=now,
-        )
-        reply = self._reply(session, mail, "mail/decisions_reply.txt.j2", now, decisions=results, problems=problems, coordinator=True)
+        call = agenda_lines.LineCall(actor=mail.sender, intake=self.workflow.intake, domain=self.config.domain, now=now,
+                                     relay_by_mail=self._relay, calendar=self.config.calendar)
+        settled = agenda_lines.settle(session, lines, call)
+        reply = self._reply(session, mail, "mail/decisions_reply.txt.j2", now, decisions=settled.decisions, problems=settled.problems,
+                            coordinator=True)
         return MailOutcome.COORDINATOR_DECISIONS, reply
+
+    def _relay(self, session: Session, question: Question, answer: str, by: str, now: datetime, /) -> object:
+        """relay_answer in the shape desk.ports.RelayByMail asks."""
+        return self.relay_answer(session, question, answer=answer, by=by, now=now)
 
     # --- providers -------------------------------------------------------------------------------
     def _provider_mail(self, session: Session, mail: Mail, now: datetime) -> tuple[MailOutcome, str | None]:

@@ -62,21 +62,6 @@ def _effective(app: App, session: Session) -> Catalogue:
     return changes_repo.apply_approved(session, load_catalogue(app.settings.catalogue_path))
 
 
-def _tell_provider(app: App, session: Session, change: CatalogueChange, service_name: str, now: datetime) -> None:
-    """Queue the mail that tells the provider what was decided."""
-    from intake.offer_form import change_rows
-    from intake.texts import compose_mail
-    from store import outbox
-    from store.dispatch_models import ChangeStatus
-    from store.mail_models import MailKind
-
-    composed = compose_mail(
-        "mail/offer_decided.txt.j2", approved=change.status is ChangeStatus.APPROVED, number=change.id,
-        service_name=service_name, rows=change_rows(change.old, change.new), reason=change.note,
-    )
-    outbox.enqueue_mail(session, composed, kind=MailKind.OFFER_DECISION, to=change.submitted_by, domain=app.settings.mail_domain, now=now)
-
-
 def changes_command(ctx: click.Context) -> None:
     """Toon de wijzigingen aan het aanbod die op goedkeuring wachten."""
     from desk import catalogue_changes as changes_repo
@@ -94,29 +79,19 @@ def approve_command(ctx: click.Context, number: int) -> None:
     import asyncio
 
     from desk import catalogue_changes as changes_repo
-    from intake.offer_update import validation_problems
+    from intake.catalogue_loader import load_catalogue
     from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
-    from store import audit
 
     app, now = app_of(ctx), utc_now()
     with app.sessions.begin() as session:
         try:
-            change = changes_repo.decidable(session, number)
+            name = changes_repo.approve_and_tell(session, number, by=cli_actor(), catalogue=load_catalogue(app.settings.catalogue_path),
+                                                 domain=app.settings.mail_domain, now=now)
         except changes_repo.ChangeRefused as refused:
             raise click.ClickException(str(refused)) from None
-        service = _effective(app, session).service(change.service_id)
-        if service is None:
-            raise click.ClickException(_say("change_service_gone", number=number, service_id=change.service_id))
-        # The catalogue may have moved on since the provider wrote: approve only what still validates.
-        problems = validation_problems(service, change.new)
-        if problems:
-            raise click.ClickException(_say("change_invalid", number=number, problems=problems))
-        changes_repo.approve(session, number, by=cli_actor(), now=now, current=service)
-        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.OFFER_APPROVED, now=now, detail=f"wijziging:{number}")
-        _tell_provider(app, session, change, service.name, now)
     asyncio.run(app.outbox.drain())
-    click.echo(_say("change_approved", number=number, service=service.name))
+    click.echo(_say("change_approved", number=number, service=name))
 
 
 def reject_command(ctx: click.Context, number: int, reason: str) -> None:
@@ -127,20 +102,16 @@ def reject_command(ctx: click.Context, number: int, reason: str) -> None:
     from intake.catalogue_loader import load_catalogue
     from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
-    from store import audit
 
     if not reason.strip():
         raise click.ClickException(_say("reason_empty"))
     app, now = app_of(ctx), utc_now()
     with app.sessions.begin() as session:
         try:
-            change = changes_repo.reject(session, number, by=cli_actor(), reason=reason, now=now)
+            name = changes_repo.reject_and_tell(session, number, by=cli_actor(), reason=reason, catalogue=load_catalogue(app.settings.catalogue_path),
+                                                domain=app.settings.mail_domain, now=now)
         except changes_repo.ChangeRefused as refused:
             raise click.ClickException(str(refused)) from None
-        service = load_catalogue(app.settings.catalogue_path).service(change.service_id)
-        name = service.name if service else change.service_id
-        audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.OFFER_REFUSED, now=now, detail=f"wijziging:{number}")
-        _tell_provider(app, session, change, name, now)
     asyncio.run(app.outbox.drain())
     click.echo(_say("change_rejected", number=number, service=name))
 

@@ -61,17 +61,18 @@ def questions_answer(ctx: click.Context, number: int, answer: str) -> None:
     """Beantwoord vraag NUMMER; het antwoord gaat per mail naar wie de vraag stelde."""
     import asyncio
 
+    from desk.question_answers import answer_question
     from intake.texts import message
     from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
-    from store.questions import get_question
 
     app = app_of(ctx)
     with app.sessions.begin() as session:
-        question = get_question(session, number)
-        if question is None or question.answer is not None:
+        # The command line reaches no chat: the answer goes by mail (desk/question_answers.py, as the chat and mail do).
+        relayed = answer_question(session, number, answer, by=cli_actor(), now=utc_now(), chat_reachable=False,
+                                  relay_by_mail=lambda s, q, a, by, now: app.processor.relay_answer(s, q, answer=a, by=by, now=now))
+        if relayed is None:
             raise click.ClickException(message("question_unknown", number=number))
-        app.processor.relay_answer(session, question, answer=answer, by=cli_actor(), now=utc_now())
-        asker = question.asker_email
+        asker = relayed.question.asker_email
     asyncio.run(app.outbox.drain())
     click.echo(message("question_answered", number=number, asker=asker))

@@ -8,8 +8,10 @@ from typing import Any
 import click
 from sqlalchemy.orm.exc import StaleDataError
 
-from desk.decisions import Decision, Role, apply_actions, review_row
-from intake.actions import Action, Verb, parse_actions
+from desk import agenda_lines
+from desk.decisions import Decision, review_row
+from intake.actions import Action, Verb
+from intake.agenda_lines import AgendaLine
 from intake.texts import message, render
 from intake.workhours import local_day
 from meldpunt.actor import cli_actor
@@ -90,23 +92,28 @@ def review_correct(ctx: click.Context, reference: str, vraag: str, waarde: str) 
 @click.argument("lines", nargs=-1)
 @click.pass_context
 def review_record(ctx: click.Context, lines: tuple[str, ...]) -> None:
-    """Noteer wat een aanbieder meldde (bv. telefonisch): "MSI-2026-0042: gestart", één regel per argument."""
+    """Noteer wat een aanbieder meldde (bv. telefonisch): "MSI-2026-0042: gestart", één regel per argument.
+
+    Ook de regels van je overzicht: "Vraag #12: antwoord", "Aanbod #3: goedkeuren", "Quarantaine #5: afgehandeld", "Mail #9: opnieuw".
+    """
     today = local_day(utc_now())
     actions: list[Action] = []
+    agenda: list[AgendaLine] = []
     refused: list[str] = []
     unreferenced = 0
     for line in lines:
-        understood, problems = parse_actions(line, today=today)
-        actions += understood
-        refused += [message("not_understood", source=_TEXTS, line=p.line, reason=p.reason) for p in problems]
-        if not understood and not problems:  # an argument is a line: one without a reference is not dropped unseen
+        read = agenda_lines.read_lines(line, today=today)
+        actions += read.actions
+        agenda += read.agenda
+        refused += [message("not_understood", source=_TEXTS, line=p.line, reason=p.reason) for p in read.problems]
+        if read.empty:  # an argument is a line: one without a reference is not dropped unseen
             unreferenced += 1
             refused.append(message("no_reference", source=_TEXTS, line=" ".join(line.split())[:300]))
     if unreferenced == len(lines):
         raise click.UsageError(message("no_lines", source=_TEXTS))
     for text in refused:
         click.echo(text)
-    _decide(ctx, actions, refused=len(refused))
+    _decide(ctx, actions, refused=len(refused), agenda=agenda)
 
 
 def _action(reference: str, verb: Verb, rest: str, **details: Any) -> Action:
@@ -115,18 +122,19 @@ def _action(reference: str, verb: Verb, rest: str, **details: Any) -> Action:
     return Action(reference=reference, verb=verb, line=f"{reference}: {rest}", **details)
 
 
-def _decide(ctx: click.Context, actions: list[Action], *, refused: int = 0) -> None:
-    """Apply as the coordinator, print each result, send the referrers' mails; exit 1 if anything was refused.
+def _decide(ctx: click.Context, actions: list[Action], *, refused: int = 0, agenda: list[AgendaLine] | None = None) -> None:
+    """Apply as the coordinator (desk/agenda_lines.py), print each result, send the mails; exit 1 if anything was refused.
 
     `refused` counts the lines refused before applying (not understood): the count includes them.
     """
     app = app_of(ctx)
+    call = agenda_lines.LineCall(
+        actor=cli_actor(), intake=app.intake, domain=app.settings.mail_domain, now=utc_now(), calendar=app.calendar,
+        relay_by_mail=lambda session, question, answer, by, now: app.processor.relay_answer(session, question, answer=answer, by=by, now=now),
+    )
     try:
         with app.sessions.begin() as session:
-            results = apply_actions(
-                session, actions, role=Role.COORDINATOR, actor=cli_actor(), intake=app.intake,
-                domain=app.settings.mail_domain, now=utc_now(),
-            )
+            results = agenda_lines.settle(session, agenda_lines.Lines(actions=actions, agenda=agenda or [], problems=[]), call).decisions
     except StaleDataError:
         raise click.ClickException(message("concurrent", source="decisions.txt.j2")) from None
     _print(results, refused=refused)

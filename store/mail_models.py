@@ -104,6 +104,9 @@ class OutboxMessage(Base):
     attachments: Mapped[list[dict[str, str]] | None] = mapped_column(EncryptedJSON())
     # When the retention purge emptied subject, bodies and attachments; the row stays for threading and bounces.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A failed mail the coordinator settled ("Mail #9: afgehandeld"): it leaves her agenda.
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_by: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
 
 
 class InboundMail(Base):
@@ -134,6 +137,9 @@ class InboundMail(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the retention purge emptied raw and the sender; the row stays so a redelivery is still recognised.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A quarantined mail the coordinator settled ("Quarantaine #5: afgehandeld"): kept for its retention, off her agenda.
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_by: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
 
 
 class Question(Base):

@@ -9,13 +9,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.chat import Answer, ChatEvent, Reply, Scope, chat_text
 from bot.handlers import week
 from bot.handlers.questions import coordinator_viewer
-from desk import dispatch
-from desk.decisions import Role, apply_actions, review_row
-from intake.actions import parse_actions
+from desk import agenda_lines, dispatch
+from desk.decisions import review_row
+from desk.question_answers import answer_question
+from intake.agenda_lines import has_agenda_line
 from intake.references import REFERENCE_PATTERN
 from intake.schedule import describe, next_slot
 from intake.workhours import local_day
-from store import audit, questions, telegram
+from store import audit, questions
 from store.referrals import waiting_for_coordinator
 
 _QUESTION_NUMBER = re.compile(r"[Vv]raag #(\d+)")
@@ -32,7 +33,7 @@ def handle(scope: Scope, event: ChatEvent) -> Answer:
     if event.command == "week":
         return Answer([Reply(week.week_view(scope, event.user_id))])
     if event.command == "beslis":
-        return Answer([Reply(_decide(scope, event.argument, event.user_id))])
+        return Answer(_decide(scope, event.argument, event.user_id))
     if event.command == "vragen":
         shown = questions.open_questions(scope.session)
         audit.record_questions_view(scope.session, coordinator_viewer(scope.config, event.user_id), shown, now=scope.clock())
@@ -46,8 +47,8 @@ def handle(scope: Scope, event: ChatEvent) -> Answer:
         found = _QUESTION_NUMBER.search(event.reply_to_bot_text)
         if found:
             return Answer(_answer(scope, int(found[1]), event.text.strip(), event.user_id))
-    if event.text and _ACTION_LINE.search(event.text):
-        return Answer([Reply(_decide(scope, event.text, event.user_id))])
+    if event.text and (_ACTION_LINE.search(event.text) or has_agenda_line(event.text)):
+        return Answer(_decide(scope, event.text, event.user_id))
     if event.command is not None or event.button is not None:
         return Answer([Reply(chat_text("coordinator_help"))])
     return Answer()  # the coordinator's own chatter in their chat is none of our business
@@ -66,30 +67,28 @@ def _next_batch(scope: Scope) -> str:
     return chat_text("next_batch", plan=plan, next=describe(slot.runs_at))
 
 
-def _decide(scope: Scope, text: str, user_id: int) -> str:
-    """Apply the coordinator's lines ("MSI-2026-0042: goedkeuren"); the result of each, in Dutch."""
-    actions, problems = parse_actions(text, today=local_day(scope.clock()))
-    if not actions and not problems:
-        return chat_text("decide_usage")
+def _decide(scope: Scope, text: str, user_id: int) -> list[Reply]:
+    """Apply the coordinator's lines ("MSI-2026-0042: goedkeuren", "Vraag #12: …") in one place (desk/agenda_lines.py)."""
+    call = agenda_lines.LineCall(actor=f"coördinator (telegram {user_id})", intake=scope.workflow.intake, domain=scope.config.mail_domain,
+                                 now=scope.clock(), relay_by_mail=scope.relay_by_mail, calendar=scope.config.calendar, chat_reachable=True)
     try:
         with scope.session.begin_nested():  # a concurrent change undoes these lines only, not the message
-            results = apply_actions(scope.session, actions, role=Role.COORDINATOR, actor=f"coördinator (telegram {user_id})",
-                                    intake=scope.workflow.intake, domain=scope.config.mail_domain, now=scope.clock())
+            settled = agenda_lines.settle_text(scope.session, text, call, today=local_day(call.now))
     except StaleDataError:
-        return chat_text("decide_concurrent")
-    return chat_text("decisions", results=results, problems=problems)
+        return [Reply(chat_text("decide_concurrent"))]
+    if settled is None:
+        return [Reply(chat_text("decide_usage"))]
+    relays = [Reply(chat_text("answer_to_asker", number=r.number, question=r.question, answer=r.answer), chat_id=r.chat_id) for r in settled.relays]
+    return [*relays, Reply(chat_text("decisions", results=settled.decisions, problems=settled.problems))]
 
 
 def _answer(scope: Scope, number: int, text: str, user_id: int) -> list[Reply]:
-    """Store the answer and pass it on: in chat to a chat question, else by mail."""
-    now, by, session = scope.clock(), f"coördinator (telegram {user_id})", scope.session
-    question = questions.get_question(session, number)
-    if question is None or question.answered_at is not None:
+    """Store the answer and pass it on (desk/question_answers.py): in chat to a chat question, else by mail."""
+    relayed = answer_question(scope.session, number, text, by=f"coördinator (telegram {user_id})", now=scope.clock(),
+                              relay_by_mail=scope.relay_by_mail, chat_reachable=True)
+    if relayed is None:
         return [Reply(chat_text("question_unknown", number=number))]
-    asker_still_linked = question.asker_chat_id is not None and telegram.linked_staff(session, question.asker_chat_id) is not None
-    if asker_still_linked:
-        questions.answer_question(session, question, answer=text, by=by, now=now)
-        relay = Reply(chat_text("answer_to_asker", number=number, question=question.text, answer=text), chat_id=question.asker_chat_id)
-        return [relay, Reply(chat_text("answer_relayed", number=number, by_mail=False))]
-    scope.relay_by_mail(session, question, text, by, now)
-    return [Reply(chat_text("answer_relayed", number=number, by_mail=True))]
+    if relayed.chat_id is None:
+        return [Reply(chat_text("answer_relayed", number=number, by_mail=True))]
+    relay = Reply(chat_text("answer_to_asker", number=number, question=relayed.question.text, answer=text), chat_id=relayed.chat_id)
+    return [relay, Reply(chat_text("answer_relayed", number=number, by_mail=False))]
