@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from intake.workhours import WorkCalendar
 from store import outbox, questions, referrals
 from store.audit import AuditAction, audit_trail
 from store.dispatch_models import CatalogueChange, ChangeStatus, DispatchItem
-from store.mail_models import InboundMail, InboundStatus, MailKind, OutboxStatus
+from store.mail_models import InboundMail, InboundStatus, MailKind
 from store.models import Referral, Staff
 from tests.mail_harness import DOMAIN, shared_intake
 from tests.test_correction_conditions import not_consulted, submitted
@@ -181,15 +182,14 @@ def test_a_reminder_counts_afresh(session_factory: sessionmaker[Session]) -> Non
     assert silent in by_subject(agenda_of(session_factory, NOW + timedelta(days=7))), "late again, counted from the reminder"
 
 
-def test_every_status_outbox_kind_has_a_dutch_name() -> None:
+def test_every_outbox_kind_has_a_dutch_name() -> None:
     from intake.texts import message
 
     names = {kind: message("mail_kind", source="coordinator/agenda_reasons.txt.j2", kind=kind.value) for kind in MailKind}
     assert all(name != "Een mail" for name in names.values()), names
-    assert OutboxStatus.FAILED.value == "failed"
 
 
-def test_the_command_shows_the_agenda_in_dutch_and_audits_the_view(session_factory: sessionmaker[Session], database_url: str, tmp_path: Any) -> None:
+def test_the_command_shows_the_agenda_in_dutch_and_audits_the_view(session_factory: sessionmaker[Session], database_url: str, tmp_path: Path) -> None:
     from tests.test_cli_review import Runner
 
     moment = datetime.now(UTC) - timedelta(days=10)
@@ -204,3 +204,30 @@ def test_the_command_shows_the_agenda_in_dutch_and_audits_the_view(session_facto
     with session_factory() as session:
         rows = [row for row in audit_trail(session) if row.action == AuditAction.LIST_READ]
         assert [(row.detail, row.channel, row.purpose) for row in rows] == [("agenda: 1 punten", "opdrachtregel", "beoordeling")]
+
+
+def test_the_agenda_reads_a_few_statements_however_many_referrals_wait(session_factory: sessionmaker[Session]) -> None:
+    from sqlalchemy import event
+
+    def statements() -> int:
+        with session_factory() as session:
+            seen: list[str] = []
+            engine = session.get_bind()
+            listener = lambda *args: seen.append(str(args[2]))  # noqa: E731 — (conn, cursor, statement, …)
+            event.listen(engine, "before_cursor_execute", listener)
+            try:
+                build_agenda(session, now=NOW, calendar=CALENDAR, rules=RULES, intake=shared_intake())
+            finally:
+                event.remove(engine, "before_cursor_execute", listener)
+            return len(seen)
+
+    kinds = (S.NEEDS_REVIEW, S.DECLINED, S.DISPATCHED, S.QUEUED)
+    with session_factory.begin() as session:
+        for status in kinds:
+            referral(session, status, at=days_ago(8))
+    few = statements()
+    with session_factory.begin() as session:
+        for _ in range(5):
+            for status in kinds:
+                referral(session, status, at=days_ago(8))
+    assert statements() == few, "no statement per referral (no N+1)"
