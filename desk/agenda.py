@@ -1,8 +1,8 @@
 """The coordinator's agenda: everything that waits for her, assembled from the store, in the order she settles it.
 
 The store reads the rows (store/agenda.py, a few statements, never one per referral); this module
-decides why each waits and which one line settles it (the lines of docs: design contract, exactly
-as `desk/agenda_lines.py` applies them); intake/agenda.py orders them; templates/coordinator/ words them.
+decides why each waits and which one line settles it (written exactly as the coordinator's line
+actions read them); intake/agenda.py orders them; templates/coordinator/ words them.
 No item names a pupil: reference, urgency, reason, provider and age in working days only.
 """
 

@@ -159,3 +159,26 @@ async def test_the_service_runs_it_as_ochtendoverzicht_at_the_configured_time(tm
     await job.run()
     assert len(digests(app.sessions)) == 1
     app.engine.dispose()
+
+
+@pytest.mark.parametrize("style", ["gmail", "outlook"])
+async def test_a_reply_to_the_digest_settles_the_lines_she_wrote_and_no_other(harness: MailHarness, style: str) -> None:
+    from intake.lifecycle import Status
+    from store import referrals
+    from tests.test_decisions import add_staff, make_referral
+
+    h, monday = harness, datetime(2026, 12, 21, 8, 0, tzinfo=UTC)
+    with h.sessions.begin() as session:
+        els = add_staff(session)
+        first, second = (make_referral(session, Status.NEEDS_REVIEW, staff=els, now=monday - timedelta(days=3)).reference or "" for _ in range(2))
+    h.clock.now = monday
+    assert MorningDigest(h.sessions, shared_intake, config(), clock=h.clock).run() is DigestOutcome.SENT
+    while (await h.runner.drain()).sent:
+        pass
+    (digest,) = h.inbox(COORDINATOR)
+    assert f"   {second}: goedkeuren" in text_of(digest)
+    await h.send(h.reply_to(digest, f"{first}: goedkeuren", sender=COORDINATOR, style=style))
+    await h.process()
+    with h.sessions() as session:
+        statuses = [referral.status for referral in (referrals.get_referral(session, ref) for ref in (first, second)) if referral is not None]
+    assert statuses == [Status.QUEUED, Status.NEEDS_REVIEW], "the digest's own lines under her reply are not hers"
