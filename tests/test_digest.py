@@ -18,6 +18,7 @@ from intake.brussels import BRUSSELS
 from intake.schedule import parse_moments
 from intake.workhours import WorkCalendar
 from store import questions
+from store.audit import AuditAction, audit_trail
 from store.digest_models import CoordinatorDigest
 from store.mail_models import MailKind, OutboxMessage, Question
 from tests.mail_harness import COORDINATOR, DOMAIN, MailHarness, running_harness, shared_intake
@@ -112,6 +113,9 @@ def test_the_day_is_claimed_with_the_mail_in_one_transaction(session_factory: se
     assert [first.run(), second.run(), first.run()] == [DigestOutcome.SENT, DigestOutcome.ALREADY, DigestOutcome.ALREADY]
     (mail,) = digests(session_factory)
     assert mail.to_address == COORDINATOR and ledger(session_factory) == {date(2026, 12, 21): 1}
+    with session_factory() as session:
+        views = [(row.actor, row.channel, row.detail) for row in audit_trail(session) if row.action == AuditAction.LIST_READ]
+    assert views == [(COORDINATOR, "e-mail", "agenda: 1 punten")], "the mailed view is audited once, like every view of the agenda"
 
 
 def test_a_late_start_still_sends_today_but_never_a_day_already_past(session_factory: sessionmaker[Session]) -> None:
