@@ -77,6 +77,7 @@ class DeskConfig:
     reminder_hours: float = 8
     calendar: WorkCalendar = WorkCalendar()  # counts the reminder's working hours and moves batches past closure days
     dispatch_moments: tuple[WeeklyMoment, ...] = parse_moments("wo 09:00, vr 09:00")
+    accept_within_days: int = 5  # MELDPUNT_ACCEPT_WITHIN_DAYS: when a dispatch not accepted comes on the agenda (/vandaag)
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,7 @@ class App:
             coordinator_email=settings.coordinator_email, allowed_domains=tuple(settings.allowed_domains),
             mail_domain=settings.mail_domain, reminder_hours=settings.question_reminder_hours,
             calendar=self.calendar, dispatch_moments=parse_moments(settings.dispatch_times),
+            accept_within_days=settings.accept_within_days,
         )
         processor = self.processor
         return Desk(self.workflow, self.sessions, config, clock=utc_now,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from desk.digest import MorningDigest
 from intake.clock import Clock
 from intake.schedule import describe
 from intake.texts import message
@@ -21,6 +22,7 @@ from mail.smtp_intake import IntakeHandler, start_smtp_server
 from mail.smtp_limits import IntakeLimits
 from meldpunt.app import App, utc_now
 from meldpunt.cli_privacy import build_retention
+from meldpunt.cli_vandaag import digest_config
 from meldpunt.periodic import Periodic
 from meldpunt.supervisor import Backoff, Sleeper, Supervisor, sleep
 from meldpunt.watchdog import Thresholds, Watchdog
@@ -38,6 +40,7 @@ WATCHDOG_INTERVAL = 60.0
 PROCESS_INTERVAL = 30.0  # the processor also looks without being woken (reminders, missed wake-ups)
 PRIVACY_INTERVAL = 24 * 3600.0  # the retention purge: periods are in days, so once a day
 SURVEY_INTERVAL = 3600.0  # the survey's reminder is counted in days: an hour late is on time
+DIGEST_INTERVAL = 300.0  # the morning digest leaves within five minutes of MELDPUNT_DIGEST_TIME
 PRIVACY_FIRST = 300.0  # not at start: a (re)started service first catches up on mail, the purge can wait
 # A claim on an inbound mail this old that no transaction holds was left by a process that died.
 ORPHAN_AFTER = timedelta(minutes=10)
@@ -54,6 +57,7 @@ class Timing:
     process: float = PROCESS_INTERVAL
     privacy: float = PRIVACY_INTERVAL
     survey: float = SURVEY_INTERVAL
+    digest: float = DIGEST_INTERVAL
     backoff: Backoff = Backoff()
 
 
@@ -114,6 +118,8 @@ def register_jobs(
     periodic.add("waakhond", lambda: asyncio.to_thread(watchdog.check), every=timing.watchdog)
     periodic.add("privacy", build_retention(app, clock=clock).daily, every=timing.privacy, first=min(PRIVACY_FIRST, timing.privacy))
     periodic.add("bevraging", lambda: asyncio.to_thread(remind_survey, app, clock), every=timing.survey)
+    digest = MorningDigest(app.sessions, lambda: app.workflow.intake, digest_config(app), clock=clock)
+    periodic.add("ochtendoverzicht", lambda: asyncio.to_thread(digest.run), every=timing.digest)
     if bot is not None:
         register_bot_jobs(periodic, bot)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     )
     feedback_reminder_days: int = Field(
         default=10, ge=1, description="Werkdagen zonder nieuws van een aanbieder tot een herinnering; nog eens zoveel tot de coördinator het hoort."
+    )
+    accept_within_days: int = Field(
+        default=5, ge=1, description="Werkdagen na de verzending (of de laatste herinnering) tot een niet-aanvaarde aanmelding op je agenda komt."
+    )
+    digest_time: time = Field(
+        default=time(8, 0), description="Vanaf dit uur (Brusselse tijd, UU:MM) gaat het ochtendoverzicht naar de coördinator, op werkdagen."
     )
     bevraging_herinnering_dagen: int = Field(
         default=14, ge=1, description="Dagen na de bevraging tot wie nog niet antwoordde één herinnering krijgt."

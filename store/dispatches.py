@@ -59,6 +59,13 @@ def services_sent(session: Session, referral_id: int) -> set[str]:
     return set(session.scalars(select(DispatchItem.service_id).where(DispatchItem.referral_id == referral_id)))
 
 
+def current_dispatches(session: Session, status: Status) -> list[tuple[DispatchItem, Referral]]:
+    """Current dispatches (not followed by a redirect) whose referral is in status, oldest first."""
+    query = (select(DispatchItem, Referral).join(Referral, Referral.id == DispatchItem.referral_id)
+             .where(Referral.status == status, ~_superseded()).order_by(DispatchItem.id))
+    return [(item, referral) for item, referral in session.execute(query)]
+
+
 def waiting_for_news(session: Session) -> Sequence[tuple[DispatchItem, Referral]]:
     """Current dispatches whose referral is still `dispatched` and not yet reported to the coordinator, oldest first."""
     query = (select(DispatchItem, Referral).join(Referral, Referral.id == DispatchItem.referral_id)

@@ -52,6 +52,7 @@ class MailKind(StrEnum):
     REPORT = "rapport"  # to the coordinator (or whom they name): the figures report, as XLSX and HTML attachments
     SURVEY = "bevraging"  # to a staff member: the yearly under-12 survey, a form to reply to
     SURVEY_REMINDER = "bevraging-herinnering"  # to a staff member who did not answer it yet
+    DIGEST = "digest"  # to the coordinator: the morning digest of what waits for her
 
 
 class InboundStatus(StrEnum):

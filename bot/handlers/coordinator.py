@@ -7,7 +7,7 @@ import re
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.chat import Answer, ChatEvent, Reply, Scope, chat_text
-from bot.handlers import week
+from bot.handlers import agenda, week
 from bot.handlers.questions import coordinator_viewer
 from desk import agenda_lines, dispatch
 from desk.decisions import review_row
@@ -28,6 +28,8 @@ def handle(scope: Scope, event: ChatEvent) -> Answer:
     """Commands, a reply to a question, or decision lines; anything else in their chat is not ours."""
     if event.command == "nakijken":
         return Answer([Reply(_review_queue(scope))])
+    if event.command == "vandaag":
+        return Answer([Reply(agenda.today(scope, event.user_id))])
     if event.command == "verzending":
         return Answer([Reply(_next_batch(scope))])
     if event.command == "week":

@@ -1,7 +1,7 @@
 """Settled by the coordinator: a quarantined inbound mail or a failed outbox mail marked handled leaves her agenda.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-03
 
 Same conventions as 0001: naive-UTC timestamps. Every column is nullable: NULL means "not handled".
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
