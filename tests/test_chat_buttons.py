@@ -37,7 +37,7 @@ def test_the_command_menus_come_from_the_template() -> None:
     staff = dict(command_menu("staff_menu"))
     assert list(staff)[:5] == ["aanmelden", "advies", "aanbod", "vraag", "status"] and {"ontkoppel", "help", "start"} <= set(staff)
     assert staff["vraag"] == "Een vraag aan de coördinator" and all(staff.values())
-    assert [name for name, _ in command_menu("coordinator_menu")] == ["vandaag", "vragen", "antwoord", "nakijken", "beslis", "verzending", "help"]
+    assert [name for name, _ in command_menu("coordinator_menu")] == ["vandaag", "vragen", "antwoord", "nakijken", "beslis", "verzending", "week", "help"]
 
 
 def test_button_labels_come_from_the_template() -> None:
