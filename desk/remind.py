@@ -28,7 +28,7 @@ def remind_now(session: Session, referral: Referral, item: DispatchItem, *, cale
     """
     days = calendar.days_between(item.dispatched_at, now)
     composed = compose_mail("mail/provider_reminder.txt.j2", late=[(referral.reference, item.dispatched_at.astimezone(BRUSSELS).date())],
-                            days=days, today=now.astimezone(BRUSSELS).date())
+                            days=days, today=now.astimezone(BRUSSELS).date(), by_coordinator=True)
     outbox.enqueue_mail(session, composed, kind=MailKind.PROVIDER_REMINDER, to=item.provider_address, domain=domain, now=now,
                         referral_id=referral.id)
     item.reminded_at = now

@@ -136,6 +136,7 @@ async def test_every_form_settles_its_item_by_a_reply_to_our_mail(harness: MailH
     (reminder,) = harness.inbox(ARKTOS)[-1:]
     assert str(reminder["Subject"]).startswith("Herinnering") and items.referral in text_of(reminder)
     assert "Zoë" not in text_of(reminder), "the reminder names the reference, never the pupil"
+    assert "vraagt hoe het staat" in text_of(reminder) and "nog niets gehoord" not in text_of(reminder), "asked by the coordinator, not a lapse of days"
 
 
 async def test_the_other_forms_reject_an_offer_change_and_set_a_failed_mail_aside(harness: MailHarness) -> None:
