@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from desk.alerts import AlertJob
 from intake.clock import Clock
 from intake.schedule import describe
 from intake.texts import message
@@ -38,6 +39,7 @@ WATCHDOG_INTERVAL = 60.0
 PROCESS_INTERVAL = 30.0  # the processor also looks without being woken (reminders, missed wake-ups)
 PRIVACY_INTERVAL = 24 * 3600.0  # the retention purge: periods are in days, so once a day
 SURVEY_INTERVAL = 3600.0  # the survey's reminder is counted in days: an hour late is on time
+ALERTS_INTERVAL = 60.0  # an urgent event reaches the coordinator within about a minute
 PRIVACY_FIRST = 300.0  # not at start: a (re)started service first catches up on mail, the purge can wait
 # A claim on an inbound mail this old that no transaction holds was left by a process that died.
 ORPHAN_AFTER = timedelta(minutes=10)
@@ -54,6 +56,7 @@ class Timing:
     process: float = PROCESS_INTERVAL
     privacy: float = PRIVACY_INTERVAL
     survey: float = SURVEY_INTERVAL
+    alerts: float = ALERTS_INTERVAL
     backoff: Backoff = Backoff()
 
 
@@ -114,6 +117,8 @@ def register_jobs(
     periodic.add("waakhond", lambda: asyncio.to_thread(watchdog.check), every=timing.watchdog)
     periodic.add("privacy", build_retention(app, clock=clock).daily, every=timing.privacy, first=min(PRIVACY_FIRST, timing.privacy))
     periodic.add("bevraging", lambda: asyncio.to_thread(remind_survey, app, clock), every=timing.survey)
+    alerts = alert_job(app, clock=clock, chat=bot is not None and bot.config.coordinator_chat_id is not None)
+    periodic.add("alarmen", lambda: asyncio.to_thread(alerts.run), every=timing.alerts)
     if bot is not None:
         register_bot_jobs(periodic, bot)
 
@@ -124,6 +129,13 @@ def register_bot_jobs(periodic: Periodic, bot: TelegramBot) -> None:
     periodic.add("chatvragen", bot.remind, every=interval, first=min(30.0, interval))
     periodic.add("chattoegang", bot.tell_revoked, every=interval, first=interval)
     periodic.add("chatbevraging", bot.ask_survey, every=interval, first=min(30.0, interval))
+    periodic.add("chatalarmen", bot.send_alerts, every=min(ALERTS_INTERVAL, interval), first=min(ALERTS_INTERVAL, interval))
+
+
+def alert_job(app: App, *, clock: Clock, chat: bool) -> AlertJob:
+    """The job "alarmen": urgent events found in the database, by mail when the chat will not carry them (desk/alerts.py)."""
+    settings = app.settings
+    return AlertJob(app.sessions, lambda: app.workflow.intake, clock, settings.coordinator_email, settings.mail_domain, chat)
 
 
 def remind_survey(app: App, clock: Clock) -> int:
