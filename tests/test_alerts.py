@@ -11,13 +11,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desk import alerts
+from desk.decisions import Role, apply_actions
+from intake.actions import parse_actions
+from intake.workhours import local_day
 from mail.outbox import OutboxRunner
+from store import alerts as alert_store
+from store.alert_models import ScanSource
 from store.db import create_db_engine, make_session_factory, upgrade_database
 from store.mail_models import OutboxStatus
-from store.models import Staff
+from store.models import Staff, StatusChange
 from tests.alert_fixtures import (
     COORDINATOR,
     PUPIL_NAMES,
@@ -31,7 +37,7 @@ from tests.alert_fixtures import (
     provider_of,
     submit,
 )
-from tests.dispatch_fixtures import NOW, add_staff
+from tests.dispatch_fixtures import NOW, add_staff, intake_for
 from tests.mail_harness import Clock
 from tests.test_outbox import Sink, _config, sink  # noqa: F401 — `sink` is a fixture
 
@@ -163,3 +169,42 @@ def test_the_first_run_after_the_upgrade_alerts_nothing_that_happened_before_it(
         assert runner.run() == 1 and alerts_seen(sessions) == [("beslissing", after, "mail")]
     finally:
         engine.dispose()
+
+
+def test_a_change_committed_after_a_newer_one_is_still_found_and_the_mark_moves_on_once_settled(
+    session_factory: sessionmaker[Session], els: Staff,
+) -> None:
+    if session_factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL lets a lower id commit after a higher one (SQLite has one writer at a time)")
+    intake, clock = alert_intake(), Clock(NOW)
+    early, late = (submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=meldpunt_services(intake)[0]) for _ in range(2))
+    slow = session_factory()
+    actions, _ = parse_actions(f"{early}: vasthouden - eerst bellen", today=local_day(clock()))
+    apply_actions(slow, actions, role=Role.COORDINATOR, actor=COORDINATOR, intake=intake, domain="meldpunt.example", now=clock())
+    act(session_factory, intake, f"{late}: vasthouden - eerst bellen", now=clock())  # a higher id, committed first
+    runner = job(session_factory, clock)
+    assert runner.run() == 1 and [ref for _, ref, _ in alerts_seen(session_factory)] == [late]
+    slow.commit()
+    slow.close()
+    clock.advance(timedelta(minutes=1))
+    assert runner.run() == 1 and [ref for _, ref, _ in alerts_seen(session_factory)] == [late, early]
+    clock.advance(alert_store.SETTLE)
+    assert runner.run() == 0
+    with session_factory() as session:
+        newest = session.scalar(select(func.max(StatusChange.id)))
+        assert alert_store.scan_mark(session, ScanSource.STATUS_CHANGES).last_id == newest, "settled rows are not read again"
+
+
+def test_a_zeer_dringend_referral_the_batch_sets_aside_alerts(session_factory: sessionmaker[Session], els: Staff) -> None:
+    intake, clock = alert_intake(), Clock(NOW)
+    service = meldpunt_services(intake)[0]
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=service)
+    # Before the batch the provider stops taking referrals: the batch sets the referral aside for the coordinator.
+    closed = intake.catalogue.model_copy(update={"services": [
+        s.model_copy(update={"accepting_referrals": False}) if s.id == service else s for s in intake.catalogue.services
+    ]})
+    dispatch(session_factory, intake_for(closed), now=clock())
+    assert job(session_factory, clock).run() == 1
+    [mail] = alert_mails(session_factory)
+    assert f"{crisis}: goedkeuren" in mail.body_text and "apart gezet bij de verzending" in mail.body_text
+    assert "geen aanmeldingen aan" in mail.body_text, "the batch's reason"

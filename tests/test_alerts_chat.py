@@ -6,6 +6,7 @@ service's periodic runner calls it. The clock is the harness's fixed clock, move
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desk.alerts import CHAT_GRACE, AlertJob
 from intake.lifecycle import Status
+from meldpunt.cli_status import RUNNER_ORDER
+from meldpunt.periodic import Periodic
+from meldpunt.service import register_bot_jobs
+from meldpunt.supervisor import Supervisor
 from store import referrals
 from tests.alert_fixtures import PUPIL_NAMES, alert_intake, alert_mails, alerts_seen, submit
 from tests.dispatch_fixtures import add_staff
@@ -43,6 +48,9 @@ async def test_with_a_coordinator_chat_the_alert_arrives_there_once_and_its_line
         assert alert.text.startswith(f"‼ Zeer dringend: {crisis} wacht op je beslissing.") and f"\n{crisis}: goedkeuren" in alert.text
         assert not any(name in alert.text for name in PUPIL_NAMES)
         assert alerts_seen(session_factory) == [("beslissing", crisis, "chat")]
+        periodic = Periodic(Supervisor(session_factory, asyncio.Event(), clock=h.mail.clock))
+        register_bot_jobs(periodic, h.bot)
+        assert {"chatalarmen"} <= {job.name for job in periodic.jobs} <= set(RUNNER_ORDER), "serve runs it; `meldpunt status` lists it"
         h.mail.clock.advance(CHAT_GRACE + timedelta(minutes=1))
         assert job.run() == 0 and alert_mails(session_factory) == [], "carried by the chat: no mail after it"
         answer = (await h.say(COORDINATOR_USER, f"{crisis}: goedkeuren", chat_id=COORDINATOR_CHAT, chat_type="supergroup"))[-1].text
