@@ -15,11 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desk import alerts
+from desk.alerts import AlertJob
 from desk.decisions import Role, apply_actions
 from intake.actions import parse_actions
+from intake.lifecycle import Status
 from intake.workhours import local_day
 from mail.outbox import OutboxRunner
 from store import alerts as alert_store
+from store import referrals
 from store.alert_models import ScanSource
 from store.db import create_db_engine, make_session_factory, upgrade_database
 from store.mail_models import OutboxStatus
@@ -38,7 +41,8 @@ from tests.alert_fixtures import (
     submit,
 )
 from tests.dispatch_fixtures import NOW, add_staff, intake_for
-from tests.mail_harness import Clock
+from tests.mail_harness import COORDINATOR as HARNESS_COORDINATOR
+from tests.mail_harness import Clock, running_harness
 from tests.test_outbox import Sink, _config, sink  # noqa: F401 — `sink` is a fixture
 
 
@@ -208,3 +212,19 @@ def test_a_zeer_dringend_referral_the_batch_sets_aside_alerts(session_factory: s
     [mail] = alert_mails(session_factory)
     assert f"{crisis}: goedkeuren" in mail.body_text and "apart gezet bij de verzending" in mail.body_text
     assert "geen aanmeldingen aan" in mail.body_text, "the batch's reason"
+
+
+async def test_a_reply_to_the_alert_mail_with_its_line_settles_it(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    async with running_harness(session_factory, tmp_path) as h:
+        staff = add_staff(session_factory)
+        crisis = submit(session_factory, h.workflow.intake, staff, "zeer-dringend", now=h.clock(), service=meldpunt_services(h.workflow.intake)[0])
+        h.clock.advance(timedelta(minutes=5))
+        act(session_factory, h.workflow.intake, f"{crisis}: vasthouden - eerst bellen", now=h.clock())
+        assert AlertJob(session_factory, lambda: h.workflow.intake, h.clock, HARNESS_COORDINATOR, h.config.domain, False).run() == 1
+        await h.process()
+        [alert] = [m for m in h.inbox(HARNESS_COORDINATOR) if crisis in str(m["Subject"])]
+        await h.send(h.reply_to(alert, f"{crisis}: goedkeuren", sender=HARNESS_COORDINATOR))
+        await h.process()
+        with session_factory() as session:
+            referral = referrals.get_referral(session, crisis)
+            assert referral is not None and referral.status is Status.QUEUED, "the reply to the alert acted"
