@@ -81,7 +81,8 @@ class Desk:
         if chat_id is None:
             return []
         with self.sessions.begin() as session:
-            found = alert_desk.for_chat(session, now=self.clock(), catalogue=self.workflow.intake.catalogue)
+            found = alert_desk.for_chat(session, now=self.clock(), catalogue=self.workflow.intake.catalogue,
+                                        mail_after_grace=self.config.coordinator_email is not None)
         return [(alert_id, Reply(text, chat_id=chat_id)) for alert_id, text in found]
 
     def alert_sent(self, alert_id: int) -> None:

@@ -163,9 +163,14 @@ def mail_pending(session: Session, *, now: datetime, catalogue: Catalogue, to: s
     return sent
 
 
-def for_chat(session: Session, *, now: datetime, catalogue: Catalogue) -> list[tuple[int, str]]:
-    """(alert id, text) of each pending alert the chat may still carry; nothing is marked here."""
-    return [(alert.id, render(session, alert, catalogue)) for alert in repo.pending(session, created_after=now - CHAT_GRACE)]
+def for_chat(session: Session, *, now: datetime, catalogue: Catalogue, mail_after_grace: bool) -> list[tuple[int, str]]:
+    """(alert id, text) of each pending alert the chat may still carry; nothing is marked here.
+
+    With a coordinator address, an alert older than CHAT_GRACE is the mail's (mail_pending); without one the chat
+    carries every pending alert, however long Telegram was away.
+    """
+    pending = repo.pending(session, created_after=now - CHAT_GRACE if mail_after_grace else None)
+    return [(alert.id, render(session, alert, catalogue)) for alert in pending]
 
 
 def delivered_by_chat(session: Session, alert_id: int, *, now: datetime) -> bool:

@@ -7,6 +7,7 @@ service's periodic runner calls it. The clock is the harness's fixed clock, move
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -79,3 +80,18 @@ async def test_an_alert_the_chat_cannot_carry_waits_and_then_goes_by_mail_once(s
         await h.start_bot()
         await h.bot.send_alerts()
         assert h.fake.messages_to(COORDINATOR_CHAT) == [], "mailed: not in the chat as well"
+
+
+async def test_without_a_coordinator_address_the_chat_carries_an_alert_however_late(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    async with running_chat(session_factory, tmp_path) as h:
+        h.desk.config = replace(h.desk.config, coordinator_email=None)
+        crisis = _crisis(h)
+        job = AlertJob(h.mail.sessions, alert_intake, h.mail.clock, None, h.mail.config.domain, True)
+        assert job.run() == 1
+        await h.stop_bot()
+        h.mail.clock.advance(timedelta(hours=5))  # Telegram was away all morning, and there is no address to mail
+        assert job.run() == 0 and alert_mails(session_factory) == []
+        await h.start_bot()
+        await h.bot.send_alerts()
+        [alert] = h.fake.messages_to(COORDINATOR_CHAT)
+        assert f"{crisis}: goedkeuren" in alert.text and alerts_seen(session_factory) == [("beslissing", crisis, "chat")]
