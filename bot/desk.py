@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.chat import Answer, ChatEvent, DeskConfig, Reply, Scope
 from bot.handlers import linking, questions, survey
 from bot.router import route
+from desk import alerts as alert_desk
 from desk.ports import RelayByMail
 from desk.workflow import IntakeWorkflow
 from intake.clock import Clock
@@ -73,3 +74,18 @@ class Desk:
         """The access-ended message for each account of a removed staff member, unlinked now."""
         with self.sessions.begin() as session:
             return linking.revocations(session)
+
+    def alerts(self) -> list[tuple[int, Reply]]:
+        """Each urgent alert the coordinator's chat should carry now, with its id; none without that chat (desk/alerts.py)."""
+        chat_id = self.config.coordinator_chat_id
+        if chat_id is None:
+            return []
+        with self.sessions.begin() as session:
+            found = alert_desk.for_chat(session, now=self.clock(), catalogue=self.workflow.intake.catalogue,
+                                        mail_after_grace=self.config.coordinator_email is not None)
+        return [(alert_id, Reply(text, chat_id=chat_id)) for alert_id, text in found]
+
+    def alert_sent(self, alert_id: int) -> None:
+        """Record that the alert's chat message went out."""
+        with self.sessions.begin() as session:
+            alert_desk.delivered_by_chat(session, alert_id, now=self.clock())

@@ -348,6 +348,18 @@ class TelegramBot:
             except TelegramError as error:  # blocked the bot, say: she still has the mail, the others are still asked
                 log.warning("Telegram: vraag van de bevraging niet verstuurd (%s)", type(error).__name__)
 
+    async def send_alerts(self) -> None:
+        """Send the coordinator's chat each urgent alert, marking each delivered only once it was sent."""
+        if not self.application.running:
+            return  # they stay pending: the chat later, or the mail after desk.alerts.CHAT_GRACE
+        for alert_id, reply in await asyncio.to_thread(self.desk.alerts):
+            try:
+                await self._send_reply(reply.chat_id or 0, reply, None)
+            except TelegramError as error:  # the rest waits for the next round, in order
+                log.warning("Telegram: alarm voor de coördinator niet verstuurd (%s)", type(error).__name__)
+                return
+            await asyncio.to_thread(self.desk.alert_sent, alert_id)
+
     async def tell_revoked(self) -> None:
         """Tell each account whose staff member was removed that its access ended (the link is gone first).
 

@@ -55,7 +55,9 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 # A mail may act (decide, correct, answer, report back, change the offer) only as a reply to a mail we
 # sent to its sender: our random Message-ID in its In-Reply-To/References is the token. These are the
 # mails whose replies may act, per role of the recipient: the token's purpose.
-COORDINATOR_THREADS = frozenset({MailKind.ESCALATION, MailKind.ALARM, MailKind.OFFER_CHANGE, MailKind.REPLY, MailKind.WATCHDOG, MailKind.DIGEST})
+COORDINATOR_THREADS = frozenset({
+    MailKind.ESCALATION, MailKind.ALARM, MailKind.ALERT, MailKind.OFFER_CHANGE, MailKind.REPLY, MailKind.WATCHDOG, MailKind.DIGEST,
+})
 PROVIDER_THREADS = frozenset({MailKind.DISPATCH, MailKind.PROVIDER_REMINDER, MailKind.REPLY, MailKind.OFFER_DECISION})
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from desk.alerts import AlertJob
 from desk.digest import MorningDigest
 from intake.clock import Clock
 from intake.schedule import describe
@@ -41,6 +42,7 @@ PROCESS_INTERVAL = 30.0  # the processor also looks without being woken (reminde
 PRIVACY_INTERVAL = 24 * 3600.0  # the retention purge: periods are in days, so once a day
 SURVEY_INTERVAL = 3600.0  # the survey's reminder is counted in days: an hour late is on time
 DIGEST_INTERVAL = 300.0  # the morning digest leaves within five minutes of MELDPUNT_DIGEST_TIME
+ALERTS_INTERVAL = 60.0  # an urgent event reaches the coordinator within about a minute
 PRIVACY_FIRST = 300.0  # not at start: a (re)started service first catches up on mail, the purge can wait
 # A claim on an inbound mail this old that no transaction holds was left by a process that died.
 ORPHAN_AFTER = timedelta(minutes=10)
@@ -58,6 +60,7 @@ class Timing:
     privacy: float = PRIVACY_INTERVAL
     survey: float = SURVEY_INTERVAL
     digest: float = DIGEST_INTERVAL
+    alerts: float = ALERTS_INTERVAL
     backoff: Backoff = Backoff()
 
 
@@ -120,6 +123,8 @@ def register_jobs(
     periodic.add("bevraging", lambda: asyncio.to_thread(remind_survey, app, clock), every=timing.survey)
     digest = MorningDigest(app.sessions, lambda: app.workflow.intake, digest_config(app), clock=clock)
     periodic.add("ochtendoverzicht", lambda: asyncio.to_thread(digest.run), every=timing.digest)
+    alerts = alert_job(app, clock=clock, chat=bot is not None and bot.config.coordinator_chat_id is not None)
+    periodic.add("alarmen", lambda: asyncio.to_thread(alerts.run), every=timing.alerts)
     if bot is not None:
         register_bot_jobs(periodic, bot)
 
@@ -130,6 +135,13 @@ def register_bot_jobs(periodic: Periodic, bot: TelegramBot) -> None:
     periodic.add("chatvragen", bot.remind, every=interval, first=min(30.0, interval))
     periodic.add("chattoegang", bot.tell_revoked, every=interval, first=interval)
     periodic.add("chatbevraging", bot.ask_survey, every=interval, first=min(30.0, interval))
+    periodic.add("chatalarmen", bot.send_alerts, every=min(ALERTS_INTERVAL, interval), first=min(ALERTS_INTERVAL, interval))
+
+
+def alert_job(app: App, *, clock: Clock, chat: bool) -> AlertJob:
+    """The job "alarmen": urgent events found in the database, by mail when the chat will not carry them (desk/alerts.py)."""
+    settings = app.settings
+    return AlertJob(app.sessions, lambda: app.workflow.intake, clock, settings.coordinator_email, settings.mail_domain, chat)
 
 
 def remind_survey(app: App, clock: Clock) -> int:

@@ -46,6 +46,7 @@ class MailKind(StrEnum):
     OFFER_CHANGE = "aanbod-wijziging"  # to the coordinator: a provider's proposed offer change
     OFFER_DECISION = "aanbod-besluit"  # to the provider: the coordinator's decision on it
     ALARM = "alarm"  # to the coordinator: a mail could not be delivered
+    ALERT = "alert"  # to the coordinator: something urgent that cannot wait (desk/alerts.py)
     WATCHDOG = "waakhond"  # to the coordinator: a runner is stuck
     RETENTION_WARNING = "bewaartermijn"  # to a staff member: a paused referral will be removed in a week
     ERASE_REQUEST = "wisverzoek"  # to a provider: erase a referral you received, the pupil asked us to

@@ -143,7 +143,7 @@ def test_serve_registers_every_scheduled_job_under_a_name_status_knows(tmp_path:
     assert [(job.name, job.every) for job in periodic.jobs] == [
         ("verwerking", 30.0), ("gegevens", 30.0), ("mailvragen", 30.0), ("outbox", 5.0), ("verzending", 60.0),
         ("aanbod", 60.0), ("waakhond", 60.0), ("privacy", 86400.0), ("bevraging", 3600.0),
-        ("ochtendoverzicht", 300.0),
+        ("ochtendoverzicht", 300.0), ("alarmen", 60.0),
     ]
     assert {job.name for job in periodic.jobs} <= set(RUNNER_ORDER), "`meldpunt status` lists each in its place"
     app.engine.dispose()

@@ -1,7 +1,7 @@
 """The morning digest's ledger: one row per Brussels day, so the digest goes at most once a day.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03
 
 Holds no personal data: a day, a moment, a count and the outbox row of the mail (whose text names
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,230 @@
+"""Immediate alerts to the coordinator (issue 16, point 3): each urgent event once, by mail when there is no chat.
+
+Real parts on SQLite and PostgreSQL: the workflow submits, the batch dispatches, decision lines hold and
+decline, the outbox runner fails a mail against an aiosmtpd sink; a fixed clock throughout.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from desk import alerts
+from desk.alerts import AlertJob
+from desk.decisions import Role, apply_actions
+from intake.actions import parse_actions
+from intake.lifecycle import Status
+from intake.workhours import local_day
+from mail.outbox import OutboxRunner
+from store import alerts as alert_store
+from store import referrals
+from store.alert_models import ScanSource
+from store.db import create_db_engine, make_session_factory, upgrade_database
+from store.mail_models import OutboxStatus
+from store.models import Staff, StatusChange
+from tests.alert_fixtures import (
+    COORDINATOR,
+    PUPIL_NAMES,
+    act,
+    alert_intake,
+    alert_mails,
+    alerts_seen,
+    dispatch,
+    job,
+    meldpunt_services,
+    provider_of,
+    submit,
+)
+from tests.dispatch_fixtures import NOW, add_staff, intake_for
+from tests.mail_harness import COORDINATOR as HARNESS_COORDINATOR
+from tests.mail_harness import Clock, running_harness
+from tests.test_outbox import Sink, _config, sink  # noqa: F401 — `sink` is a fixture
+
+
+@pytest.fixture
+def els(session_factory: sessionmaker[Session]) -> Staff:
+    """Els, a registered CLB staff member."""
+    return add_staff(session_factory)
+
+
+def _no_pupil_name(text: str) -> None:
+    """Fail when the pupil's first or last name is in text."""
+    assert not any(name in text for name in PUPIL_NAMES), text
+
+
+def test_a_held_zeer_dringend_referral_and_an_urgent_refusal_alert_once_each_and_normal_ones_never(
+    session_factory: sessionmaker[Session], els: Staff,
+) -> None:
+    intake, clock = alert_intake(), Clock(NOW)
+    first, second = meldpunt_services(intake)[:2]
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=first)
+    urgent = submit(session_factory, intake, els, "dringend", now=clock(), service=second)
+    normal_declined = submit(session_factory, intake, els, "normaal", now=clock(), service=second)
+    runner = job(session_factory, clock)
+    assert runner.run() == 0, "queued referrals need nothing"
+    dispatch(session_factory, intake, now=clock())  # all three go out
+    act(session_factory, intake, f"{urgent}: geweigerd - volzet", now=clock(), provider=provider_of(session_factory, urgent))
+    act(session_factory, intake, f"{normal_declined}: geweigerd - volzet", now=clock(), provider=provider_of(session_factory, normal_declined))
+    crisis_b = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=first)
+    act(session_factory, intake, f"{crisis_b}: vasthouden - wacht op de school", now=clock())
+    normal_held = submit(session_factory, intake, els, "normaal", now=clock(), service=first)
+    act(session_factory, intake, f"{normal_held}: vasthouden - wacht op de school", now=clock())
+    assert [runner.run() for _ in range(3)] == [2, 0, 0]
+    assert alerts_seen(session_factory) == [("weigering", urgent, "mail"), ("beslissing", crisis_b, "mail")]
+    refusal, decision = alert_mails(session_factory)
+    assert (refusal.to_address, decision.to_address) == (COORDINATOR, COORDINATOR)
+    assert f"{urgent}: doorverwijzen naar " in refusal.body_text and "! Dringend" in refusal.subject and "volzet" in refusal.body_text
+    assert f"{crisis_b}: goedkeuren" in decision.body_text and "‼ Zeer dringend" in decision.subject
+    assert "wacht op de school" in decision.body_text and "zeer dringend" in decision.body_text
+    for mail in (refusal, decision):
+        _no_pupil_name(mail.subject + mail.body_text + (mail.body_html or ""))
+    assert crisis not in decision.body_text
+
+
+
+async def test_a_failed_provider_mail_alerts_once_with_its_line_and_the_mail_reaches_the_coordinator(
+    session_factory: sessionmaker[Session], els: Staff, sink: tuple[Sink, int], tmp_path: Path,
+) -> None:
+    intake, clock = alert_intake(), Clock(NOW)
+    handler, port = sink
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=meldpunt_services(intake)[0])
+    dispatch(session_factory, intake, now=clock())
+    provider = provider_of(session_factory, crisis)
+    handler.refuse[provider] = f"550 5.1.1 <{provider}>: Recipient address rejected"
+    outbox = OutboxRunner(session_factory, _config(tmp_path, port, coordinator_email=COORDINATOR), clock=clock)
+    await outbox.drain()
+    runner = job(session_factory, clock)
+    assert [runner.run() for _ in range(3)] == [1, 0, 0]
+    [(kind, reference, channel)] = alerts_seen(session_factory)
+    assert (kind, reference, channel) == ("mail-mislukt", crisis, "mail")
+    [alert] = alert_mails(session_factory)
+    failed_id = alert.body_text.split("Mail #")[1].split(":")[0]
+    await outbox.drain()
+    [received] = [m for m in handler.messages() if str(m["Subject"]).startswith("Meldpunt: ‼ Zeer dringend")]
+    body = received.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert received["To"] == COORDINATOR and f"Mail #{failed_id}: opnieuw" in body
+    assert f"{crisis} (zeer dringend)" in body and "SMTP 550" in body and provider not in body, "the reason, with the address left out"
+    _no_pupil_name(str(received))
+    assert runner.run() == 0 and len(alert_mails(session_factory)) == 1
+
+
+def test_a_crash_between_finding_and_telling_loses_nothing_and_repeats_nothing(session_factory: sessionmaker[Session], els: Staff) -> None:
+    intake, clock = alert_intake(), Clock(NOW)
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=meldpunt_services(intake)[0])
+    act(session_factory, intake, f"{crisis}: vasthouden - eerst bellen", now=clock())
+    with session_factory.begin() as session:  # the job found it and committed, then the process died
+        assert alerts.scan(session, now=clock()) == 1
+    with session_factory() as session:  # it died again, this time while queueing the mail: nothing of it is kept
+        assert alerts.mail_pending(session, now=clock(), catalogue=intake.catalogue, to=COORDINATOR, domain="meldpunt.example", chat=False) == 1
+        session.rollback()
+    assert alert_mails(session_factory) == [] and alerts_seen(session_factory) == [("beslissing", crisis, None)]
+    runner = job(session_factory, clock)
+    assert [runner.run() for _ in range(3)] == [0, 0, 0]
+    assert alerts_seen(session_factory) == [("beslissing", crisis, "mail")]
+    [mail] = alert_mails(session_factory)
+    assert f"{crisis}: goedkeuren" in mail.body_text and mail.status is OutboxStatus.QUEUED
+
+
+def test_a_zeer_dringend_referral_the_workflow_sends_to_review_at_submission_alerts(session_factory: sessionmaker[Session], els: Staff) -> None:
+    intake, clock = alert_intake(), Clock(NOW)
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service="bestaat-niet")
+    normal = submit(session_factory, intake, els, "normaal", now=clock(), service="bestaat-niet")
+    assert job(session_factory, clock).run() == 1
+    assert alerts_seen(session_factory) == [("beslissing", crisis, "mail")]
+    [mail] = alert_mails(session_factory)
+    assert "bij het indienen" in mail.body_text and normal not in mail.body_text
+
+
+def test_with_neither_chat_nor_address_it_is_said_once_and_the_alerts_wait(
+    session_factory: sessionmaker[Session], els: Staff, caplog: pytest.LogCaptureFixture,
+) -> None:
+    intake, clock = alert_intake(), Clock(NOW)
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service="bestaat-niet")
+    caplog.set_level(logging.INFO, logger="desk.alerts")
+    nowhere = job(session_factory, clock, email=None)
+    assert [nowhere.run() for _ in range(3)] == [1, 0, 0]
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == 1 and "MELDPUNT_COORDINATOR_EMAIL" in said[0] and "wachten" in said[0]
+    assert alerts_seen(session_factory) == [("beslissing", crisis, None)] and alert_mails(session_factory) == []
+    clock.advance(timedelta(hours=3))  # the address is set and the service restarted
+    assert job(session_factory, clock).run() == 0
+    assert alerts_seen(session_factory) == [("beslissing", crisis, "mail")] and len(alert_mails(session_factory)) == 1
+    assert not any(name in r.getMessage() for r in caplog.records for name in PUPIL_NAMES)
+
+
+def test_the_first_run_after_the_upgrade_alerts_nothing_that_happened_before_it(empty_database_url: str) -> None:
+    upgrade_database(empty_database_url, revision="0014")
+    engine = create_db_engine(empty_database_url)
+    try:
+        sessions = make_session_factory(engine)
+        intake, clock = alert_intake(), Clock(NOW)
+        staff = add_staff(sessions)
+        before = submit(sessions, intake, staff, "zeer-dringend", now=clock(), service="bestaat-niet")
+        upgrade_database(empty_database_url)
+        clock.advance(timedelta(days=1))
+        runner = job(sessions, clock)
+        assert runner.run() == 0 and alerts_seen(sessions) == [], f"{before} waited before the upgrade: the agenda shows it, no alert"
+        after = submit(sessions, intake, staff, "zeer-dringend", now=clock(), service="bestaat-niet")
+        assert runner.run() == 1 and alerts_seen(sessions) == [("beslissing", after, "mail")]
+    finally:
+        engine.dispose()
+
+
+def test_a_change_committed_after_a_newer_one_is_still_found_and_the_mark_moves_on_once_settled(
+    session_factory: sessionmaker[Session], els: Staff,
+) -> None:
+    if session_factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL lets a lower id commit after a higher one (SQLite has one writer at a time)")
+    intake, clock = alert_intake(), Clock(NOW)
+    early, late = (submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=meldpunt_services(intake)[0]) for _ in range(2))
+    slow = session_factory()
+    actions, _ = parse_actions(f"{early}: vasthouden - eerst bellen", today=local_day(clock()))
+    apply_actions(slow, actions, role=Role.COORDINATOR, actor=COORDINATOR, intake=intake, domain="meldpunt.example", now=clock())
+    act(session_factory, intake, f"{late}: vasthouden - eerst bellen", now=clock())  # a higher id, committed first
+    runner = job(session_factory, clock)
+    assert runner.run() == 1 and [ref for _, ref, _ in alerts_seen(session_factory)] == [late]
+    slow.commit()
+    slow.close()
+    clock.advance(timedelta(minutes=1))
+    assert runner.run() == 1 and [ref for _, ref, _ in alerts_seen(session_factory)] == [late, early]
+    clock.advance(alert_store.SETTLE)
+    assert runner.run() == 0
+    with session_factory() as session:
+        newest = session.scalar(select(func.max(StatusChange.id)))
+        assert alert_store.scan_mark(session, ScanSource.STATUS_CHANGES).last_id == newest, "settled rows are not read again"
+
+
+def test_a_zeer_dringend_referral_the_batch_sets_aside_alerts(session_factory: sessionmaker[Session], els: Staff) -> None:
+    intake, clock = alert_intake(), Clock(NOW)
+    service = meldpunt_services(intake)[0]
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=service)
+    # Before the batch the provider stops taking referrals: the batch sets the referral aside for the coordinator.
+    closed = intake.catalogue.model_copy(update={"services": [
+        s.model_copy(update={"accepting_referrals": False}) if s.id == service else s for s in intake.catalogue.services
+    ]})
+    dispatch(session_factory, intake_for(closed), now=clock())
+    assert job(session_factory, clock).run() == 1
+    [mail] = alert_mails(session_factory)
+    assert f"{crisis}: goedkeuren" in mail.body_text and "apart gezet bij de verzending" in mail.body_text
+    assert "geen aanmeldingen aan" in mail.body_text, "the batch's reason"
+
+
+async def test_a_reply_to_the_alert_mail_with_its_line_settles_it(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    async with running_harness(session_factory, tmp_path) as h:
+        staff = add_staff(session_factory)
+        crisis = submit(session_factory, h.workflow.intake, staff, "zeer-dringend", now=h.clock(), service=meldpunt_services(h.workflow.intake)[0])
+        h.clock.advance(timedelta(minutes=5))
+        act(session_factory, h.workflow.intake, f"{crisis}: vasthouden - eerst bellen", now=h.clock())
+        assert AlertJob(session_factory, lambda: h.workflow.intake, h.clock, HARNESS_COORDINATOR, h.config.domain, False).run() == 1
+        await h.process()
+        [alert] = [m for m in h.inbox(HARNESS_COORDINATOR) if crisis in str(m["Subject"])]
+        await h.send(h.reply_to(alert, f"{crisis}: goedkeuren", sender=HARNESS_COORDINATOR))
+        await h.process()
+        with session_factory() as session:
+            referral = referrals.get_referral(session, crisis)
+            assert referral is not None and referral.status is Status.QUEUED, "the reply to the alert acted"
