@@ -8,8 +8,10 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk import dispatch
 from intake.dialogue import Intake
 from mail.outbox import OutboxRunner
 from store import referrals
@@ -76,3 +78,26 @@ async def test_a_mail_without_urgent_referrals_has_no_marks(session_factory: ses
     text = next(m for m in handler.messages() if str(m["To"]) == address).get_body(preferencelist=("plain",)).get_content()
     assert [h.split(" · ")[0] for h in _HEADING.findall(text)] == [first, second], "oldest first, as before"
     assert "DRINGEND" not in text and "dringend: die staan bovenaan" not in text
+
+
+def test_the_plan_reads_the_urgency_with_the_answers_in_one_query(session_factory: sessionmaker[Session]) -> None:
+    intake: Intake = intake_for(twelve_provider_catalogue())
+    els: Staff = add_staff(session_factory)
+    clock = Clock(brussels(2026, 12, 2, 9, 0))
+    made = queue_referrals(intake, session_factory, els, 6, service_ids=services(intake)[:2], now=clock() - timedelta(days=1))
+    set_urgency(session_factory, {made[4]: "zeer-dringend", made[5]: "dringend"}, clock)
+    statements: list[str] = []
+    engine = session_factory.kw["bind"]
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with session_factory() as session:
+            plan = dispatch.make_plan(session, intake)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [s for s in statements if s.lstrip().upper().startswith("SELECT")] == statements and len(statements) == 1, statements
+    first, second = plan.mails.values()
+    assert [p.reference for p in first] == [made[4], made[0], made[2]] and [p.reference for p in second] == [made[5], made[1], made[3]]
