@@ -59,6 +59,14 @@ class SetAside:
 
 
 @dataclass
+class _Notice:
+    """What one referrer hears of a batch: where their referrals went, and which stayed behind and why."""
+
+    sent: list[tuple[str, Service]] = field(default_factory=list)
+    held: list[SetAside] = field(default_factory=list)
+
+
+@dataclass
 class Plan:
     """What a batch would send: referrals per provider address, and what it sets aside."""
 
@@ -179,14 +187,6 @@ def _organisation_name(intake: Intake, service: Service) -> str:
     """The provider's name as its staff know it."""
     organisation = intake.catalogue.organization(service.organization_id)
     return organisation.name if organisation else service.name
-
-
-@dataclass
-class _Notice:
-    """What one referrer hears of a batch: where their referrals went, and which stayed behind and why."""
-
-    sent: list[tuple[str, Service]] = field(default_factory=list)
-    held: list[SetAside] = field(default_factory=list)
 
 
 def _queue_notices(session: Session, notices: dict[str, _Notice], *, domain: str, day: date, now: datetime) -> None:
