@@ -24,6 +24,7 @@ from intake.dialogue import Intake
 from intake.dispatch import ProviderRow, choose_service, csv_name, provider_row, rows_csv
 from intake.lifecycle import Status
 from intake.texts import brussels_time, compose_mail, render
+from intake.urgency import urgency_mark, urgency_rank
 from intake.workhours import WorkCalendar
 from store import audit, dispatches, outbox, referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
@@ -44,6 +45,7 @@ class Planned:
     service: Service
     row: ProviderRow
     text: str
+    urgency: str | None = None  # the `urgency` answer: the provider's mail lists the urgent ones first
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,15 @@ class SetAside:
     referral_id: int
     reference: str
     reason: str
+    unreadable: bool = False  # its answers would not fit a mail: the referrer reads that, not the coordinator's instruction
+
+
+@dataclass
+class _Notice:
+    """What one referrer hears of a batch: where their referrals went, and which stayed behind and why."""
+
+    sent: list[tuple[str, Service]] = field(default_factory=list)
+    held: list[SetAside] = field(default_factory=list)
 
 
 @dataclass
@@ -97,20 +108,26 @@ def make_plan(session: Session, intake: Intake, *, submitted_before: datetime | 
             continue
         address = (choice.service.dispatch_email or "").lower()
         plan.mails.setdefault(address, []).append(planned)
+    for planned_here in plan.mails.values():
+        planned_here.sort(key=lambda item: urgency_rank(item.urgency))  # stable: oldest first within a level
     return plan
 
 
 def _render(referral: Referral, reference: str, service: Service, intake: Intake) -> Planned | SetAside:
-    """The referral's block of the provider mail; after RENDER_TRIES failures it is set aside."""
+    """The referral's block of the provider mail, an urgent one marked; after RENDER_TRIES failures it is set aside."""
+    answers = referral.answers or {}  # loaded and decrypted by the plan's one query; read here once
+    urgency = answers.get("urgency")
     for attempt in range(1, RENDER_TRIES + 1):
         try:
-            row = provider_row(reference=reference, service=service, answers=referral.answers or {},
+            row = provider_row(reference=reference, service=service, answers=answers,
                                eligibility=referral.eligibility, questionnaire=intake.questionnaire)
-            return Planned(referral.id, reference, service, row, render("mail/_dispatch_referral.txt.j2", row=row))
+            text = render("mail/_dispatch_referral.txt.j2", row=row, mark=urgency_mark(urgency))
+            return Planned(referral.id, reference, service, row, text, urgency if isinstance(urgency, str) else None)
         except Exception as error:  # noqa: BLE001 — whatever breaks one referral must not stop the batch
             # Type only: the message could quote an answer.
             log.warning("aanmelding %s kon niet worden opgemaakt (poging %d): %s", reference, attempt, type(error).__name__)
-    return SetAside(referral.id, reference, f"De gegevens konden na {RENDER_TRIES} pogingen niet in een mail gezet worden; kijk de antwoorden na.")
+    return SetAside(referral.id, reference, f"De gegevens konden na {RENDER_TRIES} pogingen niet in een mail gezet worden; kijk de antwoorden na.",
+                    unreadable=True)
 
 
 def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, domain: str, coordinator_email: str | None, now: datetime,
@@ -125,7 +142,7 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
     session.flush()
     plan = make_plan(session, intake, submitted_before=submitted_before)
     day = now.astimezone(BRUSSELS).date()
-    notices: defaultdict[str, list[tuple[str, Service]]] = defaultdict(list)
+    notices: defaultdict[str, _Notice] = defaultdict(_Notice)
     for address, planned in plan.mails.items():
         mail = _queue_provider_mail(session, address, planned, intake, domain=domain, day=day, now=now)
         for item in planned:
@@ -137,13 +154,16 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
                                      provider_address=address, outbox_id=mail.id, dispatched_at=now))
             referrer = referrals.referrer_address(referral)
             if referrer:
-                notices[referrer].append((item.reference, item.service))
+                notices[referrer].sent.append((item.reference, item.service))
         # The provider receives the answers in full (mail and CSV): who got whose data is in the audit too.
         audit.record_view(session, audit.Viewer(address, audit.AuditChannel.EMAIL, audit.AuditPurpose.DISPATCH), seen="aanmelding met antwoorden",
                           now=now, referral_ids=[item.referral_id for item in planned])
     for set_aside in plan.set_aside:
         referral = session.get_one(Referral, set_aside.referral_id)
         referrals.change_status(session, referral, Status.NEEDS_REVIEW, actor=actor, now=now, note=set_aside.reason)
+        referrer = referrals.referrer_address(referral)
+        if referrer:  # the referrer was promised this batch: they hear it did not go, and why
+            notices[referrer].held.append(set_aside)
     _queue_notices(session, notices, domain=domain, day=day, now=now)
     if plan.set_aside and coordinator_email:
         _queue_mail(session, "mail/dispatch_set_aside.txt.j2", kind=MailKind.ESCALATION, to=coordinator_email, domain=domain, now=now,
@@ -157,7 +177,8 @@ def run_batch(session: Session, intake: Intake, *, slot_key: str, actor: str, do
 def _queue_provider_mail(session: Session, address: str, planned: list[Planned], intake: Intake, *, domain: str, day: date, now: datetime) -> OutboxMessage:
     """One mail to a provider address with all its referrals, and the same rows as CSV."""
     organisations = sorted({_organisation_name(intake, item.service) for item in planned})
-    composed = compose_mail("mail/dispatch.txt.j2", planned=planned, organisations=organisations, day=day)
+    urgent = sum(urgency_rank(item.urgency) < 2 for item in planned)
+    composed = compose_mail("mail/dispatch.txt.j2", planned=planned, organisations=organisations, day=day, urgent=urgent)
     attachment = {"filename": csv_name(day), "content_type": "text/csv", "text": rows_csv([p.row for p in planned], intake.questionnaire)}
     return outbox.enqueue_mail(session, composed, kind=MailKind.DISPATCH, to=address, domain=domain, now=now, attachments=[attachment])
 
@@ -168,10 +189,11 @@ def _organisation_name(intake: Intake, service: Service) -> str:
     return organisation.name if organisation else service.name
 
 
-def _queue_notices(session: Session, notices: dict[str, list[tuple[str, Service]]], *, domain: str, day: date, now: datetime) -> None:
-    """Tell each referrer, in one mail, when and to whom their referrals went."""
-    for address, sent in sorted(notices.items()):
-        _queue_mail(session, "mail/dispatch_notice.txt.j2", kind=MailKind.DISPATCH_NOTICE, to=address, domain=domain, now=now, sent=sent, day=day)
+def _queue_notices(session: Session, notices: dict[str, _Notice], *, domain: str, day: date, now: datetime) -> None:
+    """Tell each referrer, in one mail, when and to whom their referrals went, and which did not go and why."""
+    for address, notice in sorted(notices.items()):
+        _queue_mail(session, "mail/dispatch_notice.txt.j2", kind=MailKind.DISPATCH_NOTICE, to=address, domain=domain, now=now,
+                    sent=notice.sent, held=notice.held, day=day)
 
 
 def _queue_mail(session: Session, template: str, *, kind: MailKind, to: str, domain: str, now: datetime, **context: object) -> OutboxMessage:

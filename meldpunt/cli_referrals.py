@@ -33,13 +33,16 @@ def _status(value: str | None) -> Status | None:
 
 @referrals.command("list")
 @click.option("--status", "status_value", default=None, help='Enkel aanmeldingen met deze status (bv. "Klaar voor verzending" of "wacht op de coördinator").')
+@click.option("--sorteer", "order", type=click.Choice(["urgentie", "datum"]), default="datum", show_default=True, metavar="VOLGORDE",
+              help="datum: nieuwste eerst; urgentie: zeer dringend eerst, dan dringend, dan de rest (telkens nieuwste eerst).")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON, voor scripts.")
 @click.pass_context
-def referrals_list(ctx: click.Context, status_value: str | None, as_json: bool) -> None:
-    """Toon aanmeldingen, nieuwste eerst (zonder gegevens die de leerling identificeren)."""
+def referrals_list(ctx: click.Context, status_value: str | None, order: str, as_json: bool) -> None:
+    """Toon aanmeldingen, nieuwste eerst of de dringendste eerst (zonder gegevens die de leerling identificeren)."""
     import json
 
     from intake.texts import message, render
+    from intake.urgency import urgency_rank, urgency_short
     from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
     from store import audit
@@ -49,12 +52,14 @@ def referrals_list(ctx: click.Context, status_value: str | None, as_json: bool) 
     status = _status(status_value)
     with app_of(ctx).sessions.begin() as session:
         rows = [referral_row(r) for r in referral_repo.list_referrals(session, status=status)]
+        if order == "urgentie":  # stable: newest first within each level
+            rows.sort(key=lambda row: urgency_rank(row["urgency"]))
         audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.LIST_READ, now=utc_now(), detail=f"{len(rows)} aanmeldingen",
                            channel=audit.AuditChannel.CLI, purpose=audit.AuditPurpose.FOLLOW_UP)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        click.echo(render("cli/referrals_list.txt.j2", rows=rows) if rows else message("referrals_none"))
+        click.echo(render("cli/referrals_list.txt.j2", rows=rows, short=urgency_short) if rows else message("referrals_none"))
 
 
 @referrals.command("show")

@@ -35,7 +35,7 @@ def review(ctx: click.Context) -> None:
 @review.command("list")
 @click.pass_context
 def review_list(ctx: click.Context) -> None:
-    """Toon de aanmeldingen die op de coördinator wachten (zonder namen van leerlingen)."""
+    """Toon de aanmeldingen die op de coördinator wachten, de dringendste eerst (zonder namen van leerlingen)."""
     with app_of(ctx).sessions.begin() as session:
         rows = [review_row(session, r) for r in waiting_for_coordinator(session)]
         audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.LIST_READ, now=utc_now(), detail=f"review: {len(rows)} aanmeldingen",

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from intake.lifecycle import CompletionOutcome, Status, check_transition
 from intake.references import format_reference
+from intake.urgency import urgency_rank
 from intake.workhours import local_day
 from store import figures
 from store.audit import AuditAction, record_audit
@@ -187,7 +188,7 @@ def add_note(session: Session, referral: Referral, *, note: str, actor: str, now
 
 
 def waiting_for_coordinator(session: Session) -> list[Referral]:
-    """Referrals waiting for a decision, the longest waiting first: held or flagged ones, and ones a provider refused.
+    """Referrals waiting for a decision, most urgent first, then the longest waiting: held or flagged ones, and ones a provider refused.
 
     A provider's refusal may go to another provider; the coordinator's own refusal is the decision itself.
     """
@@ -199,7 +200,8 @@ def waiting_for_coordinator(session: Session) -> list[Referral]:
     )
     by_provider = and_(Referral.status == Status.DECLINED, declined_from == Status.DISPATCHED)
     query = select(Referral).where(or_(Referral.status == Status.NEEDS_REVIEW, by_provider)).order_by(Referral.updated_at, Referral.id)
-    return list(session.scalars(query))
+    # The urgency is an encrypted answer, so the database cannot sort on it: a stable sort keeps the age order per level.
+    return sorted(session.scalars(query), key=lambda referral: urgency_rank((referral.answers or {}).get("urgency")))
 
 
 def last_note(session: Session, referral: Referral) -> StatusChange | None:
