@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from intake.schedule import WeeklyMoment
+from intake.urgency import urgency_mark, urgency_rank
 
 # A round table's date as the decisions write it in the history ("ronde tafel op 14/01/2027").
 _ROUND_TABLE_NOTE = re.compile(r"ronde tafel op (\d{2})/(\d{2})/(\d{4})")
@@ -49,6 +50,11 @@ class AgendaItem(BaseModel):
     reason: str
     action: str | None = None
 
+    @property
+    def mark(self) -> str:
+        """"‼ zeer dringend", "! dringend" or "" (intake/urgency.py)."""
+        return urgency_mark(self.urgency)
+
 
 class RoundTable(BaseModel):
     """A round table planned for a referral (information only)."""
@@ -84,11 +90,6 @@ class Agenda(BaseModel):
     def empty(self) -> bool:
         """Nothing waits for the coordinator (information alone does not make a digest)."""
         return not self.items
-
-
-def urgency_rank(value: str | None) -> int:
-    """0 for zeer dringend, 1 for dringend, 2 otherwise."""  # replaced by intake.urgency at merge
-    return {"zeer-dringend": 0, "dringend": 1}.get(value or "", 2)
 
 
 def ordered(items: list[AgendaItem]) -> tuple[AgendaItem, ...]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from intake.actions import Verb
+from intake.urgency import urgency_mark, urgency_rank
 
 # The word the coordinator replaces by her reason in a hold line: the line grammar of issue 16 shows it so.
 REASON_PLACEHOLDER = "reden"
@@ -21,12 +22,6 @@ class HeldKind(StrEnum):
     SET_ASIDE = "set_aside"  # apart gezet door een verzending
     DECLINED = "declined"  # geweigerd door een aanbieder, wacht op doorverwijzing
     OTHER = "other"
-
-
-def _urgency_rank(value: str | None) -> int:
-    """0 for zeer dringend, 1 for dringend, 2 for anything else (the order every coordinator view sorts in)."""
-    # replaced by intake.urgency at merge
-    return {"zeer-dringend": 0, "dringend": 1}.get(value or "", 2)
 
 
 def hold_line(reference: str) -> str:
@@ -54,17 +49,12 @@ class WeekLine:
     @property
     def rank(self) -> int:
         """0 zeer dringend, 1 dringend, 2 other."""
-        return _urgency_rank(self.urgency)
+        return urgency_rank(self.urgency)
 
     @property
-    def very_urgent(self) -> bool:
-        """Zeer dringend: marked and shown first."""
-        return self.rank == 0
-
-    @property
-    def urgent(self) -> bool:
-        """Dringend (not zeer dringend): marked."""
-        return self.rank == 1
+    def mark(self) -> str:
+        """"‼ zeer dringend", "! dringend" or "" (intake/urgency.py)."""
+        return urgency_mark(self.urgency)
 
 
 def ordered(lines: list[WeekLine]) -> list[WeekLine]:
