@@ -1,12 +1,13 @@
 """The coordinator's immediate alerts: what cannot wait until tomorrow, found in durable rows and told once.
 
-Three events (issue 16, point 3): a "zeer dringend" referral entering needs_review, a provider declining a
-"dringend" or "zeer dringend" one, and a batch's mail to a provider failing for good. The scan reads what is
-already committed (status changes after a mark, failed outbox rows), so a crash anywhere loses nothing, and
-the UNIQUE (kind, event_key) makes a second scan add nothing (store/alerts.py). Delivery is by chat when the
-coordinator's chat is set and the bot runs (bot/telegram_bot.py `send_alerts`), else by mail through the
-outbox, one mail per alert so a reply with its one line settles it. Never a pupil's name: reference,
-urgency, provider, time and the action line only.
+Three events (issue 16, point 3): a "zeer dringend" referral entering needs_review without the coordinator
+having acted (at submission, set aside by a batch, after a provider's refusal; never after her own hold), a
+provider declining a "dringend" or "zeer dringend" one, and a batch's mail to a provider failing for good.
+The scan reads what is already committed (status changes after a mark, failed outbox rows), so a crash
+anywhere loses nothing, and the UNIQUE (kind, event_key) makes a second scan add nothing (store/alerts.py).
+Delivery is by chat when the coordinator's chat is set and the bot runs (bot/telegram_bot.py `send_alerts`),
+else by mail through the outbox, one mail per alert so a reply with its one line settles it. Never a pupil's
+name: reference, urgency, provider, time and the action line only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from intake.lifecycle import Status
 from intake.scrub import redact_note
 from intake.texts import Composed, brussels_time, compose_mail, message
 from store import alerts as repo
+from store import dispatches
 from store.alert_models import AlertKind, CoordinatorAlert, ScanSource
 from store.mail_models import MailKind, OutboxMessage
 from store.models import Referral, StatusChange
@@ -74,7 +76,7 @@ def _change_alert(session: Session, change: StatusChange, referral: Referral) ->
     """The alert a status change calls for, or None; a referral already moved on needs none."""
     urgency, key = _urgency(referral), str(change.id)
     rank = _urgency_rank(urgency)
-    if change.to_status is Status.NEEDS_REVIEW and rank == 0 and referral.status is Status.NEEDS_REVIEW:
+    if rank == 0 and referral.status is Status.NEEDS_REVIEW and _waits_unasked(session, change):
         return repo.NewAlert(AlertKind.DECISION, key, change.at, referral_id=referral.id, reference=referral.reference, urgency=urgency)
     declined_by_provider = change.to_status is Status.DECLINED and change.from_status is Status.DISPATCHED
     if declined_by_provider and rank <= 1 and referral.status is Status.DECLINED:
@@ -83,6 +85,14 @@ def _change_alert(session: Session, change: StatusChange, referral: Referral) ->
         return repo.NewAlert(AlertKind.PROVIDER_DECLINED, key, change.at, referral_id=referral.id, reference=referral.reference,
                              urgency=urgency, service_id=service)
     return None
+
+
+def _waits_unasked(session: Session, change: StatusChange) -> bool:
+    """Whether the change put the referral before the coordinator without her acting: a hold is her own decision, no news to her."""
+    if change.to_status is not Status.NEEDS_REVIEW:
+        return False
+    # Submission (flagged, not eligible, no service) and a provider's refusal sent on; from queued only a batch setting it aside.
+    return change.from_status in (Status.SUBMITTED, Status.DECLINED) or dispatches.set_aside_by_batch(session, change)
 
 
 def _scan_failed_mails(session: Session, *, now: datetime) -> int:

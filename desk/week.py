@@ -21,8 +21,7 @@ from intake.schedule import WeeklyMoment, describe, next_slot, slots_between
 from intake.texts import brussels_time, render
 from intake.week import HeldKind, ProviderGroup, WeekLine, hold_line, ordered, ordered_groups, release_line
 from intake.workhours import WorkCalendar
-from store import referrals
-from store.dispatch_models import DispatchBatch
+from store import dispatches, referrals
 from store.models import Referral, StatusChange
 
 TEMPLATE = "coordinator/week.txt.j2"
@@ -123,7 +122,5 @@ def held_kind(session: Session, referral: Referral) -> HeldKind:
     if entered.from_status is Status.DECLINED:
         return HeldKind.DECLINED
     if entered.from_status is Status.QUEUED:
-        # A batch sets aside in its own transaction, at its own start time and under its own actor.
-        by_batch = session.scalar(select(DispatchBatch.id).where(DispatchBatch.started_at == entered.at, DispatchBatch.actor == entered.actor))
-        return HeldKind.SET_ASIDE if by_batch is not None else HeldKind.HELD
+        return HeldKind.SET_ASIDE if dispatches.set_aside_by_batch(session, entered) else HeldKind.HELD
     return HeldKind.OTHER

@@ -11,12 +11,21 @@ from intake.lifecycle import Status
 from intake.permissions import Holding
 from store import referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
-from store.models import Referral
+from store.models import Referral, StatusChange
 
 
 def batch_exists(session: Session, slot_key: str) -> bool:
     """Whether the slot's batch already ran."""
     return session.scalar(select(DispatchBatch.id).where(DispatchBatch.slot_key == slot_key)) is not None
+
+
+def set_aside_by_batch(session: Session, change: StatusChange) -> bool:
+    """Whether a dispatch batch, not a person, moved the referral from queued to needs_review in this change."""
+    if change.from_status is not Status.QUEUED or change.to_status is not Status.NEEDS_REVIEW:
+        return False
+    # A batch sets aside in its own transaction, at its own start time and under its own actor (desk/dispatch.py run_batch).
+    query = select(DispatchBatch.id).where(DispatchBatch.started_at == change.at, DispatchBatch.actor == change.actor).limit(1)
+    return session.scalar(query) is not None
 
 
 def _superseded() -> ColumnElement[bool]:

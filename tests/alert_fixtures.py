@@ -40,11 +40,20 @@ def meldpunt_services(intake: Intake) -> list[str]:
     return [s.id for s in intake.catalogue.services if s.dispatch_email]
 
 
-def submit(sessions: sessionmaker[Session], intake: Intake, staff: Staff, urgency: str, *, now: datetime, service: str | None = None) -> str:
-    """Submit the template's pupil with this urgency (and preferred service) through the real workflow; the reference."""
+def submit(
+    sessions: sessionmaker[Session], intake: Intake, staff: Staff, urgency: str, *, now: datetime, service: str | None = None,
+    flagged: bool = False,
+) -> str:
+    """Submit the template's pupil with this urgency (and preferred service) through the real workflow; the reference.
+
+    flagged: the school does not agree (intake/eligibility.py school_not_consulted), so the workflow sends the
+    referral to the coordinator at submission with that reason.
+    """
     answers = template_answers(intake, sessions, staff) | {"urgency": urgency}
     if service is not None:
         answers["preferred_intervention"] = service
+    if flagged:
+        answers["school_agrees"] = False
     with sessions.begin() as session:
         member = session.get_one(Staff, staff.id)
         draft = referrals.create_draft(session, staff_id=member.id, channel="email", mode="full", actor=member.email, now=now)
@@ -65,6 +74,14 @@ def dispatch(sessions: sessionmaker[Session], intake: Intake, *, now: datetime) 
     """Run a batch now, as `meldpunt dispatch --now` does."""
     with sessions.begin() as session:
         run_batch(session, intake, slot_key=f"handmatig {now.isoformat()}", actor="planning", domain=DOMAIN, coordinator_email=COORDINATOR, now=now)
+
+
+def closed_intake(intake: Intake, service: str) -> Intake:
+    """The same intake with one service no longer taking referrals: a batch sets its referrals aside."""
+    closed = intake.catalogue.model_copy(update={"services": [
+        s.model_copy(update={"accepting_referrals": False}) if s.id == service else s for s in intake.catalogue.services
+    ]})
+    return intake_for(closed)
 
 
 def provider_of(sessions: sessionmaker[Session], reference: str) -> str:

@@ -1,7 +1,8 @@
 """Immediate alerts to the coordinator (issue 16, point 3): each urgent event once, by mail when there is no chat.
 
-Real parts on SQLite and PostgreSQL: the workflow submits, the batch dispatches, decision lines hold and
-decline, the outbox runner fails a mail against an aiosmtpd sink; a fixed clock throughout.
+Real parts on SQLite and PostgreSQL: the workflow submits (flagged ones go to the coordinator), the batch
+dispatches and sets aside, decision lines hold and decline, the outbox runner fails a mail against an aiosmtpd
+sink; a fixed clock throughout.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desk import alerts
 from desk.alerts import AlertJob
-from desk.decisions import Role, apply_actions
-from intake.actions import parse_actions
+from desk.dispatch import run_batch
 from intake.lifecycle import Status
-from intake.workhours import local_day
 from mail.outbox import OutboxRunner
 from store import alerts as alert_store
 from store import referrals
@@ -29,18 +28,20 @@ from store.mail_models import OutboxStatus
 from store.models import Staff, StatusChange
 from tests.alert_fixtures import (
     COORDINATOR,
+    DOMAIN,
     PUPIL_NAMES,
     act,
     alert_intake,
     alert_mails,
     alerts_seen,
+    closed_intake,
     dispatch,
     job,
     meldpunt_services,
     provider_of,
     submit,
 )
-from tests.dispatch_fixtures import NOW, add_staff, intake_for
+from tests.dispatch_fixtures import NOW, add_staff
 from tests.mail_harness import COORDINATOR as HARNESS_COORDINATOR
 from tests.mail_harness import Clock, running_harness
 from tests.test_outbox import Sink, _config, sink  # noqa: F401 — `sink` is a fixture
@@ -57,7 +58,7 @@ def _no_pupil_name(text: str) -> None:
     assert not any(name in text for name in PUPIL_NAMES), text
 
 
-def test_a_held_zeer_dringend_referral_and_an_urgent_refusal_alert_once_each_and_normal_ones_never(
+def test_a_flagged_zeer_dringend_referral_and_an_urgent_refusal_alert_once_each_and_normal_ones_never(
     session_factory: sessionmaker[Session], els: Staff,
 ) -> None:
     intake, clock = alert_intake(), Clock(NOW)
@@ -70,17 +71,16 @@ def test_a_held_zeer_dringend_referral_and_an_urgent_refusal_alert_once_each_and
     dispatch(session_factory, intake, now=clock())  # all three go out
     act(session_factory, intake, f"{urgent}: geweigerd - volzet", now=clock(), provider=provider_of(session_factory, urgent))
     act(session_factory, intake, f"{normal_declined}: geweigerd - volzet", now=clock(), provider=provider_of(session_factory, normal_declined))
-    crisis_b = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=first)
-    act(session_factory, intake, f"{crisis_b}: vasthouden - wacht op de school", now=clock())
-    normal_held = submit(session_factory, intake, els, "normaal", now=clock(), service=first)
-    act(session_factory, intake, f"{normal_held}: vasthouden - wacht op de school", now=clock())
+    crisis_b = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=first, flagged=True)
+    submit(session_factory, intake, els, "normaal", now=clock(), service=first, flagged=True)
     assert [runner.run() for _ in range(3)] == [2, 0, 0]
     assert alerts_seen(session_factory) == [("weigering", urgent, "mail"), ("beslissing", crisis_b, "mail")]
     refusal, decision = alert_mails(session_factory)
     assert (refusal.to_address, decision.to_address) == (COORDINATOR, COORDINATOR)
     assert f"{urgent}: doorverwijzen naar " in refusal.body_text and "! Dringend" in refusal.subject and "volzet" in refusal.body_text
     assert f"{crisis_b}: goedkeuren" in decision.body_text and "‼ Zeer dringend" in decision.subject
-    assert "wacht op de school" in decision.body_text and "zeer dringend" in decision.body_text
+    assert "niet akkoord" in decision.body_text and "bij het indienen" in decision.body_text, "the workflow's reason"
+    assert "zeer dringend" in decision.body_text
     for mail in (refusal, decision):
         _no_pupil_name(mail.subject + mail.body_text + (mail.body_html or ""))
     assert crisis not in decision.body_text
@@ -115,8 +115,7 @@ async def test_a_failed_provider_mail_alerts_once_with_its_line_and_the_mail_rea
 
 def test_a_crash_between_finding_and_telling_loses_nothing_and_repeats_nothing(session_factory: sessionmaker[Session], els: Staff) -> None:
     intake, clock = alert_intake(), Clock(NOW)
-    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=meldpunt_services(intake)[0])
-    act(session_factory, intake, f"{crisis}: vasthouden - eerst bellen", now=clock())
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=meldpunt_services(intake)[0], flagged=True)
     with session_factory.begin() as session:  # the job found it and committed, then the process died
         assert alerts.scan(session, now=clock()) == 1
     with session_factory() as session:  # it died again, this time while queueing the mail: nothing of it is kept
@@ -181,11 +180,11 @@ def test_a_change_committed_after_a_newer_one_is_still_found_and_the_mark_moves_
     if session_factory.kw["bind"].dialect.name != "postgresql":
         pytest.skip("only PostgreSQL lets a lower id commit after a higher one (SQLite has one writer at a time)")
     intake, clock = alert_intake(), Clock(NOW)
-    early, late = (submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=meldpunt_services(intake)[0]) for _ in range(2))
-    slow = session_factory()
-    actions, _ = parse_actions(f"{early}: vasthouden - eerst bellen", today=local_day(clock()))
-    apply_actions(slow, actions, role=Role.COORDINATOR, actor=COORDINATOR, intake=intake, domain="meldpunt.example", now=clock())
-    act(session_factory, intake, f"{late}: vasthouden - eerst bellen", now=clock())  # a higher id, committed first
+    service = meldpunt_services(intake)[0]
+    early = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=service)
+    slow = session_factory()  # a batch sets `early` aside and is slow to commit
+    run_batch(slow, closed_intake(intake, service), slot_key="traag", actor="planning", domain=DOMAIN, coordinator_email=COORDINATOR, now=clock())
+    late = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=service, flagged=True)  # higher ids, committed first
     runner = job(session_factory, clock)
     assert runner.run() == 1 and [ref for _, ref, _ in alerts_seen(session_factory)] == [late]
     slow.commit()
@@ -204,10 +203,7 @@ def test_a_zeer_dringend_referral_the_batch_sets_aside_alerts(session_factory: s
     service = meldpunt_services(intake)[0]
     crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=service)
     # Before the batch the provider stops taking referrals: the batch sets the referral aside for the coordinator.
-    closed = intake.catalogue.model_copy(update={"services": [
-        s.model_copy(update={"accepting_referrals": False}) if s.id == service else s for s in intake.catalogue.services
-    ]})
-    dispatch(session_factory, intake_for(closed), now=clock())
+    dispatch(session_factory, closed_intake(intake, service), now=clock())
     assert job(session_factory, clock).run() == 1
     [mail] = alert_mails(session_factory)
     assert f"{crisis}: goedkeuren" in mail.body_text and "apart gezet bij de verzending" in mail.body_text
@@ -217,9 +213,8 @@ def test_a_zeer_dringend_referral_the_batch_sets_aside_alerts(session_factory: s
 async def test_a_reply_to_the_alert_mail_with_its_line_settles_it(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
     async with running_harness(session_factory, tmp_path) as h:
         staff = add_staff(session_factory)
-        crisis = submit(session_factory, h.workflow.intake, staff, "zeer-dringend", now=h.clock(), service=meldpunt_services(h.workflow.intake)[0])
-        h.clock.advance(timedelta(minutes=5))
-        act(session_factory, h.workflow.intake, f"{crisis}: vasthouden - eerst bellen", now=h.clock())
+        crisis = submit(session_factory, h.workflow.intake, staff, "zeer-dringend", now=h.clock(), service=meldpunt_services(h.workflow.intake)[0],
+                        flagged=True)
         assert AlertJob(session_factory, lambda: h.workflow.intake, h.clock, HARNESS_COORDINATOR, h.config.domain, False).run() == 1
         await h.process()
         [alert] = [m for m in h.inbox(HARNESS_COORDINATOR) if crisis in str(m["Subject"])]
@@ -228,3 +223,17 @@ async def test_a_reply_to_the_alert_mail_with_its_line_settles_it(session_factor
         with session_factory() as session:
             referral = referrals.get_referral(session, crisis)
             assert referral is not None and referral.status is Status.QUEUED, "the reply to the alert acted"
+
+
+def test_a_hold_by_the_coordinator_alerts_nothing(session_factory: sessionmaker[Session], els: Staff) -> None:
+    intake, clock = alert_intake(), Clock(NOW)
+    crisis = submit(session_factory, intake, els, "zeer-dringend", now=clock(), service=meldpunt_services(intake)[0])
+    runner = job(session_factory, clock)
+    act(session_factory, intake, f"{crisis}: vasthouden - eerst bellen", now=clock())
+    dispatch(session_factory, intake, now=clock())  # a batch at the same moment: the hold is still hers, not the batch's
+    clock.advance(timedelta(minutes=1))
+    assert [runner.run() for _ in range(2)] == [0, 0], "she just decided: nothing to tell her"
+    assert alerts_seen(session_factory) == [] and alert_mails(session_factory) == []
+    with session_factory() as session:
+        referral = referrals.get_referral(session, crisis)
+        assert referral is not None and referral.status is Status.NEEDS_REVIEW, "held, waiting for her as she wanted"
