@@ -48,7 +48,7 @@ def test_every_help_text_is_dutch_and_no_description_is_cut() -> None:
 def test_the_review_list_shows_each_description_whole() -> None:
     output = CliRunner().invoke(main, ["review", "--help"]).output
     words = " ".join(output.split())
-    assert "Toon de aanmeldingen die op de coördinator wachten (zonder namen van leerlingen)." in words
+    assert "Toon de aanmeldingen die op de coördinator wachten, de dringendste eerst (zonder namen van leerlingen)." in words
     assert "Noteer wat een aanbieder meldde (bv. telefonisch): \"MSI-2026-0042: gestart\", één regel per argument." in words
 
 
