@@ -51,8 +51,9 @@ COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "
 # Columns only the internal report groups on (per school, per CLB): the public report's copy leaves them out.
 INTERNAL_ONLY = ("school", "clb")
 _META = MetaData()
-# One row per figures row of the period. `pupil` is a small number per pupil key (NULL for a row without one, a pupil of its
-# own), so COUNT(DISTINCT) compares integers instead of every row's 64-character key.
+# One row per figures row of the period. `pupil` is a small number per pupil key, only for the pupils with more than one row
+# in the period; NULL for a pupil's only row and for a row without a key: such a row is a pupil of its own (see pupils()).
+# So COUNT(DISTINCT) compares integers instead of 64-character keys, and only for the few rows that can repeat a pupil.
 ROWS = Table("report_period", _META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
              prefixes=["TEMPORARY"])
 # One row per (period row, problem area), with what the problem tables group on.
@@ -62,6 +63,7 @@ PROBLEMS = Table("report_period_problems", _META, Column("problem_area", String(
 DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
              Column("worked", Integer), prefixes=["TEMPORARY"])
 R = ROWS.c
+WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
 MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
 
 
@@ -108,10 +110,15 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     ROWS.create(connection)
     PROBLEMS.create(connection)
     names = COPIED if internal else tuple(name for name in COPIED if name not in INTERNAL_ONLY)
-    # The keys are numbered in a narrow subquery (ids and keys): a window beside every copied column sorts all of them.
-    ranked = case((F.pupil_key.is_not(None), func.dense_rank().over(order_by=F.pupil_key)))
-    numbered = select(F.id, ranked.label("pupil")).where(F.submitted_on.between(start, end)).subquery("numbered")
-    picked = select(*(getattr(F, name) for name in names), numbered.c.pupil).select_from(numbered).join(F, F.id == numbered.c.id)
+    if connection.dialect.name == "postgresql":
+        # The copy and the counts sort the period's rows: in memory, not in files (the default 4 MB spills to disk).
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    # Only the keys with more than one row get a number (their smallest id): one GROUP BY of the keys, a few rows.
+    key = F.pupil_key.collate("C") if connection.dialect.name == "postgresql" else F.pupil_key  # bytes compare faster
+    repeated = (select(key.label("pupil_key"), func.min(F.id).label("pupil")).where(F.submitted_on.between(start, end))
+                .group_by(key).having(func.count() > 1).subquery("repeated"))
+    picked = (select(*(getattr(F, name) for name in names), repeated.c.pupil).where(F.submitted_on.between(start, end))
+              .outerjoin(repeated, repeated.c.pupil_key == F.pupil_key))
     connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
     areas = select(FigureProblemArea.problem_area, R.region, R.pupil).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
     connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil"], areas))
@@ -145,7 +152,10 @@ def in_period(start: date, end: date) -> ColumnElement[bool]:
 
 
 def pupils(condition: ColumnElement[bool] | None = None, pupil: ColumnElement[int] = R.pupil) -> ColumnElement[int]:
-    """Distinct pupils of ROWS (or PROBLEMS): the rows without a `pupil` number (one pupil each) plus the distinct numbers."""
+    """Distinct pupils of ROWS (or PROBLEMS): the rows without a `pupil` number (one pupil each) plus the distinct numbers.
+
+    Also right for the figures table itself with pupil_key (a row without a key is a pupil of its own).
+    """
     if condition is None:
         return func.count() - func.count(pupil) + func.count(func.distinct(pupil))
     alone = func.coalesce(func.sum(case((and_(condition, pupil.is_(None)), 1), else_=0)), 0)
@@ -169,11 +179,16 @@ def tally_total(rows: PeriodRows) -> Tally:
     return Tally(int(row[0]), int(row[1] or 0))
 
 
-def tally_by_problem(rows: PeriodRows, *, by_region: bool = False) -> dict[Key, Tally]:
-    """Referrals and pupils per problem area (and region): a referral counts once in each of its areas."""
-    keys = (PROBLEMS.c.problem_area, *((PROBLEMS.c.region,) if by_region else ()))
-    query = select(*keys, func.count(), pupils(pupil=PROBLEMS.c.pupil)).group_by(*keys)
-    return _tallies(rows.session, query, len(keys))
+def tally_by_problem(rows: PeriodRows) -> dict[Key, Tally]:
+    """Referrals and pupils per problem area: a referral counts once in each of its areas."""
+    query = select(PROBLEMS.c.problem_area, func.count(), pupils(pupil=PROBLEMS.c.pupil)).group_by(PROBLEMS.c.problem_area)
+    return _tallies(rows.session, query, 1)
+
+
+def referrals_by_problem_and_region(rows: PeriodRows) -> dict[Key, int]:
+    """Referrals per (problem area, region), without pupils: the signaalfunctie's table shows referrals only."""
+    keys = (PROBLEMS.c.problem_area, PROBLEMS.c.region)
+    return {(area, region): int(n) for area, region, n in rows.session.execute(select(*keys, func.count()).group_by(*keys))}
 
 
 @dataclass(frozen=True)
