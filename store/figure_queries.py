@@ -56,9 +56,17 @@ _META = MetaData()
 # So COUNT(DISTINCT) compares integers instead of 64-character keys, and only for the few rows that can repeat a pupil.
 ROWS = Table("report_period", _META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
              prefixes=["TEMPORARY"])
-# One row per (period row, problem area), with what the problem tables group on.
+# Per (problem area, region, pupil number): how many period rows name that area. The rows without a pupil number (see ROWS)
+# fold into one row per area and region, so the problem tables group a few thousand rows instead of one per row and area.
 PROBLEMS = Table("report_period_problems", _META, Column("problem_area", String(32)), Column("region", String(16)),
-                 Column("pupil", Integer), prefixes=["TEMPORARY"])
+                 Column("pupil", Integer), Column("referrals", Integer), prefixes=["TEMPORARY"])
+# The columns the "Regio en school" and eligibility tables group on (each alone, or region with municipality, or eligible with
+# reason). CUBE holds the period's rows counted per combination of them and pupil number: the rows without a number fold
+# together, so those tables group a few thousand rows instead of every row of the period.
+CUBED = ("region", "municipality", "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role",
+         "eligible", "ineligible_reason")
+CUBE = Table("report_period_cube", _META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
+             Column("referrals", Integer), prefixes=["TEMPORARY"])
 # (UTC day, late hour or 0) → working days from the table's first day to that moment's Brussels day: lead times in SQL.
 DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
              Column("worked", Integer), prefixes=["TEMPORARY"])
@@ -120,8 +128,12 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     picked = (select(*(getattr(F, name) for name in names), repeated.c.pupil).where(F.submitted_on.between(start, end))
               .outerjoin(repeated, repeated.c.pupil_key == F.pupil_key))
     connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
-    areas = select(FigureProblemArea.problem_area, R.region, R.pupil).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
-    connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil"], areas))
+    keys = (FigureProblemArea.problem_area, R.region, R.pupil)
+    areas = select(*keys, func.count()).join(FigureProblemArea, FigureProblemArea.figures_id == R.id).group_by(*keys)
+    connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil", "referrals"], areas))
+    CUBE.create(connection)
+    cubed = [R[name] for name in CUBED] + [R.pupil]
+    connection.execute(insert(CUBE).from_select([*CUBED, "pupil", "referrals"], select(*cubed, func.count()).group_by(*cubed)))
     if connection.dialect.name == "postgresql":
         # Autovacuum never analyses a temporary table: without statistics the planner guesses its size and picks poor joins.
         # Only the join columns: analysing every column costs more than it saves.
@@ -134,7 +146,7 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
 
 def _drop(connection: Connection) -> None:
     """Drop the temporary tables (a run that failed half-way may have left them on a pooled connection)."""
-    for table in (DAYS, PROBLEMS, ROWS):
+    for table in (DAYS, CUBE, PROBLEMS, ROWS):
         table.drop(connection, checkfirst=True)
 
 
@@ -168,8 +180,13 @@ def _tallies(session: Session, query: Select[Unpack[tuple[Any, ...]]], width: in
 
 
 def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
-    """Referrals and pupils per value (or combination of values) of ROWS columns."""
-    query = select(*columns, func.count(), pupils()).group_by(*columns)
+    """Referrals and pupils per value (or combination of values) of ROWS columns; from CUBE when it holds them all."""
+    if all(column.name in CUBED for column in columns):
+        keys = [CUBE.c[column.name] for column in columns]
+        alone = func.sum(case((CUBE.c.pupil.is_(None), CUBE.c.referrals), else_=0))  # a pupil each, as in pupils()
+        query = select(*keys, func.sum(CUBE.c.referrals), alone + func.count(func.distinct(CUBE.c.pupil))).group_by(*keys)
+    else:
+        query = select(*columns, func.count(), pupils()).group_by(*columns)
     return _tallies(rows.session, query, len(columns))
 
 
@@ -180,15 +197,21 @@ def tally_total(rows: PeriodRows) -> Tally:
 
 
 def tally_by_problem(rows: PeriodRows) -> dict[Key, Tally]:
-    """Referrals and pupils per problem area: a referral counts once in each of its areas."""
-    query = select(PROBLEMS.c.problem_area, func.count(), pupils(pupil=PROBLEMS.c.pupil)).group_by(PROBLEMS.c.problem_area)
+    """Referrals and pupils per problem area: a referral counts once in each of its areas.
+
+    Pupils as pupils() counts them: the folded rows without a number (a pupil each) plus the distinct numbers.
+    """
+    p = PROBLEMS.c
+    alone = func.sum(case((p.pupil.is_(None), p.referrals), else_=0))
+    query = select(p.problem_area, func.sum(p.referrals), alone + func.count(func.distinct(p.pupil))).group_by(p.problem_area)
     return _tallies(rows.session, query, 1)
 
 
 def referrals_by_problem_and_region(rows: PeriodRows) -> dict[Key, int]:
     """Referrals per (problem area, region), without pupils: the signaalfunctie's table shows referrals only."""
     keys = (PROBLEMS.c.problem_area, PROBLEMS.c.region)
-    return {(area, region): int(n) for area, region, n in rows.session.execute(select(*keys, func.count()).group_by(*keys))}
+    query = select(*keys, func.sum(PROBLEMS.c.referrals)).group_by(*keys)
+    return {(area, region): int(n) for area, region, n in rows.session.execute(query)}
 
 
 @dataclass(frozen=True)
