@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Unpack
 
 from sqlalchemy import (
@@ -69,7 +69,7 @@ CUBE = Table("report_period_cube", _META, *(Column(name, F.__table__.c[name].typ
              Column("referrals", Integer), prefixes=["TEMPORARY"])
 # (UTC day, late hour or 0) → working days from the table's first day to that moment's Brussels day: lead times in SQL.
 DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
-             Column("worked", Integer), prefixes=["TEMPORARY"])
+             Column("worked", Integer), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 R = ROWS.c
 WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
 MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
@@ -284,10 +284,10 @@ def _local_day_parts(column: Column[Any]) -> tuple[KeyedColumnElement[object] | 
 
 def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
     """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
-    days = [R.submitted_on, *(func.date(R[name], type_=Date) for name in MILESTONES[1:])]
-    found = rows.session.execute(select(*(func.min(day) for day in days), *(func.max(day) for day in days))).one()
-    firsts, lasts = [d for d in found[:len(days)] if d is not None], [d for d in found[len(days):] if d is not None]
-    return (min(firsts, key=str), max(lasts, key=str)) if firsts else None
+    # The first and last moments, then their days: the same as the least and greatest day, without a date() per row.
+    found = rows.session.execute(select(*(func.min(R[name]) for name in MILESTONES), *(func.max(R[name]) for name in MILESTONES))).one()
+    days = [value.date() if isinstance(value, datetime) else value for value in found if value is not None]
+    return (min(days, key=str), max(days, key=str)) if days else None
 
 
 def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int]) -> None:
