@@ -13,7 +13,7 @@ from intake.catalogue import Catalogue
 from intake.report_model import Cell, Column, ColumnKind, Period
 from intake.vocabulary import ProblemArea, ReferralRoute, Region
 from intake.workhours import WorkCalendar, local_day
-from store.figure_queries import PeriodRows, R, compare_periods, in_progress_by_service, tally_by_problem, tally_where
+from store.figure_queries import PeriodRows, R, compare_periods, in_progress_by_service, referrals_by_problem_and_region, tally_where
 
 # Statuses of a submitted referral that still waits for a provider to take it.
 WAITING = ("submitted", "needs_review", "queued", "dispatched")
@@ -74,7 +74,7 @@ def ranking_draft(rows: PeriodRows, key: str, column: str, period: Period) -> Dr
 
 def problems_by_region_draft(rows: PeriodRows, period: Period) -> Draft:
     """Referrals per problem area and region, with a total per area."""
-    found = tally_by_problem(rows, by_region=True)
+    found = referrals_by_problem_and_region(rows)
     regions = [member.value for member in Region]
     columns = (Column("probleemgebied", word("probleemgebied"), ColumnKind.LABEL),
                *(Column(region.value, region.label) for region in Region), Column("onbekend", text("unknown")), count_column("totaal"))
@@ -82,9 +82,9 @@ def problems_by_region_draft(rows: PeriodRows, period: Period) -> Draft:
     draft = Draft("signaal_problemen", "Signaalfunctie", columns, across=((tuple(range(width)), width),), context={"periode": period.label})
     for area in ProblemArea:
         cells = [0] * width
-        for (problem, region), tally in found.items():
+        for (problem, region), referrals in found.items():
             if problem == area.value:
-                cells[regions.index(str(region)) if region in regions else width - 1] += tally.referrals
+                cells[regions.index(str(region)) if region in regions else width - 1] += referrals
         draft.add(area.label, (*cells, sum(cells)))
     # An area's total is its count in the problem area table.
     draft.facts = {(r, width): ("probleemgebied", area.value, 0) for r, area in enumerate(ProblemArea)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Unpack
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     true,
     union_all,
@@ -51,17 +52,27 @@ COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "
 # Columns only the internal report groups on (per school, per CLB): the public report's copy leaves them out.
 INTERNAL_ONLY = ("school", "clb")
 _META = MetaData()
-# One row per figures row of the period. `pupil` is a small number per pupil key (NULL for a row without one, a pupil of its
-# own), so COUNT(DISTINCT) compares integers instead of every row's 64-character key.
+# One row per figures row of the period. `pupil` is a small number per pupil key, only for the pupils with more than one row
+# in the period; NULL for a pupil's only row and for a row without a key: such a row is a pupil of its own (see pupils()).
+# So COUNT(DISTINCT) compares integers instead of 64-character keys, and only for the few rows that can repeat a pupil.
 ROWS = Table("report_period", _META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
              prefixes=["TEMPORARY"])
-# One row per (period row, problem area), with what the problem tables group on.
+# Per (problem area, region, pupil number): how many period rows name that area. The rows without a pupil number (see ROWS)
+# fold into one row per area and region, so the problem tables group a few thousand rows instead of one per row and area.
 PROBLEMS = Table("report_period_problems", _META, Column("problem_area", String(32)), Column("region", String(16)),
-                 Column("pupil", Integer), prefixes=["TEMPORARY"])
+                 Column("pupil", Integer), Column("referrals", Integer), prefixes=["TEMPORARY"])
+# The columns the "Regio en school" and eligibility tables group on (each alone, or region with municipality, or eligible with
+# reason). CUBE holds the period's rows counted per combination of them and pupil number: the rows without a number fold
+# together, so those tables group a few thousand rows instead of every row of the period.
+CUBED = ("region", "municipality", "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role",
+         "eligible", "ineligible_reason")
+CUBE = Table("report_period_cube", _META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
+             Column("referrals", Integer), prefixes=["TEMPORARY"])
 # (UTC day, late hour or 0) → working days from the table's first day to that moment's Brussels day: lead times in SQL.
 DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
-             Column("worked", Integer), prefixes=["TEMPORARY"])
+             Column("worked", Integer), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 R = ROWS.c
+WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
 MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
 
 
@@ -108,13 +119,25 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     ROWS.create(connection)
     PROBLEMS.create(connection)
     names = COPIED if internal else tuple(name for name in COPIED if name not in INTERNAL_ONLY)
-    # The keys are numbered in a narrow subquery (ids and keys): a window beside every copied column sorts all of them.
-    ranked = case((F.pupil_key.is_not(None), func.dense_rank().over(order_by=F.pupil_key)))
-    numbered = select(F.id, ranked.label("pupil")).where(F.submitted_on.between(start, end)).subquery("numbered")
-    picked = select(*(getattr(F, name) for name in names), numbered.c.pupil).select_from(numbered).join(F, F.id == numbered.c.id)
+    if connection.dialect.name == "postgresql":
+        # The copy and the counts sort the period's rows: in memory, not in files (the default 4 MB spills to disk).
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    # Only the keys with more than one row get a number (their smallest id): one GROUP BY of the keys, a few rows.
+    key = F.pupil_key.collate("C") if connection.dialect.name == "postgresql" else F.pupil_key  # bytes compare faster
+    repeated = (select(key.label("pupil_key"), func.min(F.id).label("pupil")).where(F.submitted_on.between(start, end))
+                .group_by(key).having(func.count() > 1).subquery("repeated"))
+    picked = (select(*(getattr(F, name) for name in names), repeated.c.pupil).where(F.submitted_on.between(start, end))
+              .outerjoin(repeated, repeated.c.pupil_key == F.pupil_key))
     connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
-    areas = select(FigureProblemArea.problem_area, R.region, R.pupil).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
-    connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil"], areas))
+    keys = (FigureProblemArea.problem_area, R.region, R.pupil)
+    # The id range is redundant for the result; it lets the figures_id index read only the period's stretch (ids follow time).
+    first, last = (select(bound(R.id)).scalar_subquery() for bound in (func.min, func.max))
+    areas = (select(*keys, func.count()).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
+             .where(FigureProblemArea.figures_id.between(first, last)).group_by(*keys))
+    connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil", "referrals"], areas))
+    CUBE.create(connection)
+    cubed = [R[name] for name in CUBED] + [R.pupil]
+    connection.execute(insert(CUBE).from_select([*CUBED, "pupil", "referrals"], select(*cubed, func.count()).group_by(*cubed)))
     if connection.dialect.name == "postgresql":
         # Autovacuum never analyses a temporary table: without statistics the planner guesses its size and picks poor joins.
         # Only the join columns: analysing every column costs more than it saves.
@@ -127,7 +150,7 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
 
 def _drop(connection: Connection) -> None:
     """Drop the temporary tables (a run that failed half-way may have left them on a pooled connection)."""
-    for table in (DAYS, PROBLEMS, ROWS):
+    for table in (DAYS, CUBE, PROBLEMS, ROWS):
         table.drop(connection, checkfirst=True)
 
 
@@ -145,7 +168,10 @@ def in_period(start: date, end: date) -> ColumnElement[bool]:
 
 
 def pupils(condition: ColumnElement[bool] | None = None, pupil: ColumnElement[int] = R.pupil) -> ColumnElement[int]:
-    """Distinct pupils of ROWS (or PROBLEMS): the rows without a `pupil` number (one pupil each) plus the distinct numbers."""
+    """Distinct pupils of ROWS (or PROBLEMS): the rows without a `pupil` number (one pupil each) plus the distinct numbers.
+
+    Also right for the figures table itself with pupil_key (a row without a key is a pupil of its own).
+    """
     if condition is None:
         return func.count() - func.count(pupil) + func.count(func.distinct(pupil))
     alone = func.coalesce(func.sum(case((and_(condition, pupil.is_(None)), 1), else_=0)), 0)
@@ -158,8 +184,13 @@ def _tallies(session: Session, query: Select[Unpack[tuple[Any, ...]]], width: in
 
 
 def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
-    """Referrals and pupils per value (or combination of values) of ROWS columns."""
-    query = select(*columns, func.count(), pupils()).group_by(*columns)
+    """Referrals and pupils per value (or combination of values) of ROWS columns; from CUBE when it holds them all."""
+    if all(column.name in CUBED for column in columns):
+        keys = [CUBE.c[column.name] for column in columns]
+        alone = func.sum(case((CUBE.c.pupil.is_(None), CUBE.c.referrals), else_=0))  # a pupil each, as in pupils()
+        query = select(*keys, func.sum(CUBE.c.referrals), alone + func.count(func.distinct(CUBE.c.pupil))).group_by(*keys)
+    else:
+        query = select(*columns, func.count(), pupils()).group_by(*columns)
     return _tallies(rows.session, query, len(columns))
 
 
@@ -169,11 +200,22 @@ def tally_total(rows: PeriodRows) -> Tally:
     return Tally(int(row[0]), int(row[1] or 0))
 
 
-def tally_by_problem(rows: PeriodRows, *, by_region: bool = False) -> dict[Key, Tally]:
-    """Referrals and pupils per problem area (and region): a referral counts once in each of its areas."""
-    keys = (PROBLEMS.c.problem_area, *((PROBLEMS.c.region,) if by_region else ()))
-    query = select(*keys, func.count(), pupils(pupil=PROBLEMS.c.pupil)).group_by(*keys)
-    return _tallies(rows.session, query, len(keys))
+def tally_by_problem(rows: PeriodRows) -> dict[Key, Tally]:
+    """Referrals and pupils per problem area: a referral counts once in each of its areas.
+
+    Pupils as pupils() counts them: the folded rows without a number (a pupil each) plus the distinct numbers.
+    """
+    p = PROBLEMS.c
+    alone = func.sum(case((p.pupil.is_(None), p.referrals), else_=0))
+    query = select(p.problem_area, func.sum(p.referrals), alone + func.count(func.distinct(p.pupil))).group_by(p.problem_area)
+    return _tallies(rows.session, query, 1)
+
+
+def referrals_by_problem_and_region(rows: PeriodRows) -> dict[Key, int]:
+    """Referrals per (problem area, region), without pupils: the signaalfunctie's table shows referrals only."""
+    keys = (PROBLEMS.c.problem_area, PROBLEMS.c.region)
+    query = select(*keys, func.sum(PROBLEMS.c.referrals)).group_by(*keys)
+    return {(area, region): int(n) for area, region, n in rows.session.execute(query)}
 
 
 @dataclass(frozen=True)
@@ -222,9 +264,15 @@ def pupils_by_service(rows: PeriodRows) -> dict[tuple[str, str | None], int]:
 
 def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | None], int]:
     """Dispatch items of the period's referrals per (service, answer: accepted / declined / none yet, decline reason), in one join."""
+    referral = rows.table.c.referral_id
+    # Redundant for the result, but it lets the referral_id index read only the period's stretch of dispatch items (ids follow
+    # time) instead of the whole table. Only on the copy: on the figures table itself the bounds cost a second range scan.
+    first, last = (select(bound(referral)).scalar_subquery() for bound in (func.min, func.max))
+    stretch = DispatchItem.referral_id.between(first, last) if rows.copied else true()
     query = (select(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
-             .select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == rows.table.c.referral_id)
-             .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id).where(rows.where)
+             .select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == referral)
+             .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id)
+             .where(rows.where, stretch)
              .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
     return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in rows.session.execute(query)}
 
@@ -241,10 +289,10 @@ def _local_day_parts(column: Column[Any]) -> tuple[KeyedColumnElement[object] | 
 
 def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
     """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
-    days = [R.submitted_on, *(func.date(R[name], type_=Date) for name in MILESTONES[1:])]
-    found = rows.session.execute(select(*(func.min(day) for day in days), *(func.max(day) for day in days))).one()
-    firsts, lasts = [d for d in found[:len(days)] if d is not None], [d for d in found[len(days):] if d is not None]
-    return (min(firsts, key=str), max(lasts, key=str)) if firsts else None
+    # The first and last moments, then their days: the same as the least and greatest day, without a date() per row.
+    found = rows.session.execute(select(*(func.min(R[name]) for name in MILESTONES), *(func.max(R[name]) for name in MILESTONES))).one()
+    days = [value.date() if isinstance(value, datetime) else value for value in found if value is not None]
+    return (min(days, key=str), max(days, key=str)) if days else None
 
 
 def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int]) -> None:
@@ -262,7 +310,9 @@ def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]]) -> list[dict[
     negative one is 0.
     """
     names = list(dict.fromkeys(name for step in steps for name in step))
-    worked, query = [], select().select_from(ROWS)
+    # Only rows that have both milestones of some step: the others (never dispatched nor started) count in no step.
+    counted = or_(*(and_(R[first].is_not(None), R[second].is_not(None)) for first, second in steps))
+    worked, query = [], select().select_from(ROWS).where(counted)
     for name in names:
         end = DAYS.alias(f"days_{name}")
         day, hour = (R.submitted_on, literal(0)) if name == "submitted_on" else _local_day_parts(R[name])
