@@ -41,7 +41,7 @@ def test_outbox_kinds_keep_their_stored_values() -> None:
         "DISPATCH_NOTICE": "verzonden", "PROVIDER_REMINDER": "herinnering-aanbieder", "DECISION_NOTICE": "terugkoppeling",
         "OFFER_CHANGE": "aanbod-wijziging", "OFFER_DECISION": "aanbod-besluit", "ALARM": "alarm", "WATCHDOG": "waakhond",
         "RETENTION_WARNING": "bewaartermijn", "ERASE_REQUEST": "wisverzoek", "SURVEY": "bevraging", "SURVEY_REMINDER": "bevraging-herinnering",
-        "REPORT": "rapport", "DIGEST": "digest",
+        "REPORT": "rapport", "DIGEST": "digest", "ALERT": "alert",
     }
 
 
