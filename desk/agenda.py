@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from desk import catalogue_changes, dispatch
 from intake.agenda import Agenda, AgendaItem, AgendaRules, ItemKind, NextBatch, RoundTable, ordered, round_table_date, split_round_tables
 from intake.brussels import BRUSSELS
+from intake.catalogue import Catalogue
 from intake.dialogue import Intake
 from intake.dispatch import unfit_reason
 from intake.eligibility import Outcome
@@ -78,7 +79,7 @@ def _referrals_to_decide(session: Session, *, now: datetime, calendar: WorkCalen
         referral, reference = wait.referral, wait.referral.reference or f"#{wait.referral.id}"
         if referral.status is Status.DECLINED:
             went_to = sent.get(referral.id, [])
-            suggestion = first_other_service(referral, set(went_to), intake)
+            suggestion = first_other_service(referral, set(went_to), intake.catalogue)
             reason = _reason("reroute", provider=went_to[-1] if went_to else referral.assigned_service_id or "-", suggestion=suggestion)
             kind, action = ItemKind.REROUTE, f"{reference}: doorverwijzen naar {suggestion}" if suggestion else None
         else:
@@ -108,10 +109,13 @@ def _decide_reason(wait: rows.WaitingReferral, intake: Intake) -> str:
     return _reason("decide_other", note=wait.note)
 
 
-def first_other_service(referral: Referral, sent: set[str], intake: Intake) -> str | None:
-    """The first service the consult suggested that the referral was never sent to and that takes referrals via the Meldpunt now."""
+def first_other_service(referral: Referral, sent: set[str], catalogue: Catalogue) -> str | None:
+    """The first service the consult suggested that the referral was never sent to and that takes referrals via the Meldpunt now.
+
+    The agenda and the alerts both suggest it for a re-route, so the coordinator reads the same service in each.
+    """
     for suggestion in (referral.suggestions or {}).get("suggestions", []):
-        service = intake.catalogue.service(str(suggestion.get("service_id")))
+        service = catalogue.service(str(suggestion.get("service_id")))
         if service is None or service.id in sent or service.referral_route is not ReferralRoute.MELDPUNT:
             continue
         if unfit_reason(service) is None:

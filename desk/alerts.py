@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.agenda import first_other_service
 from intake.catalogue import Catalogue
 from intake.clock import Clock
 from intake.dialogue import Intake
-from intake.dispatch import unfit_reason
 from intake.lifecycle import Status
 from intake.scrub import redact_note
 from intake.texts import Composed, brussels_time, compose_mail, message
@@ -126,7 +126,8 @@ def render(session: Session, alert: CoordinatorAlert, catalogue: Catalogue) -> s
     if alert.kind is AlertKind.PROVIDER_DECLINED:
         change = session.get(StatusChange, int(alert.event_key))
         context |= {"note": redact_note(change.note if change else None, answers),
-                    "next_service": _next_service(session, referral, catalogue) if referral is not None else None}
+                    "next_service": first_other_service(referral, repo.dispatched_services(session, referral.id), catalogue)
+                    if referral is not None else None}
     if alert.kind is AlertKind.MAIL_FAILED:
         mail = session.get(OutboxMessage, alert.outbox_id)
         carried = repo.dispatched_in(session, alert.outbox_id) if alert.outbox_id is not None else []
@@ -139,18 +140,6 @@ def _provider(catalogue: Catalogue, service_id: str | None) -> str:
     """The service's name as the catalogue has it (its id when it left the catalogue)."""
     service = catalogue.service(service_id) if service_id else None
     return service.name if service is not None else (service_id or "de aanbieder")
-
-
-def _next_service(session: Session, referral: Referral, catalogue: Catalogue) -> str | None:
-    """The first suggested service (certain ones first) the referral was not sent to yet and that takes referrals now."""
-    sent = repo.dispatched_services(session, referral.id)
-    suggested = (referral.suggestions or {}).get("suggestions", []) if isinstance(referral.suggestions, dict) else []
-    ranked = sorted(suggested, key=lambda s: not s.get("certain"))  # sorted() is stable: the engine's order within each
-    for suggestion in ranked:
-        service = catalogue.service(str(suggestion.get("service_id")))
-        if service is not None and service.id not in sent and not suggestion.get("direct_route") and unfit_reason(service) is None:
-            return service.id
-    return None
 
 
 def compose(session: Session, alert: CoordinatorAlert, catalogue: Catalogue) -> Composed:

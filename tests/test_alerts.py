@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desk import alerts
+from desk.agenda import first_other_service
 from desk.alerts import AlertJob
 from desk.dispatch import run_batch
 from intake.lifecycle import Status
@@ -78,6 +79,11 @@ def test_a_flagged_zeer_dringend_referral_and_an_urgent_refusal_alert_once_each_
     refusal, decision = alert_mails(session_factory)
     assert (refusal.to_address, decision.to_address) == (COORDINATOR, COORDINATOR)
     assert f"{urgent}: doorverwijzen naar " in refusal.body_text and "! Dringend" in refusal.subject and "volzet" in refusal.body_text
+    with session_factory() as session:  # the service the agenda suggests for the same re-route
+        declined = referrals.get_referral(session, urgent)
+        assert declined is not None
+        suggested = first_other_service(declined, alert_store.dispatched_services(session, declined.id), intake.catalogue)
+    assert suggested is not None and f"{urgent}: doorverwijzen naar {suggested}" in refusal.body_text
     assert f"{crisis_b}: goedkeuren" in decision.body_text and "‼ Zeer dringend" in decision.subject
     assert "niet akkoord" in decision.body_text and "bij het indienen" in decision.body_text, "the workflow's reason"
     assert "zeer dringend" in decision.body_text
