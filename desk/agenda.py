@@ -24,6 +24,7 @@ from intake.findings import weighing_reasons
 from intake.lifecycle import Status
 from intake.schedule import next_slot
 from intake.texts import message
+from intake.urgency import urgency_of
 from intake.vocabulary import Mode, ReferralRoute
 from intake.workhours import WorkCalendar, local_day
 from store import agenda as rows
@@ -64,12 +65,6 @@ def _day(moment: datetime) -> str:
     return moment.astimezone(BRUSSELS).strftime("%d/%m/%Y")
 
 
-def _urgency(referral: Referral) -> str | None:
-    """The referral's urgency answer ("zeer-dringend", "dringend", "normaal"), if it has one."""
-    value = (referral.answers or {}).get("urgency")
-    return value if isinstance(value, str) else None
-
-
 def _referrals_to_decide(session: Session, *, now: datetime, calendar: WorkCalendar, intake: Intake) -> list[AgendaItem]:
     """needs_review referrals (with which kind of wait) and provider refusals to re-route (with the first other fitting service)."""
     waiting = rows.waiting_referrals(session)
@@ -84,7 +79,7 @@ def _referrals_to_decide(session: Session, *, now: datetime, calendar: WorkCalen
             kind, action = ItemKind.REROUTE, f"{reference}: doorverwijzen naar {suggestion}" if suggestion else None
         else:
             kind, action, reason = ItemKind.DECIDE, f"{reference}: goedkeuren", _decide_reason(wait, intake)
-        items.append(AgendaItem(kind=kind, subject=reference, urgency=_urgency(referral), since=wait.since,
+        items.append(AgendaItem(kind=kind, subject=reference, urgency=urgency_of(referral.answers), since=wait.since,
                                 waiting_days=calendar.days_between(wait.since, now), reason=reason, action=action))
     return items
 
@@ -144,7 +139,7 @@ def _dispatches_late(session: Session, *, now: datetime, calendar: WorkCalendar,
             kind = ItemKind.NOT_ACCEPTED
         else:
             continue
-        items.append(AgendaItem(kind=kind, subject=reference, urgency=_urgency(referral), since=item.dispatched_at,
+        items.append(AgendaItem(kind=kind, subject=reference, urgency=urgency_of(referral.answers), since=item.dispatched_at,
                                 waiting_days=calendar.days_between(item.dispatched_at, now), reason=reason, action=f"{reference}: herinneren"))
     return items
 

@@ -27,6 +27,8 @@ from intake.dialogue import Intake
 from intake.lifecycle import Status
 from intake.scrub import redact_note
 from intake.texts import Composed, brussels_time, compose_mail, message
+from intake.urgency import urgency_of
+from store import agenda as agenda_rows
 from store import alerts as repo
 from store import dispatches
 from store.alert_models import AlertKind, CoordinatorAlert, ScanSource
@@ -46,12 +48,6 @@ CHAT, BY_MAIL = "chat", "mail"
 def _urgency_rank(value: str | None) -> int:
     """0 zeer dringend, 1 dringend, 2 anything else."""  # replaced by intake.urgency at merge
     return {"zeer-dringend": 0, "dringend": 1}.get(value or "", 2)
-
-
-def _urgency(referral: Referral) -> str | None:
-    """The referral's answer to `urgency` (intake/vocabulary.py Urgency), or None."""
-    value = (referral.answers or {}).get("urgency")
-    return str(value) if value else None
 
 
 # --- finding events -----------------------------------------------------------------------------
@@ -74,7 +70,7 @@ def _scan_changes(session: Session, *, now: datetime) -> int:
 
 def _change_alert(session: Session, change: StatusChange, referral: Referral) -> repo.NewAlert | None:
     """The alert a status change calls for, or None; a referral already moved on needs none."""
-    urgency, key = _urgency(referral), str(change.id)
+    urgency, key = urgency_of(referral.answers), str(change.id)
     rank = _urgency_rank(urgency)
     if rank == 0 and referral.status is Status.NEEDS_REVIEW and _waits_unasked(session, change):
         return repo.NewAlert(AlertKind.DECISION, key, change.at, referral_id=referral.id, reference=referral.reference, urgency=urgency)
@@ -100,12 +96,12 @@ def _scan_failed_mails(session: Session, *, now: datetime) -> int:
     since_upgrade = repo.scan_mark(session, ScanSource.OUTBOX).last_id
     added = 0
     for mail in repo.failed_dispatch_mails(session, since_upgrade, now=now):
-        carried = sorted(repo.dispatched_in(session, mail.id), key=lambda pair: (_urgency_rank(_urgency(pair[1])), pair[1].id))
+        carried = sorted(repo.dispatched_in(session, mail.id), key=lambda pair: (_urgency_rank(urgency_of(pair[1].answers)), pair[1].id))
         item, referral = carried[0] if carried else (None, None)
         alert = repo.NewAlert(
             AlertKind.MAIL_FAILED, f"{mail.id}@{mail.next_attempt_at:%Y%m%dT%H%M%S}", mail.next_attempt_at, outbox_id=mail.id,
             referral_id=referral.id if referral else None, reference=referral.reference if referral else None,
-            urgency=_urgency(referral) if referral else None, service_id=item.service_id if item else None,
+            urgency=urgency_of(referral.answers) if referral else None, service_id=item.service_id if item else None,
         )
         added += repo.add_alert(session, alert, now=now)
     return added
@@ -126,12 +122,12 @@ def render(session: Session, alert: CoordinatorAlert, catalogue: Catalogue) -> s
     if alert.kind is AlertKind.PROVIDER_DECLINED:
         change = session.get(StatusChange, int(alert.event_key))
         context |= {"note": redact_note(change.note if change else None, answers),
-                    "next_service": first_other_service(referral, repo.dispatched_services(session, referral.id), catalogue)
+                    "next_service": first_other_service(referral, set(agenda_rows.services_sent(session, [referral.id]).get(referral.id, [])), catalogue)
                     if referral is not None else None}
     if alert.kind is AlertKind.MAIL_FAILED:
         mail = session.get(OutboxMessage, alert.outbox_id)
         carried = repo.dispatched_in(session, alert.outbox_id) if alert.outbox_id is not None else []
-        context |= {"references": [(r.reference, _urgency(r)) for _, r in carried], "mail_id": alert.outbox_id,
+        context |= {"references": [(r.reference, urgency_of(r.answers)) for _, r in carried], "mail_id": alert.outbox_id,
                     "error": (mail.last_error if mail is not None else None) or "onbekend"}
     return message(alert.kind.value.replace("-", "_"), source=TEXTS, **context)
 

@@ -31,7 +31,7 @@ from intake.permissions import ActorKind, Holding, Refusal, may, owns
 from intake.questionnaire import Question, QuestionType
 from intake.scrub import redact_note
 from intake.texts import brussels_time, compose_mail, message
-from intake.urgency import urgency_label, urgency_mark
+from intake.urgency import urgency_label, urgency_mark, urgency_of
 from intake.vocabulary import Mode, ReferralRoute
 from intake.workhours import WorkCalendar
 from store import dispatches, outbox, referrals
@@ -129,7 +129,7 @@ def review_row(session: Session, referral: Referral) -> dict[str, Any]:
     """What the coordinator needs to decide: urgency, status, eligibility reasons, the last note; no pupil data."""
     eligibility = referral.eligibility or {}
     last = referrals.last_note(session, referral)
-    urgency = (referral.answers or {}).get("urgency")
+    urgency = urgency_of(referral.answers)
     return {
         "reference": referral.reference, "status": referral.status.label, "service": referral.assigned_service_id,
         "urgency": urgency_label(urgency), "urgency_mark": urgency_mark(urgency),

@@ -24,7 +24,7 @@ from intake.dialogue import Intake
 from intake.dispatch import ProviderRow, choose_service, csv_name, provider_row, rows_csv
 from intake.lifecycle import Status
 from intake.texts import brussels_time, compose_mail, render
-from intake.urgency import urgency_mark, urgency_rank
+from intake.urgency import urgency_mark, urgency_of, urgency_rank
 from intake.workhours import WorkCalendar
 from store import audit, dispatches, outbox, referrals
 from store.dispatch_models import DispatchBatch, DispatchItem
@@ -116,7 +116,7 @@ def make_plan(session: Session, intake: Intake, *, submitted_before: datetime | 
 def _render(referral: Referral, reference: str, service: Service, intake: Intake) -> Planned | SetAside:
     """The referral's block of the provider mail, an urgent one marked; after RENDER_TRIES failures it is set aside."""
     answers = referral.answers or {}  # loaded and decrypted by the plan's one query; read here once
-    urgency = answers.get("urgency")
+    urgency = urgency_of(answers)
     for attempt in range(1, RENDER_TRIES + 1):
         try:
             row = provider_row(reference=reference, service=service, answers=answers,

@@ -19,6 +19,7 @@ from intake.eligibility import Outcome
 from intake.lifecycle import Status
 from intake.schedule import WeeklyMoment, describe, next_slot, slots_between
 from intake.texts import brussels_time, render
+from intake.urgency import urgency_of
 from intake.week import HeldKind, ProviderGroup, WeekLine, hold_line, ordered, ordered_groups, release_line
 from intake.workhours import WorkCalendar
 from store import dispatches, referrals
@@ -94,9 +95,8 @@ def _going(session: Session, plan: Plan, intake: Intake, *, now: datetime, calen
 
 def _line(referral: Referral, now: datetime, calendar: WorkCalendar, *, kind: HeldKind | None = None, reason: str | None = None) -> WeekLine:
     """Reference, urgency and age in working days since submission; no pupil data."""
-    urgency = (referral.answers or {}).get("urgency")
     since = referral.submitted_at or referral.created_at
-    return WeekLine(referral_id=referral.id, reference=referral.reference or f"#{referral.id}", urgency=urgency if isinstance(urgency, str) else None,
+    return WeekLine(referral_id=referral.id, reference=referral.reference or f"#{referral.id}", urgency=urgency_of(referral.answers),
                     age_days=calendar.days_between(since, now), kind=kind, reason=reason)
 
 

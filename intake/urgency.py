@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from intake.vocabulary import Urgency
 
 # Lower comes first; anything else (normal, unanswered, pseudonymised away) comes after the urgent ones.
 _RANKS = {Urgency.CRISIS.value: 0, Urgency.HIGH.value: 1}
 _VALUES = frozenset(u.value for u in Urgency)
 _MARKS = {Urgency.CRISIS.value: "‼ zeer dringend", Urgency.HIGH.value: "! dringend"}
+
+
+def urgency_of(answers: Mapping[str, Any] | None) -> str | None:
+    """The referral's urgency answer ("zeer-dringend", "dringend", "normaal"), None when not answered or not a level."""
+    value = (answers or {}).get("urgency")
+    return value if isinstance(value, str) and value in _VALUES else None
 
 
 def urgency_rank(value: object) -> int:

@@ -96,11 +96,6 @@ def last_dispatch(session: Session, referral_id: int) -> DispatchItem | None:
     return session.scalar(query)
 
 
-def dispatched_services(session: Session, referral_id: int) -> set[str]:
-    """Every service the referral was already sent to."""
-    return set(session.scalars(select(DispatchItem.service_id).where(DispatchItem.referral_id == referral_id)))
-
-
 def add_alert(session: Session, alert: NewAlert, *, now: datetime) -> bool:
     """Add the alert unless its event already has one; True when it was added."""
     values: dict[str, object] = {

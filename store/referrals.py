@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from intake.lifecycle import CompletionOutcome, Status, check_transition
 from intake.references import format_reference
-from intake.urgency import urgency_rank
+from intake.urgency import urgency_of, urgency_rank
 from intake.workhours import local_day
 from store import figures
 from store.audit import AuditAction, record_audit
@@ -201,7 +201,7 @@ def waiting_for_coordinator(session: Session) -> list[Referral]:
     by_provider = and_(Referral.status == Status.DECLINED, declined_from == Status.DISPATCHED)
     query = select(Referral).where(or_(Referral.status == Status.NEEDS_REVIEW, by_provider)).order_by(Referral.updated_at, Referral.id)
     # The urgency is an encrypted answer, so the database cannot sort on it: a stable sort keeps the age order per level.
-    return sorted(session.scalars(query), key=lambda referral: urgency_rank((referral.answers or {}).get("urgency")))
+    return sorted(session.scalars(query), key=lambda referral: urgency_rank(urgency_of(referral.answers)))
 
 
 def last_note(session: Session, referral: Referral) -> StatusChange | None:

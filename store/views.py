@@ -11,7 +11,7 @@ from intake.folding import fold
 from intake.lifecycle import Status
 from intake.questionnaire import Questionnaire
 from intake.retention import REGION_KEY
-from intake.urgency import urgency_label
+from intake.urgency import urgency_label, urgency_of
 from intake.vocabulary import Channel, Mode, Region
 from store.models import Referral
 
@@ -46,8 +46,8 @@ def referral_row(referral: Referral, *, full: bool = False) -> dict[str, Any]:
         "findings": [f["reason"] for f in eligibility.get("findings", [])],
         "suggestions": [{"service_id": s["service_id"], "name": s["service_name"], "certain": s["certain"]} for s in suggestions],
         "outcome": referral.outcome.value if referral.outcome else None,
-        "urgency": _urgency_value(referral.answers or {}),
-        "urgency_label": urgency_label((referral.answers or {}).get("urgency")),
+        "urgency": urgency_of(referral.answers),
+        "urgency_label": urgency_label(urgency_of(referral.answers)),
     }
     if full:
         row["answers"] = dict(referral.answers or {})
@@ -61,12 +61,6 @@ def answer_rows(questionnaire: Questionnaire, answers: dict[str, Any]) -> list[t
         (q.section, q.label, display_value(q, answers[q.id]))
         for q in questionnaire.questions if q.id in answers
     ]
-
-
-def _urgency_value(answers: dict[str, Any]) -> str | None:
-    """The stored urgency level, None when not answered or not one of the levels."""
-    value = answers.get("urgency")
-    return value if isinstance(value, str) and urgency_label(value) else None
 
 
 def _label(labels: dict[str, str], code: str) -> str:

@@ -21,6 +21,7 @@ from desk.alerts import AlertJob
 from desk.dispatch import run_batch
 from intake.lifecycle import Status
 from mail.outbox import OutboxRunner
+from store import agenda as agenda_rows
 from store import alerts as alert_store
 from store import referrals
 from store.alert_models import ScanSource
@@ -82,7 +83,7 @@ def test_a_flagged_zeer_dringend_referral_and_an_urgent_refusal_alert_once_each_
     with session_factory() as session:  # the service the agenda suggests for the same re-route
         declined = referrals.get_referral(session, urgent)
         assert declined is not None
-        suggested = first_other_service(declined, alert_store.dispatched_services(session, declined.id), intake.catalogue)
+        suggested = first_other_service(declined, set(agenda_rows.services_sent(session, [declined.id])[declined.id]), intake.catalogue)
     assert suggested is not None and f"{urgent}: doorverwijzen naar {suggested}" in refusal.body_text
     assert f"{crisis_b}: goedkeuren" in decision.body_text and "‼ Zeer dringend" in decision.subject
     assert "niet akkoord" in decision.body_text and "bij het indienen" in decision.body_text, "the workflow's reason"
