@@ -195,8 +195,26 @@ class Settings(BaseSettings):
         default=None, description="Bestand (0600) met dat geheim buiten de databank; standaard var_dir/rapport.key, gemaakt bij de eerste start.",
     )
 
+    # The public website (meldpunt site bouwen; served by `meldpunt serve`): only public information, see README "De website".
+    site_listen: str | None = Field(
+        default="127.0.0.1:8080", description="host:poort waarop serve de website toont; leeg = uit."
+    )
+    site_public: bool = Field(
+        default=False, description="De website mag buiten loopback luisteren (ze toont enkel openbare gegevens); anders weigert serve dat."
+    )
+    site_dir: Path | None = Field(
+        default=None, description="Map waarin serve de website bouwt en waaruit hij ze toont; standaard var_dir/site."
+    )
+    site_url: str | None = Field(
+        default=None, description="Het publieke webadres van de website (voor de sitemap); leeg = http://<site_listen>/."
+    )
+    telegram_username: str | None = Field(
+        default=None, description="Gebruikersnaam van de Telegram-bot zonder @, voor de t.me-link op de website; leeg = geen link."
+    )
+
     @field_validator("outbox", "smtp_ca_file", "imap_ca_file", "smtp_max_data_bytes", "encryption_key", "encryption_key_file",
-                     "rapport_sleutel", "rapport_sleutel_file", mode="before")
+                     "rapport_sleutel", "rapport_sleutel_file", "site_listen", "site_dir", "site_url", "telegram_username",
+                     mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """An empty line in meldpunt.env (MELDPUNT_OUTBOX=) means "not set", not a path or a choice called ""."""
@@ -271,6 +289,16 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under var_dir."""
         return self.database_url or f"sqlite:///{(self.var_dir / 'meldpunt.db').resolve()}"
+
+    @property
+    def effective_site_dir(self) -> Path:
+        """Where serve builds and serves the website: the configured folder, or site under var_dir."""
+        return self.site_dir or self.var_dir / "site"
+
+    @property
+    def effective_site_url(self) -> str:
+        """The website's public address, ending in a slash: the configured one, or the address serve listens on."""
+        return (self.site_url or f"http://{self.site_listen or '127.0.0.1:8080'}").rstrip("/") + "/"
 
     @property
     def effective_key_file(self) -> Path:
