@@ -23,16 +23,16 @@ def serve(ctx: click.Context) -> None:
     from intake.texts import message
     from meldpunt.cli_errors import database_shown, is_address_in_use
     from meldpunt.service import serve as run_service
-    from meldpunt.startup import StartRefused, lock_instance, sender_notice
+    from meldpunt.startup import StartRefused, lock_instance, sender_notice, site_refusal
 
     app = app_of(ctx)
     try:
         _ = app.telegram_config  # a webhook without a strong secret stops serve before anything listens
     except TelegramConfigError as unsafe:
         raise click.ClickException(str(unsafe)) from None
-    unsafe_mail = app.mail_refusal()  # plaintext IMAP or relay beyond this machine: nothing connects
-    if unsafe_mail is not None:
-        raise click.ClickException(unsafe_mail)
+    refusal = app.mail_refusal() or site_refusal(app.settings)  # plaintext IMAP, a relay or the website beyond this machine
+    if refusal is not None:
+        raise click.ClickException(refusal)
     try:
         notice = sender_notice(app.settings)
         instance = lock_instance(app.settings)  # held until the process ends, before the database is touched
@@ -47,6 +47,8 @@ def serve(ctx: click.Context) -> None:
     click.echo(message("serve_channels"))
     try:
         asyncio.run(run_service(app))
+    except StartRefused as refused:  # e.g. the website's address in use: said with its own setting
+        raise click.ClickException(str(refused)) from None
     except OSError as error:
         if not is_address_in_use(error):
             raise

@@ -13,7 +13,7 @@ from store import runners
 # Names of the runners in serve, in the order a reader thinks of them.
 RUNNER_ORDER = (
     "verwerking", "gegevens", "mailvragen", "outbox", "verzending", "aanbod", "imap", "telegram", "chatvragen", "chattoegang", "waakhond", "privacy",
-    "bevraging", "chatbevraging", "ochtendoverzicht", "alarmen", "chatalarmen",
+    "bevraging", "chatbevraging", "ochtendoverzicht", "alarmen", "chatalarmen", "website",
 )
 
 

@@ -22,9 +22,12 @@ from mail.imap_poller import ImapPoller
 from mail.smtp_intake import IntakeHandler, start_smtp_server
 from mail.smtp_limits import IntakeLimits
 from meldpunt.app import App, utc_now
+from meldpunt.cli_errors import is_address_in_use, say
 from meldpunt.cli_privacy import build_retention
 from meldpunt.cli_vandaag import digest_config
 from meldpunt.periodic import Periodic
+from meldpunt.site_server import SiteRebuild, running_bot_username, start_site_server
+from meldpunt.startup import StartRefused
 from meldpunt.supervisor import Backoff, Sleeper, Supervisor, sleep
 from meldpunt.watchdog import Thresholds, Watchdog
 from store import inbound
@@ -43,6 +46,7 @@ PRIVACY_INTERVAL = 24 * 3600.0  # the retention purge: periods are in days, so o
 SURVEY_INTERVAL = 3600.0  # the survey's reminder is counted in days: an hour late is on time
 DIGEST_INTERVAL = 300.0  # the morning digest leaves within five minutes of MELDPUNT_DIGEST_TIME
 ALERTS_INTERVAL = 60.0  # an urgent event reaches the coordinator within about a minute
+SITE_INTERVAL = 60.0  # the website shows an approved change or a new signature within about a minute
 PRIVACY_FIRST = 300.0  # not at start: a (re)started service first catches up on mail, the purge can wait
 # A claim on an inbound mail this old that no transaction holds was left by a process that died.
 ORPHAN_AFTER = timedelta(minutes=10)
@@ -61,6 +65,7 @@ class Timing:
     survey: float = SURVEY_INTERVAL
     digest: float = DIGEST_INTERVAL
     alerts: float = ALERTS_INTERVAL
+    site: float = SITE_INTERVAL
     backoff: Backoff = Backoff()
 
 
@@ -86,6 +91,7 @@ async def serve(
     register_jobs(periodic, app, timing=timing, wake=wake, clock=clock, bot=bot)
     async with AsyncExitStack() as stack:
         await _start_smtp(app, stack, wake_processor)
+        await _start_site(app, stack)
         tasks = [asyncio.create_task(periodic.run())]
         click.echo(message("serve_dispatch", times=app.settings.dispatch_times, next=describe(app.dispatcher.next_slot().runs_at)))
         imap = app.imap_config
@@ -125,6 +131,10 @@ def register_jobs(
     periodic.add("ochtendoverzicht", lambda: asyncio.to_thread(digest.run), every=timing.digest)
     alerts = alert_job(app, clock=clock, chat=bot is not None and bot.config.coordinator_chat_id is not None)
     periodic.add("alarmen", lambda: asyncio.to_thread(alerts.run), every=timing.alerts)
+    if app.settings.site_listen:
+        rebuild = SiteRebuild(app, app.settings.effective_site_dir, clock=clock,
+                              telegram_username=lambda: app.settings.telegram_username or running_bot_username(bot))
+        periodic.add("website", lambda: asyncio.to_thread(rebuild.run), every=timing.site)
     if bot is not None:
         register_bot_jobs(periodic, bot)
 
@@ -206,6 +216,22 @@ async def _start_smtp(app: App, stack: AsyncExitStack, wake: Callable[[], None])
     stack.push_async_callback(server.wait_closed)
     stack.callback(server.close)
     click.echo(message("serve_smtp", listen=listen, address=app.settings.mail_address))
+
+
+async def _start_site(app: App, stack: AsyncExitStack) -> None:
+    """Show the website when configured (the job "website" builds it); the exit stack stops the server first."""
+    listen = app.settings.site_listen
+    if not listen:
+        click.echo(message("serve_site", listen=None))
+        return
+    try:
+        server = await start_site_server(app.settings.effective_site_dir, listen)
+    except OSError as error:
+        if not is_address_in_use(error):
+            raise
+        raise StartRefused(say("port_in_use", listen=listen, setting="MELDPUNT_SITE_LISTEN")) from None
+    stack.callback(server.stop)
+    click.echo(message("serve_site", listen=listen, url=f"http://{listen}/"))
 
 
 async def _refresh_catalogue(app: App) -> None:

@@ -132,6 +132,16 @@ def is_loopback_listen(listen: str) -> bool:
     return is_loopback(listen.rpartition(":")[0])
 
 
+def site_refusal(settings: Settings) -> str | None:
+    """Why serve must not show the website where it is set to (beyond loopback without MELDPUNT_SITE_PUBLIC), or None."""
+    listen = settings.site_listen
+    if not listen or settings.site_public or is_loopback_listen(listen):
+        return None
+    from intake.texts import message
+
+    return message("serve_refuses_public_site", listen=listen)
+
+
 def sender_notice(settings: Settings) -> tuple[str, str] | None:
     """Whether senders are authenticated: None when they are, else (level, Dutch line); StartRefused when unsafe.
 

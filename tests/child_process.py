@@ -10,6 +10,14 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Kept from the test run: the data the parent wrote is encrypted (and sealed) with the first two, and the website
+# stays off (tests/conftest.py) unless a test turns it on.
+SHARED_SETTINGS = ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL", "MELDPUNT_SITE_LISTEN")
+
+
+def without_our_settings() -> dict[str, str]:
+    """This process's environment without the machine's MELDPUNT_* settings, but for the suite's SHARED_SETTINGS."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key in SHARED_SETTINGS}
 
 
 class ChildProcess:
@@ -17,8 +25,7 @@ class ChildProcess:
 
     def __init__(self, module: str, *args: str, stdin: bool = False) -> None:
         """Start `python -m module args…` from the checkout, without the caller's MELDPUNT_ settings."""
-        env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_")
-               or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}  # the data the parent wrote is encrypted (and sealed) with them
+        env = without_our_settings()
         env.update({"PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)})
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.output: list[str] = []

@@ -18,6 +18,9 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("MELDPUNT_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1tZWxkcHVudC1zdWl0ZSE=")
 # And one fixed secret for the figures' pupil key (store.figures), so every process counts the same pupil the same.
 os.environ.setdefault("MELDPUNT_RAPPORT_SLEUTEL", "test-rapport-sleutel-voor-de-meldpunt-suite")
+# The website listens on a fixed port by default: a test of serve that is not about the website leaves it off, so
+# runs never contend for 8080; tests/test_site_serve.py turns it on, on a free port.
+os.environ.setdefault("MELDPUNT_SITE_LISTEN", "")
 
 import shutil
 import socket

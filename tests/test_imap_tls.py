@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import ssl
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 from mail.imap_poller import ImapConfig, ImapPoller, PollReport
+from tests.child_process import without_our_settings
 from tests.imap_server import DovecotServer, require_dovecot, start_dovecot
 from tests.test_imap_poller import GUARD, _append, _clock, _mail, _stored
 from tests.test_runners import until
@@ -181,7 +181,7 @@ def test_plaintext_imap_only_to_this_machine() -> None:
 
 def test_serve_refuses_to_start_with_plaintext_imap_to_another_host(tmp_path: Path) -> None:
     """`meldpunt serve` stops at once with the Dutch reason; it never tries to reach the server."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}
+    env = without_our_settings()
     env.update({
         "MELDPUNT_VAR_DIR": str(tmp_path / "var"), "MELDPUNT_SMTP_LISTEN": "", "MELDPUNT_OUTBOX": "maildir",
         "MELDPUNT_IMAP_HOST": "imap.meldpunt.example", "MELDPUNT_IMAP_PORT": "143", "MELDPUNT_IMAP_SSL": "false",

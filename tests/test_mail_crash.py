@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from store.db import create_db_engine
 from store.mail_models import InboundMail, InboundStatus, OutboxMessage, Question
+from tests.child_process import without_our_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDRESS = "meldpunt@meldpunt.example"
@@ -56,8 +57,7 @@ class Service:
 
     def environment(self) -> dict[str, str]:
         """The test's environment without any MELDPUNT_* of the machine, plus the service's settings."""
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith("MELDPUNT_") or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}
+        env = without_our_settings()
         env.update({
             "MELDPUNT_VAR_DIR": str(self.var_dir), "MELDPUNT_SMTP_LISTEN": f"127.0.0.1:{self.port}",
             "MELDPUNT_MAIL_ADDRESS": ADDRESS, "PYTHONUNBUFFERED": "1",

@@ -137,13 +137,13 @@ def test_a_name_is_registered_once(session_factory: sessionmaker[Session]) -> No
 
 def test_serve_registers_every_scheduled_job_under_a_name_status_knows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no meldpunt.env of the machine is read
-    app = App(Settings(var_dir=tmp_path / "var", database_url=None, telegram_token=None, imap_host=None))
+    app = App(Settings(var_dir=tmp_path / "var", database_url=None, telegram_token=None, imap_host=None, site_listen="127.0.0.1:8080"))
     periodic = Periodic(Supervisor(app.sessions, asyncio.Event(), clock=lambda: START))
     register_jobs(periodic, app, timing=Timing(), wake=asyncio.Event(), clock=lambda: START, bot=None)
     assert [(job.name, job.every) for job in periodic.jobs] == [
         ("verwerking", 30.0), ("gegevens", 30.0), ("mailvragen", 30.0), ("outbox", 5.0), ("verzending", 60.0),
         ("aanbod", 60.0), ("waakhond", 60.0), ("privacy", 86400.0), ("bevraging", 3600.0),
-        ("ochtendoverzicht", 300.0), ("alarmen", 60.0),
+        ("ochtendoverzicht", 300.0), ("alarmen", 60.0), ("website", 60.0),  # the website: rebuilt within a minute
     ]
     assert {job.name for job in periodic.jobs} <= set(RUNNER_ORDER), "`meldpunt status` lists each in its place"
     app.engine.dispose()

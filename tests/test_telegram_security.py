@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from store import conversations
 from store import staff as staff_repo
 from store import telegram as telegram_repo
 from store.chat_models import LinkCode
+from tests.child_process import without_our_settings
 from tests.telegram_fake import FakeTelegram
 from tests.telegram_harness import COORDINATOR_CHAT, COORDINATOR_USER, ChatHarness, running_chat
 from tests.test_mail_crash import free_port
@@ -49,7 +49,7 @@ def test_webhook_mode_without_a_secret_or_with_a_weak_one_refuses_to_start() -> 
 
 
 def test_serve_exits_with_the_dutch_reason_when_the_webhook_has_no_secret(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}
+    env = without_our_settings()
     env.update({
         "MELDPUNT_VAR_DIR": str(tmp_path / "var"), "MELDPUNT_TELEGRAM_TOKEN": "123456:TEST-TOKEN",
         "MELDPUNT_TELEGRAM_WEBHOOK_URL": "https://meldpunt.example/telegram", "MELDPUNT_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
@@ -167,7 +167,7 @@ async def _link_by_mail(h: ChatHarness, user_id: int, email: str) -> str:
 
 
 def _meldpunt(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MELDPUNT_") or key in ("MELDPUNT_ENCRYPTION_KEY", "MELDPUNT_RAPPORT_SLEUTEL")}
+    env = without_our_settings()
     env.update({"MELDPUNT_DATABASE_URL": database_url, "MELDPUNT_VAR_DIR": str(tmp_path / "cli-var")})
     return subprocess.run([sys.executable, "-m", "meldpunt", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
