@@ -44,7 +44,7 @@ class _SiteFiles(tornado.web.StaticFileHandler):
         for name, value in SECURITY_HEADERS.items():
             self.set_header(name, value)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.finish(render("site/not_found.html.j2", status=status_code))
+        self.finish(render("site_server/not_found.html.j2", status=status_code))
 
 
 def _no_access_log(handler: tornado.web.RequestHandler) -> None:
