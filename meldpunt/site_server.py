@@ -37,6 +37,12 @@ class _SiteFiles(tornado.web.StaticFileHandler):
             self.set_header(name, value)
         self.set_header("Cache-Control", "public, max-age=60")
 
+    def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
+        """Tornado's own line names the visitor's address: a missing page is not logged, our fault only by its kind."""
+        if isinstance(value, tornado.web.HTTPError):
+            return
+        log.error("website: een bestand kon niet getoond worden (%s)", getattr(typ, "__name__", "fout"))
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A short Dutch page for a missing page (or any other refusal), never a traceback."""
         from intake.texts import render
