@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from intake.catalogue import Catalogue, Organization
 from intake.hygiene import clean_name, has_letter
 from intake.vocabulary import Labelled
 
@@ -75,3 +77,13 @@ def signing_date_problem(day: date, *, today: date) -> DateProblem | None:
     if day < DECLARATION_DATE:
         return DateProblem.BEFORE_DECLARATION
     return None
+
+
+def unsigned_providers(signatures: Iterable[Signature], catalogue: Catalogue) -> list[Organization]:
+    """The catalogue's providers without an active provider signature ("nog niet ondertekend"), by name.
+
+    The one rule for the site and for `meldpunt intentieverklaring lijst`: a provider counts as signed
+    only through a provider signature carrying its catalogue id, never by a matching name.
+    """
+    signed = {s.organization_id for s in signatures if s.kind is PartnerKind.PROVIDER}
+    return sorted((o for o in catalogue.organizations if o.id not in signed), key=lambda o: o.name.casefold())

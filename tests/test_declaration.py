@@ -6,12 +6,15 @@ from datetime import UTC, date, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desk import declaration as desk
+from intake.catalogue_loader import load_catalogue
 from intake.declaration import PartnerKind, Signature, partner_name
 from store import declaration as store
+from store.audit import AuditAction, audit_trail
 from store.db import alembic_config, create_db_engine, upgrade_database
 from store.declaration_models import DeclarationSignature
 
@@ -19,6 +22,7 @@ NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 LATER = datetime(2026, 12, 4, 14, 0, tzinfo=UTC)
 BY = "cli:coordinator"
 K = PartnerKind
+CATALOGUE = load_catalogue()
 
 
 def _record(session: Session, kind: PartnerKind, name: str, organization_id: str | None = None, on: date = date(2018, 2, 1)) -> DeclarationSignature:
@@ -115,3 +119,110 @@ def test_migration_0018_upgrades_and_downgrades(empty_database_url: str) -> None
 ])
 def test_partner_names_are_cleaned_or_refused(typed: str, name: str | None) -> None:
     assert partner_name(typed) == name
+
+
+# --- the desk: what the coordinator records --------------------------------------------------------
+
+
+def _sign(session: Session, kind: PartnerKind, name: str, on: date = date(2018, 3, 1), now: datetime = NOW) -> Signature:
+    """Sign through the desk, committed."""
+    signature = desk.sign(session, kind=kind, name=name, signed_on=on, by=BY, now=now, catalogue=CATALOGUE)
+    session.commit()
+    return signature
+
+
+def _refusal(session: Session, kind: PartnerKind, name: str, on: date = date(2018, 3, 1), *, withdraw: bool = False) -> str:
+    """The Dutch sentence the desk refuses with; the transaction is rolled back as the CLI would."""
+    with pytest.raises(desk.DeclarationRefused) as refused:
+        if withdraw:
+            desk.withdraw(session, kind=kind, name=name, by=BY, now=LATER, catalogue=CATALOGUE)
+        else:
+            desk.sign(session, kind=kind, name=name, signed_on=on, by=BY, now=NOW, catalogue=CATALOGUE)
+    session.rollback()
+    return str(refused.value)
+
+
+def _audit(session: Session) -> list[tuple[str, str | None, str]]:
+    """(action, detail, actor) of every audit row."""
+    return [(entry.action, entry.detail, entry.actor) for entry in audit_trail(session)]
+
+
+def test_each_kind_signs_and_each_signature_is_audited(session: Session) -> None:
+    assert _sign(session, K.SCHOOL_COMMUNITY, " Scholengemeenschap  Sint-Jan ") == Signature(
+        kind=K.SCHOOL_COMMUNITY, name="Scholengemeenschap Sint-Jan", signed_on=date(2018, 3, 1))
+    assert _sign(session, K.CLB, "Vrij CLB Halle", date(2017, 11, 1)).signed_on == date(2017, 11, 1)  # the declaration's own day
+    # A provider by its catalogue id, or by its catalogue name in any case: recorded with the catalogue's name.
+    assert _sign(session, K.PROVIDER, "groep-intro").name == "Groep Intro"
+    assert _sign(session, K.PROVIDER, "  ARKTOS ") == Signature(kind=K.PROVIDER, name="Arktos", organization_id="arktos",
+                                                              signed_on=date(2018, 3, 1))
+    assert [(s.kind, s.name) for s in store.signatures(session)] == [
+        (K.SCHOOL_COMMUNITY, "Scholengemeenschap Sint-Jan"), (K.CLB, "Vrij CLB Halle"), (K.PROVIDER, "Arktos"), (K.PROVIDER, "Groep Intro")]
+    rows = session.scalars(select(DeclarationSignature.id).order_by(DeclarationSignature.id)).all()
+    assert _audit(session) == [(str(AuditAction.DECLARATION_SIGNED), f"ondertekening:{number}", BY) for number in rows]
+
+
+def test_a_second_signature_is_refused_saying_since_when_and_nothing_changes(session: Session) -> None:
+    _sign(session, K.PROVIDER, "Profo", date(2019, 5, 6))
+    assert _refusal(session, K.PROVIDER, "profo", date(2020, 1, 1)) == (
+        '"Profo" (aanbieder) ondertekende de intentieverklaring al op 06/05/2019; er is niets veranderd.')
+    _sign(session, K.CLB, "GO! CLB Leuven")
+    assert "al op 01/03/2018; er is niets veranderd." in _refusal(session, K.CLB, "go! clb   leuven")
+    assert [s.signed_on for s in store.signatures(session)] == [date(2018, 3, 1), date(2019, 5, 6)]
+    assert len(_audit(session)) == 2
+
+
+def test_withdrawn_signatures_disappear_and_withdrawing_twice_changes_nothing(session: Session) -> None:
+    _sign(session, K.CLB, "Vrij CLB Halle")
+    _sign(session, K.PROVIDER, "Alba")
+    withdrawn = desk.withdraw(session, kind=K.CLB, name="VRIJ CLB HALLE", by=BY, now=LATER, catalogue=CATALOGUE)
+    session.commit()
+    assert withdrawn.name == "Vrij CLB Halle"
+    assert [s.name for s in store.signatures(session)] == ["Alba"]
+    assert _refusal(session, K.CLB, "Vrij CLB Halle", withdraw=True) == (
+        '"Vrij CLB Halle" (CLB) trok de handtekening al in op 04/12/2026 15:00; er is niets veranderd.')
+    assert _refusal(session, K.SCHOOL_COMMUNITY, "SG Sint-Jan", withdraw=True) == (
+        '"SG Sint-Jan" (scholengemeenschap) heeft de intentieverklaring niet ondertekend; er is niets veranderd.')
+    assert [action for action, _, _ in _audit(session)] == ["intentieverklaring-getekend"] * 2 + ["intentieverklaring-ingetrokken"]
+    _sign(session, K.CLB, "Vrij CLB Halle", date(2026, 12, 4), now=LATER)  # it may sign again
+    assert [s.name for s in store.signatures(session)] == ["Vrij CLB Halle", "Alba"]
+
+
+def test_an_unknown_provider_is_refused_with_the_known_names(session: Session) -> None:
+    refusal = _refusal(session, K.PROVIDER, "Aanbieder X")
+    assert refusal.startswith('Er staat geen aanbieder "Aanbieder X" in het aanbod; geef de naam of het kenmerk van een van deze aanbieders: ')
+    assert "Alba, Arktos, CIDAR, CVO Volt, Groene Zorg, Groep Intro, Jeugdhulp Don Bosco, Profo, Sporen, Wereld van Indra." in refusal
+    assert store.signatures(session) == [] and _audit(session) == []
+
+
+@pytest.mark.parametrize(("on", "sentence"), [
+    (date(2026, 12, 4), "De datum 04/12/2026 ligt in de toekomst (vandaag is het 03/12/2026): geef de dag waarop de partner ondertekende."),
+    (date(2017, 10, 31), "De datum 31/10/2017 ligt vóór 01/11/2017, de dag waarop de intentieverklaring opgesteld werd: "
+                         "geef de dag waarop de partner ondertekende."),
+])
+def test_a_date_in_the_future_or_before_the_declaration_is_refused(session: Session, on: date, sentence: str) -> None:
+    assert _refusal(session, K.CLB, "CLB Leuven", on) == sentence
+    assert store.signatures(session) == []
+
+
+def test_today_is_the_brussels_date(session: Session) -> None:
+    # 23:30 UTC on 3 December is already 4 December in Brussels: signing "today" is allowed.
+    late = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)
+    assert desk.sign(session, kind=K.CLB, name="CLB Leuven", signed_on=date(2026, 12, 4), by=BY, now=late, catalogue=CATALOGUE)
+
+
+@pytest.mark.parametrize("typed", ["", "  ", "X", "\x1b[2J\x1b[H", "A" * 121])
+def test_blank_escape_laden_or_overlong_names_are_refused(session: Session, typed: str) -> None:
+    assert _refusal(session, K.SCHOOL_COMMUNITY, typed).startswith("Een naam telt 2 tot 120 tekens, met minstens één letter")
+
+
+def test_escapes_are_cleaned_from_a_recorded_name(session: Session) -> None:
+    assert _sign(session, K.CLB, "\x1b]0;titel\x07CLB \u202eHalle\x1b[0m").name == "CLB Halle"
+
+
+def test_the_overview_lists_the_providers_that_did_not_sign_yet(session: Session) -> None:
+    _sign(session, K.PROVIDER, "arktos")
+    _sign(session, K.CLB, "Profo")  # a CLB named like a provider does not sign for the provider
+    overview = desk.overview(session, catalogue=CATALOGUE)
+    assert [s.name for s in overview.signed] == ["Profo", "Arktos"]
+    unsigned = [o.id for o in overview.unsigned]
+    assert "arktos" not in unsigned and "profo" in unsigned and len(unsigned) == len(CATALOGUE.organizations) - 1
