@@ -62,11 +62,11 @@ def teken(ctx: click.Context, aanbieder: str | None, clb: str | None, scholengem
     kind, named = _partner(aanbieder, clb, scholengemeenschap)
     now = utc_now()
     signed_on = typed_date(datum, option="--datum") or now.astimezone(BRUSSELS).date()
-    app = app_of(ctx)
-    with app.sessions.begin() as session:
+    catalogue = app_of(ctx).catalogue  # read before the write transaction opens: it uses a session of its own
+    with app_of(ctx).sessions.begin() as session:
         try:
             signature = declaration.sign(session, kind=kind, name=named, signed_on=signed_on, by=cli_actor(), now=now,
-                                         catalogue=app.catalogue, channel=AuditChannel.CLI)
+                                         catalogue=catalogue, channel=AuditChannel.CLI)
         except declaration.DeclarationRefused as refused:
             raise click.ClickException(str(refused)) from None
     who = declaration.shown(signature)
@@ -85,11 +85,11 @@ def intrekken(ctx: click.Context, aanbieder: str | None, clb: str | None, schole
     from store.audit import AuditChannel
 
     kind, named = _partner(aanbieder, clb, scholengemeenschap)
-    app = app_of(ctx)
-    with app.sessions.begin() as session:
+    catalogue = app_of(ctx).catalogue  # read before the write transaction opens: it uses a session of its own
+    with app_of(ctx).sessions.begin() as session:
         try:
             signature = declaration.withdraw(session, kind=kind, name=named, by=cli_actor(), now=utc_now(),
-                                             catalogue=app.catalogue, channel=AuditChannel.CLI)
+                                             catalogue=catalogue, channel=AuditChannel.CLI)
         except declaration.DeclarationRefused as refused:
             raise click.ClickException(str(refused)) from None
     who = declaration.shown(signature)
@@ -104,8 +104,8 @@ def lijst(ctx: click.Context) -> None:
     from intake.declaration import PartnerKind
     from intake.texts import render
 
-    app = app_of(ctx)
-    with app.sessions() as session:
-        overview = declaration.overview(session, catalogue=app.catalogue)
+    catalogue = app_of(ctx).catalogue
+    with app_of(ctx).sessions() as session:
+        overview = declaration.overview(session, catalogue=catalogue)
     groups = [(kind, [s for s in overview.signed if s.kind is kind]) for kind in PartnerKind]
     click.echo(render("cli/declaration.txt.j2", groups=groups, unsigned=overview.unsigned))

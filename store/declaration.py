@@ -58,6 +58,7 @@ def record_signature(
     session: Session, *, kind: PartnerKind, name: str, organization_id: str | None, signed_on: date, by: str, now: datetime,
 ) -> DeclarationSignature:
     """Add an active signature; AlreadySigned when the partner has one (checked first, and by the schema for a race)."""
+    _write_transaction(session)
     existing = active_signature(session, kind, name=name, organization_id=organization_id)
     if existing is not None:
         raise AlreadySigned(existing)
@@ -74,6 +75,18 @@ def record_signature(
             raise
         raise AlreadySigned(winner) from None
     return row
+
+
+def _write_transaction(session: Session) -> None:
+    """On SQLite, open the transaction now with the write lock (BEGIN IMMEDIATE), unless one is open already.
+
+    pysqlite opens no transaction before the first write, and a SAVEPOINT outside one is a transaction of its
+    own that its RELEASE commits: the caller's rollback would then undo nothing. Taking the lock before the
+    check also makes the check see every signature committed before it (writers queue on busy_timeout).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not getattr(connection.connection.dbapi_connection, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def withdraw_signature(session: Session, row: DeclarationSignature, *, by: str, now: datetime) -> DeclarationSignature:

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, select
+from sqlalchemy import Connection, event, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from desk import declaration as desk
 from intake.catalogue_loader import load_catalogue
@@ -79,6 +79,38 @@ def test_the_schema_refuses_a_second_active_signature(session: Session) -> None:
                                      recorded_at=NOW, active_key="sg sint-jan"))
     with pytest.raises(IntegrityError):
         session.commit()
+
+
+def test_recording_commits_nothing_the_caller_rolls_back(session: Session, session_factory: sessionmaker[Session]) -> None:
+    # On SQLite a savepoint outside a transaction commits when released: the caller's rollback must still undo it all.
+    store.record_signature(session, kind=K.CLB, name="CLB Leuven", organization_id=None, signed_on=date(2018, 1, 8), by=BY, now=NOW)
+    with session_factory() as other:
+        assert store.signatures(other) == []
+    session.rollback()
+    assert store.signatures(session) == []
+
+
+def test_two_coordinators_at_once_get_one_signature_and_one_refusal(session: Session, session_factory: sessionmaker[Session]) -> None:
+    # The other coordinator's row is not committed when this one starts; it is committed just as this one takes the
+    # write lock (SQLite, where writers queue) or inserts after its check (PostgreSQL, where the unique constraint
+    # catches it), by an SQLAlchemy event, no sleeping. Either way: one signature, and "al ondertekend" for the second.
+    other = store.record_signature(session, kind=K.CLB, name="CLB Leuven", organization_id=None, signed_on=date(2018, 1, 8), by=BY, now=NOW)
+    other_connection = session.connection()
+
+    def commit_the_other_first(conn: Connection, cursor: object, statement: str, *args: object) -> None:
+        if conn is not other_connection and statement.startswith(("BEGIN IMMEDIATE", "INSERT INTO declaration_signatures")) \
+                and session.in_transaction():
+            session.commit()
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", commit_the_other_first)
+    try:
+        with session_factory() as mine, pytest.raises(store.AlreadySigned) as refused:
+            store.record_signature(mine, kind=K.CLB, name="clb leuven", organization_id=None, signed_on=date(2019, 1, 1), by=BY, now=NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", commit_the_other_first)
+    assert refused.value.existing.id == other.id and refused.value.existing.signed_on == date(2018, 1, 8)
+    assert [s.signed_on for s in store.signatures(session)] == [date(2018, 1, 8)]
 
 
 # --- the migration -----------------------------------------------------------------------------
