@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desk import declaration as desk
+from intake.catalogue import Catalogue
 from intake.catalogue_loader import load_catalogue
 from intake.declaration import PartnerKind, Signature, partner_name
 from store import declaration as store
@@ -258,3 +259,15 @@ def test_the_overview_lists_the_providers_that_did_not_sign_yet(session: Session
     assert [s.name for s in overview.signed] == ["Profo", "Arktos"]
     unsigned = [o.id for o in overview.unsigned]
     assert "arktos" not in unsigned and "profo" in unsigned and len(unsigned) == len(CATALOGUE.organizations) - 1
+
+
+def test_a_provider_that_left_the_catalogue_can_still_withdraw(session: Session) -> None:
+    _sign(session, K.PROVIDER, "Groep Intro")
+    smaller = Catalogue(organizations=tuple(o for o in CATALOGUE.organizations if o.id != "groep-intro"),
+                        services=tuple(s for s in CATALOGUE.services if s.organization_id != "groep-intro"))
+    assert "Groep Intro" in [s.name for s in desk.overview(session, catalogue=smaller).signed]  # still listed as signed
+    assert desk.withdraw(session, kind=K.PROVIDER, name="groep-intro", by=BY, now=LATER, catalogue=smaller).name == "Groep Intro"
+    session.commit()
+    assert store.signatures(session) == []
+    # Neither in the catalogue nor signed any more: an unknown provider again.
+    assert _refusal(session, K.PROVIDER, "Groep Intro", withdraw=True).startswith('Er staat geen aanbieder "Groep Intro" in het aanbod')
