@@ -269,5 +269,6 @@ def test_a_provider_that_left_the_catalogue_can_still_withdraw(session: Session)
     assert desk.withdraw(session, kind=K.PROVIDER, name="groep-intro", by=BY, now=LATER, catalogue=smaller).name == "Groep Intro"
     session.commit()
     assert store.signatures(session) == []
-    # Neither in the catalogue nor signed any more: an unknown provider again.
-    assert _refusal(session, K.PROVIDER, "Groep Intro", withdraw=True).startswith('Er staat geen aanbieder "Groep Intro" in het aanbod')
+    with pytest.raises(desk.DeclarationRefused) as refused:  # neither in the catalogue nor signed any more: unknown again
+        desk.withdraw(session, kind=K.PROVIDER, name="Groep Intro", by=BY, now=LATER, catalogue=smaller)
+    assert str(refused.value).startswith('Er staat geen aanbieder "Groep Intro" in het aanbod')
