@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "bevraging": ("meldpunt.cli_bevraging:bevraging", "De jaarlijkse bevraging over leerlingen jonger dan 12: starten en de stand bekijken."),
     "dispatch": ("meldpunt.cli_dispatch:dispatch", "Verzending naar de aanbieders (standaard woensdag en vrijdag om 9 uur)."),
     "import": ("meldpunt.cli_import:import_group", "Lees overzichten van aanbieders in de cijfers (bv. het jaaroverzicht van Groene Zorg)."),
+    "intentieverklaring": ("meldpunt.cli_intentieverklaring:intentieverklaring", "Wie ondertekende de intentieverklaring: noteren, intrekken en tonen."),
     "privacy": ("meldpunt.cli_privacy:privacy", "Privacy: bewaartermijnen toepassen, inzage geven en wissen op verzoek."),
     "rapport": ("meldpunt.cli_rapport:rapport", "Maak het cijferrapport van een periode: tabellen in de terminal, of CSV, XLSX, HTML of JSON; of mail het."),
     "review": ("meldpunt.cli_review:review", "Beslis over aanmeldingen die wachten."),

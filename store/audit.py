@@ -38,6 +38,8 @@ class AuditAction(StrEnum):
     SURVEY_STARTED = "bevraging-gestart"  # `meldpunt bevraging start`: detail is the year and how many were invited
     SURVEY_READ = "bevraging-gelezen"  # `meldpunt bevraging stand --ontbrekend-aanbod`: the free texts were shown
     REPORT = "rapport"  # `meldpunt rapport`: the figures report was made; detail names the period and audience, no figures
+    DECLARATION_SIGNED = "intentieverklaring-getekend"  # `meldpunt intentieverklaring teken`: detail is the signature's number
+    DECLARATION_WITHDRAWN = "intentieverklaring-ingetrokken"  # `meldpunt intentieverklaring intrekken`: detail is the signature's number
 
 
 class AuditChannel(StrEnum):

@@ -11,6 +11,7 @@ import pytest
 from intake.eligibility import Finding, Severity
 from intake.findings import weighing_reasons
 from intake.scrub import redact_note
+from store.audit import AuditAction
 from store.mail_models import MailKind
 from tests.test_architecture import ROOT
 
@@ -43,6 +44,18 @@ def test_outbox_kinds_keep_their_stored_values() -> None:
         "RETENTION_WARNING": "bewaartermijn", "ERASE_REQUEST": "wisverzoek", "SURVEY": "bevraging", "SURVEY_REMINDER": "bevraging-herinnering",
         "REPORT": "rapport", "DIGEST": "digest", "ALERT": "alert",
     }
+
+
+def test_audit_actions_keep_their_stored_values() -> None:
+    # Stored in every audit row, which is kept five years and searched by `meldpunt audit`: a renamed value would split the log.
+    assert {action.name: action.value for action in AuditAction} == {
+        "READ": "gelezen", "LIST_READ": "lijst-gelezen", "CREATED": "aangemaakt", "STATUS": "status", "CHANGED": "gewijzigd",
+        "STAFF_ADDED": "medewerker-toegevoegd", "STAFF_REMOVED": "medewerker-verwijderd", "OFFER_APPROVED": "aanbod-goedgekeurd",
+        "OFFER_REFUSED": "aanbod-geweigerd", "PURGED": "opgeschoond", "EXPORTED": "inzage", "ERASED": "gewist", "IMPORTED": "ingelezen",
+        "SURVEY_STARTED": "bevraging-gestart", "SURVEY_READ": "bevraging-gelezen", "REPORT": "rapport",
+        "DECLARATION_SIGNED": "intentieverklaring-getekend", "DECLARATION_WITHDRAWN": "intentieverklaring-ingetrokken",
+    }
+    assert max(len(action.value) for action in AuditAction) <= 32  # audit_log.action is a VARCHAR(32)
 
 
 @pytest.mark.parametrize("keyword", ["action"])

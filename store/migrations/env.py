@@ -8,7 +8,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, TypeDecorator
 
-from store import alert_models, chat_models, digest_models, dispatch_models, figure_models, mail_models, survey_models  # noqa: F401 — registers their tables on Base.metadata
+from store import alert_models, chat_models, declaration_models, digest_models, dispatch_models, figure_models, mail_models, survey_models  # noqa: F401 — registers their tables on Base.metadata
 from store.db import create_db_engine
 from store.models import Base
 
