@@ -10,12 +10,12 @@ from typing import Any
 from intake import site
 from intake.catalogue import Catalogue
 from intake.declaration import PartnerKind, Signature
-from intake.report_model import Report, Table
+from intake.report_model import Report, Suppressed, Table
 from intake.retention import RetentionPeriods
 from intake.schedule import WeeklyMoment
 from intake.texts import render
 from intake.vocabulary import DesiredForm, ProblemArea, Region, SchoolLevel
-from meldpunt.report_forms.cells import cell_text, value_columns
+from meldpunt.report_forms.cells import cell_text, is_number, value_columns
 
 # Stands where the "Bijgewerkt op" moment goes: a page is compared without it, so an unchanged page is not rewritten.
 STAMP = "@@BIJGEWERKT@@"
@@ -71,15 +71,20 @@ def _figure_rows(table: Table) -> list[list[str]]:
     return [[row.label, *(cell_text(cell, kind) for cell, kind in zip(row.cells, kinds, strict=False))] for row in rows]
 
 
+def _counts_something(table: Table) -> bool:
+    """Whether a table counts anyone: a count above zero, or one hidden for being small (a period without referrals has only zeros)."""
+    rows = [*table.rows, *([table.total] if table.total is not None else [])]
+    return any(isinstance(cell, Suppressed) or (is_number(cell) and cell != 0) for row in rows for cell in row.cells)
+
+
 def _figures_context(figures: Report | None) -> dict[str, Any]:
     """The figures page's tables, or none when the period has no referrals yet (said honestly on the page)."""
     if figures is None:
         return {"report": None, "tables": []}
     chosen = [t for key in FIGURE_TABLES for t in figures.tables if t.key == key]
-    regions = next((t for t in figures.tables if t.key == "regio"), None)
-    empty = regions is None or regions.total is None or regions.total.cells[:1] == (0,)
-    tables = [] if empty else [{"table": t, "header": [c.label for c in t.columns], "rows": _figure_rows(t)} for t in chosen]
-    return {"report": figures, "tables": tables}
+    if not any(_counts_something(t) for t in chosen):
+        return {"report": figures, "tables": []}
+    return {"report": figures, "tables": [{"table": t, "header": [c.label for c in t.columns], "rows": _figure_rows(t)} for t in chosen]}
 
 
 def _declaration_context(content: SiteContent) -> dict[str, Any]:
