@@ -62,6 +62,8 @@
   form.addEventListener("change", apply);
   form.addEventListener("input", apply);
   form.addEventListener("submit", function (event) { event.preventDefault(); });
+  // "reset" fires before the browser puts the controls back: filter once they are.
+  form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
   form.hidden = false;
   apply();
 }());
