@@ -195,9 +195,9 @@ def build_site(app: App, target: Path, *, now: datetime, telegram_username: str 
                           figures=_figures(app, inputs.catalogue, now), approved=inputs.approved)
     made = pages(content)
     target = target.absolute()
-    if not target.is_dir():
-        target.mkdir(parents=True)  # NotADirectoryError or FileExistsError when it is a file: the command says so
-        os.chmod(target, FOLDER_MODE)
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(str(target))  # the command says so in Dutch
+    _make_folders(Path(target.anchor), target)  # missing folders above it too: the web server must pass through them
     writer = _Writer(target, brussels_time(now), now.astimezone(BRUSSELS).date())
     for name, data in _assets().items():
         writer.put(name, data)

@@ -173,7 +173,7 @@ def run_cli(database_url: str, tmp_path: Path, *args: str) -> tuple[int, str]:
 
 def test_the_command_builds_and_says_what_it_did(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    target = tmp_path / "website"
+    target = tmp_path / "www" / "website"
     code, output = run_cli(database_url, tmp_path, str(target), "--telegram", "@MeldpuntSIBot")
     pages = len(all_pages(load_catalogue()))
     assert code == 0, output
@@ -181,6 +181,7 @@ def test_the_command_builds_and_says_what_it_did(database_url: str, tmp_path: Pa
                               "Je kan deze map zo naar elke webserver kopiëren.")
     assert 'href="https://t.me/MeldpuntSIBot"' in (target / "index.html").read_text("utf-8")
     assert stat.S_IMODE((target / "index.html").stat().st_mode) == 0o644, "the command's private umask does not apply"
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o755, "a folder made above the site lets the web server through"
     code, output = run_cli(database_url, tmp_path, str(target), "--telegram", "MeldpuntSIBot")
     assert code == 0 and "0 bestanden geschreven, 0 verwijderd" in output
 
