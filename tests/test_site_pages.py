@@ -137,6 +137,10 @@ def test_the_offer_list_carries_the_filter_contract() -> None:
         assert f'<label for="filter-{name}">' in offer
     assert '<form id="filters" class="filters" hidden>' in offer, "without JavaScript the form stays hidden"
     assert "12 van de 12 interventies" in offer
+    words = main_text(offer)
+    for fact in ("Financiering Vlaamse overheid (NAFT)", "Waar op school: ja · buiten de school: ja", "Aanmelden Via het Meldpunt",
+                 "Website http://www.arktos.be/", "Capaciteit niet gekend"):
+        assert fact in words, fact
 
 
 def test_age_attributes_come_from_the_known_bounds() -> None:
