@@ -106,6 +106,7 @@ def fixed_pages(content: SiteContent) -> dict[str, str]:
         site.DECLARATION: _page("intentieverklaring.html.j2", site.DECLARATION, content, **_declaration_context(content)),
         site.FIGURES: _page("cijfers.html.j2", site.FIGURES, content, **_figures_context(content.figures)),
         site.COLOPHON: _page("colofon.html.j2", site.COLOPHON, content, retention=content.retention,
+                             days=site.dispatch_days(content.links.dispatch_moments),
                              reviewed=site.latest(content.approved, content.catalogue.services)),
     }
 
