@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 FILE_MODE, FOLDER_MODE = 0o644, 0o755  # public content, read by a web server under another account
 MANIFEST = ".meldpunt-site.json"  # what the last build wrote: its files, their content hash (without the moment) and date
 SITE_TEMPLATES = TEMPLATES_DIR / "site"
+_SITE_PATH = re.compile(r"(?:[a-z0-9-]+/){0,2}[a-z0-9-]+\.(?:html|css|js|xml|txt)")  # catalogue ids are [a-z0-9-]
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,19 @@ def _read_manifest(target: Path) -> dict[str, dict[str, str]]:
     """The files the last build wrote into target (empty for a first build or an unreadable manifest)."""
     try:
         found = json.loads((target / MANIFEST).read_text("utf-8"))
-        return {str(k): {"sha256": str(v["sha256"]), "lastmod": str(v["lastmod"])} for k, v in found["files"].items()}
+        files = {str(k): {name: str(v[name]) for name in ("sha256", "lastmod", "file")} for k, v in found["files"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
+    # Only paths a build makes: an edited manifest must never make the builder remove a file outside the site.
+    return {relative: entry for relative, entry in files.items() if _SITE_PATH.fullmatch(relative)}
+
+
+def _file_digest(path: Path) -> str | None:
+    """The hash of a file's bytes as they are on disk, or None when there is no such file."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _write(target: Path, relative: str, data: bytes) -> None:
@@ -165,15 +177,16 @@ class _Writer:
         self.written = 0
 
     def put(self, relative: str, text_or_bytes: str | bytes) -> None:
-        """Keep the file when its content is what the last build wrote; else write it with this build's moment."""
+        """Keep the file when its content is what the last build wrote (and nobody changed it since); else write it anew."""
         data = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes
         digest = hashlib.sha256(data).hexdigest()
         before = self.old.get(relative)
-        if before is not None and before["sha256"] == digest and (self.target / relative).is_file():
+        if before is not None and before["sha256"] == digest and _file_digest(self.target / relative) == before["file"]:
             self.new[relative] = before
             return
-        _write(self.target, relative, data.replace(STAMP.encode(), self.stamp.encode()))
-        self.new[relative] = {"sha256": digest, "lastmod": self.today}
+        stamped = data.replace(STAMP.encode(), self.stamp.encode())
+        _write(self.target, relative, stamped)
+        self.new[relative] = {"sha256": digest, "lastmod": self.today, "file": hashlib.sha256(stamped).hexdigest()}
         self.written += 1
 
     def finish(self) -> int:

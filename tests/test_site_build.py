@@ -5,6 +5,7 @@ Needs store.declaration (the DECL part of issue 17) for the signatures: these te
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from datetime import UTC, datetime, timedelta
@@ -136,6 +137,21 @@ def test_files_no_longer_made_are_removed_and_others_left_alone(app: App, tmp_pa
     assert built.removed == 1 and not (target / "aanbod" / "tako").exists()
     assert (target / "eigen.txt").read_text("utf-8") == "van de webmaster"
     assert "tako" not in (target / "sitemap.xml").read_text("utf-8") and broken_links(target) == []
+
+
+def test_a_page_changed_by_hand_is_restored_and_a_tampered_manifest_removes_nothing_outside(app: App, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    build_site(app, target, now=MORNING)
+    (target / "colofon" / "index.html").write_text("weg", "utf-8")
+    outside = tmp_path / "buiten.html"
+    outside.write_text("niet van de website", "utf-8")
+    manifest = json.loads((target / MANIFEST).read_text("utf-8"))
+    manifest["files"]["../buiten.html"] = manifest["files"]["index.html"]
+    (target / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    built = build_site(app, target, now=MORNING)
+    assert (built.written, built.removed) == (1, 0)
+    assert "Colofon en privacy" in (target / "colofon" / "index.html").read_text("utf-8")
+    assert outside.read_text("utf-8") == "niet van de website"
 
 
 def test_the_figures_page_hides_small_cells_and_names_no_school(app: App, tmp_path: Path) -> None:
