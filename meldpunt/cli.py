@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "privacy": ("meldpunt.cli_privacy:privacy", "Privacy: bewaartermijnen toepassen, inzage geven en wissen op verzoek."),
     "rapport": ("meldpunt.cli_rapport:rapport", "Maak het cijferrapport van een periode: tabellen in de terminal, of CSV, XLSX, HTML of JSON; of mail het."),
     "review": ("meldpunt.cli_review:review", "Beslis over aanmeldingen die wachten."),
+    "site": ("meldpunt.cli_site:site", "Bouw de publieke website: het aanbod, hoe je aanmeldt, de intentieverklaring en de cijfers."),
     "status": ("meldpunt.cli_status:status", "Toon hoe de dienst draait: elk onderdeel, wat wacht, en de volgende verzending (code 1 = alarm)."),
     "vandaag": ("meldpunt.cli_vandaag:vandaag", "Toon wat vandaag op de coördinator wacht, het dringendste eerst, met de regel die elk punt afhandelt."),
     "week": ("meldpunt.cli_week:week", "Toon de verzendingen van de komende zeven dagen: wat meegaat, wat wacht, en de regel om het te veranderen."),
