@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, time
 
-from intake.catalogue import Catalogue, Organization, Service
+from intake.catalogue import Catalogue, Service
 from intake.declaration import PartnerKind, Signature
 from intake.schedule import DAY_NAMES, WeeklyMoment
 
@@ -81,12 +81,6 @@ def signed_providers(signatures: Iterable[Signature]) -> dict[str, Signature]:
         if signature.kind is PartnerKind.PROVIDER and signature.organization_id is not None:
             found.setdefault(signature.organization_id, signature)
     return found
-
-
-def unsigned(catalogue: Catalogue, signatures: Iterable[Signature]) -> list[Organization]:
-    """Every catalogue organisation without a provider signature: listed as "nog niet ondertekend"."""
-    signed = signed_providers(signatures)
-    return [o for o in catalogue.organizations if o.id not in signed]
 
 
 def by_kind(signatures: Iterable[Signature]) -> list[tuple[PartnerKind, list[Signature]]]:

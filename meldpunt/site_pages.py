@@ -9,7 +9,7 @@ from typing import Any
 
 from intake import site
 from intake.catalogue import Catalogue
-from intake.declaration import PartnerKind, Signature
+from intake.declaration import PartnerKind, Signature, unsigned_providers
 from intake.report_model import Report, Suppressed, Table
 from intake.retention import RetentionPeriods
 from intake.schedule import WeeklyMoment
@@ -90,7 +90,7 @@ def _figures_context(figures: Report | None) -> dict[str, Any]:
 def _declaration_context(content: SiteContent) -> dict[str, Any]:
     """Who signed the declaration, by partner kind, and which catalogue organisations have not signed yet."""
     names = {o.id: o.name for o in content.catalogue.organizations}
-    return {"groups": site.by_kind(content.signatures), "unsigned": site.unsigned(content.catalogue, content.signatures),
+    return {"groups": site.by_kind(content.signatures), "unsigned": unsigned_providers(content.signatures, content.catalogue),
             "names": names, "provider_kind": PartnerKind.PROVIDER}
 
 

@@ -20,7 +20,7 @@ NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "var", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", "tests", "meldpunt.env"
 )
 # Files read from disk at run time, relative to the repository (and to site-packages once installed).
-DATA_GLOBS = ("templates/**/*.j2", "templates/questionnaire.yaml", "store/catalogue.yaml", "store/migrations/**/*")
+DATA_GLOBS = ("templates/**/*.j2", "templates/**/*.css", "templates/**/*.js", "templates/questionnaire.yaml", "store/catalogue.yaml", "store/migrations/**/*")
 
 
 @pytest.fixture(scope="module")
