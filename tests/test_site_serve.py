@@ -114,6 +114,17 @@ async def test_the_served_site_shows_the_offer_and_an_approved_change_without_a_
         assert (await page_when(base + "aanbod/index.html", "Profo")).status == 200
 
 
+async def test_a_signature_the_coordinator_records_reaches_the_served_declaration_page(site_settings: str) -> None:
+    page = f"http://{site_settings}/intentieverklaring/index.html"
+    async with serving():
+        before = await page_when(page, "Profo</a>: nog niet ondertekend")
+        assert "Profo</a> (aanbieder): ondertekend op" not in before.text
+        signed = await asyncio.to_thread(CliRunner().invoke, main, ["intentieverklaring", "teken", "--aanbieder", "profo", "--datum", "20/02/2018"])
+        assert signed.exit_code == 0, signed.output
+        after = await page_when(page, "Profo</a> (aanbieder): ondertekend op 20/02/2018")
+        assert "Profo</a>: nog niet ondertekend" not in after.text
+
+
 async def test_the_site_server_only_reads_keeps_no_visitor_log_and_answers_in_dutch(
     site_settings: str, caplog: pytest.LogCaptureFixture,
 ) -> None:
