@@ -1,7 +1,8 @@
 """Debian's headless Chromium driven by Selenium through Debian's own chromedriver: open a local file, look, print.
 
 No browser is downloaded (Selenium Manager never runs: the driver's path is given); without /usr/bin/chromium the
-caller skips (scripts/test-deps.d/chromium installs it in CI).
+caller skips (scripts/test-deps.d/chromium installs it in CI). For a website: serve a folder on 127.0.0.1, crawl it by
+its links (console, links, requests, weight per page) and run axe-core, pinned and fetched by scripts/test-deps.d/axe-core.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import re
 import struct
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag
 
 import pytest
 
@@ -31,6 +36,7 @@ AXE_CORE_SNIPPET = CHECKOUT / "scripts" / "test-deps.d" / "axe-core"
 AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 # Every host name resolves to nothing except loopback: a page that reaches out fails loudly instead of leaking.
 LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+HTTP_TIMEOUT = 10  # seconds for one answer of the loopback test server
 
 
 def require_chromium() -> None:
@@ -183,3 +189,84 @@ def serve_directory(root: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@dataclass
+class Visit:
+    """What one page showed when it was opened."""
+
+    severe: list[str]
+    links: list[dict[str, str]]
+    ids: set[str]
+    requests: list[str]
+    weight: int
+    violations: list[dict[str, Any]] | None  # None: axe-core is not installed
+
+
+@dataclass
+class Crawl:
+    """Every page reached from the home page by following links, and every relative target with its HTTP status."""
+
+    visits: dict[str, Visit] = field(default_factory=dict)
+    status: dict[str, int] = field(default_factory=dict)
+
+
+LINKS = """
+return Array.from(document.querySelectorAll('a[href], link[href], script[src], img[src], source[src], iframe[src]'))
+  .map(e => { const raw = e.getAttribute('href') ?? e.getAttribute('src');
+              return {tag: e.tagName.toLowerCase(), raw: raw, url: new URL(raw, document.baseURI).href}; });
+"""
+LOADED = """
+const pages = performance.getEntriesByType('navigation'), parts = performance.getEntriesByType('resource');
+return {requests: pages.concat(parts).map(e => e.name),
+        weight: pages.concat(parts).reduce((sum, e) => sum + e.decodedBodySize, 0)};
+"""
+
+
+def is_relative(raw: str) -> bool:
+    """A link inside the site: no scheme (http:, mailto:, tel:, data:) and not protocol-relative."""
+    return not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", raw) and not raw.startswith("//")
+
+
+def http_status(url: str) -> int:
+    """The HTTP status the test server answers for url."""
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 - our own loopback server
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def page_console(driver: Any) -> list[str]:
+    """The page's SEVERE console entries, without the browser's own favicon probe (the page does not ask for it)."""
+    return [entry for entry in severe_console_entries(driver) if "/favicon.ico" not in entry]
+
+
+def visit_page(driver: Any, url: str, axe_source: str | None) -> Visit:
+    """Open one page and record what it showed."""
+    driver.get(url)
+    links = driver.execute_script(LINKS)
+    ids = set(driver.execute_script("return Array.from(document.querySelectorAll('[id]')).map(e => e.id);"))
+    loaded = driver.execute_script(LOADED)
+    violations = axe_violations(driver, axe_source) if axe_source is not None else None
+    return Visit(page_console(driver), links, ids, loaded["requests"], int(loaded["weight"]), violations)
+
+
+def crawl_site(browser: Any, base: str, axe_source: str | None) -> Crawl:
+    """Follow every relative link from base + index.html; each page is opened once, every target asked for its status."""
+    result = Crawl()
+    browser.get_log("browser")  # start with an empty console
+    queue = [base + "index.html"]
+    while queue:
+        url = queue.pop(0)
+        if url in result.status:
+            continue
+        result.status[url] = http_status(url)
+        if result.status[url] != 200 or not url.endswith(".html"):
+            continue
+        visit = result.visits[url.removeprefix(base)] = visit_page(browser, url, axe_source)
+        for link in visit.links:
+            target = urldefrag(link["url"]).url
+            if is_relative(link["raw"]) and target not in result.status:
+                queue.append(target)
+    return result

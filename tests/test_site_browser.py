@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,14 +30,16 @@ from meldpunt.app import App
 from meldpunt.settings import Settings
 from tests.browser import (
     LOOPBACK_ONLY,
+    Crawl,
     axe_core_path,
     axe_violations,
     chromium,
+    crawl_site,
     describe_violations,
+    is_relative,
     png_colours,
     require_axe_core,
     serve_directory,
-    severe_console_entries,
 )
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -65,26 +67,6 @@ class Sites:
     def url(self, build: str, page: str) -> str:
         """The address of one page of one build."""
         return f"{self.base}{build}{page}"
-
-
-@dataclass
-class Visit:
-    """What one page showed when it was opened."""
-
-    severe: list[str]
-    links: list[dict[str, str]]
-    ids: set[str]
-    requests: list[str]
-    weight: int
-    violations: list[dict[str, Any]] | None  # None: axe-core is not installed
-
-
-@dataclass
-class Crawl:
-    """Every page reached from the home page by following links, and every relative target with its HTTP status."""
-
-    visits: dict[str, Visit] = field(default_factory=dict)
-    status: dict[str, int] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
@@ -125,67 +107,11 @@ def browser_without_js() -> Iterator[Any]:
         yield driver
 
 
-LINKS = """
-return Array.from(document.querySelectorAll('a[href], link[href], script[src], img[src], source[src], iframe[src]'))
-  .map(e => { const raw = e.getAttribute('href') ?? e.getAttribute('src');
-              return {tag: e.tagName.toLowerCase(), raw: raw, url: new URL(raw, document.baseURI).href}; });
-"""
-LOADED = """
-const pages = performance.getEntriesByType('navigation'), parts = performance.getEntriesByType('resource');
-return {requests: pages.concat(parts).map(e => e.name),
-        weight: pages.concat(parts).reduce((sum, e) => sum + e.decodedBodySize, 0)};
-"""
-
-
-def _is_relative(raw: str) -> bool:
-    """A link inside the site: no scheme (http:, mailto:, tel:, data:) and not protocol-relative."""
-    return not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", raw) and not raw.startswith("//")
-
-
-def _status(url: str) -> int:
-    """The HTTP status the test server answers for url."""
-    try:
-        with urllib.request.urlopen(url, timeout=WAIT) as response:  # noqa: S310 - our own loopback server
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
-def _console(driver: Any) -> list[str]:
-    """The page's SEVERE console entries, without the browser's own favicon probe (the page does not ask for it)."""
-    return [entry for entry in severe_console_entries(driver) if "/favicon.ico" not in entry]
-
-
-def _visit(driver: Any, url: str, axe_source: str | None) -> Visit:
-    """Open one page and record what it showed."""
-    driver.get(url)
-    links = driver.execute_script(LINKS)
-    ids = set(driver.execute_script("return Array.from(document.querySelectorAll('[id]')).map(e => e.id);"))
-    loaded = driver.execute_script(LOADED)
-    violations = axe_violations(driver, axe_source) if axe_source is not None else None
-    return Visit(_console(driver), links, ids, loaded["requests"], int(loaded["weight"]), violations)
-
-
 @pytest.fixture(scope="module")
 def crawl(sites: Sites, browser: Any) -> Crawl:
-    """Follow every relative link from the bundled build's home page; each page is opened once."""
+    """Every page of the bundled build reached from its home page, each opened once (with axe-core when installed)."""
     axe_source = axe_core_path().read_text(encoding="utf-8") if axe_core_path().exists() else None
-    base, result = sites.url(BUNDLED, ""), Crawl()
-    browser.get_log("browser")  # start with an empty console
-    queue = [base + "index.html"]
-    while queue:
-        url = queue.pop(0)
-        if url in result.status:
-            continue
-        result.status[url] = _status(url)
-        if result.status[url] != 200 or not url.endswith(".html"):
-            continue
-        visit = result.visits[url.removeprefix(base)] = _visit(browser, url, axe_source)
-        for link in visit.links:
-            target = urldefrag(link["url"]).url
-            if _is_relative(link["raw"]) and target not in result.status:
-                queue.append(target)
-    return result
+    return crawl_site(browser, sites.url(BUNDLED, ""), axe_source)
 
 
 def test_every_page_reached_by_links_loads_without_console_errors(crawl: Crawl) -> None:
@@ -198,7 +124,7 @@ def test_no_link_script_or_stylesheet_is_broken_and_every_link_works_from_disk(c
     broken = {url: status for url, status in crawl.status.items() if status != 200}
     assert broken == {}, "relative targets that do not answer 200"
     for page, visit in crawl.visits.items():
-        relative = [link["raw"] for link in visit.links if _is_relative(link["raw"])]
+        relative = [link["raw"] for link in visit.links if is_relative(link["raw"])]
         # Opened from disk (file://) or from a sub-folder of a web host, '/x' and 'map/' lead nowhere.
         assert [raw for raw in relative if raw.startswith("/")] == [], page
         assert [raw for raw in relative if urldefrag(raw).url.endswith("/")] == [], f"{page}: name index.html"
@@ -211,7 +137,8 @@ def test_the_pages_reached_by_links_are_exactly_the_sitemap(sites: Sites, crawl:
         tree = ET.fromstring(response.read())
     locations = [element.text or "" for element in tree.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     assert all(location.startswith(SITE_URL) for location in locations), locations
-    listed = {location.removeprefix(SITE_URL) or "index.html" for location in locations}
+    # A folder's address ('aanbod/') is how a web host names its index.html; both forms are fine in a sitemap.
+    listed = {re.sub(r"(^|/)$", r"\1index.html", location.removeprefix(SITE_URL)) for location in locations}
     assert set(crawl.visits) == listed
     every_offer = {f"aanbod/{service.id}/index.html" for service in sites.catalogue.services}
     every_provider = {f"aanbieders/{organisation.id}/index.html" for organisation in sites.catalogue.organizations}
@@ -242,7 +169,7 @@ def _emulate(driver: Any, size: tuple[int, int], *, mobile: bool) -> None:
                            {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": mobile})
 
 
-def test_at_phone_width_no_page_scrolls_sideways_and_screenshots_are_not_blank(
+def test_at_phone_and_desktop_width_no_page_scrolls_sideways_and_screenshots_are_not_blank(
         sites: Sites, crawl: Crawl, browser: Any) -> None:
     try:
         for size, mobile in ((PHONE, True), (DESKTOP, False)):
