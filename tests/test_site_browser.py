@@ -285,15 +285,27 @@ def test_without_javascript_every_intervention_shows_and_the_filters_do_not(site
     assert driver.find_element(By.TAG_NAME, "h1").is_displayed()
 
 
+FACTS = """
+const facts = {};
+document.querySelectorAll('main dl dt').forEach(term => {
+  const value = term.nextElementSibling;
+  if (value && value.tagName === 'DD') { facts[term.textContent.trim()] = value.textContent.replace(/\\s+/g, ' ').trim(); }
+});
+return facts;
+"""
+
+
 def test_after_an_approved_change_the_intervention_page_shows_the_new_values(sites: Sites, browser: Any) -> None:
     page = f"aanbod/{CHANGED_SERVICE}/index.html"
     browser.get(sites.url(BUNDLED, page))
-    assert not browser.find_elements(By.CSS_SELECTOR, f"a[href='{NEW_WEBSITE}']")
+    before = browser.execute_script(FACTS)
+    assert (before["Capaciteit"], before["Leeftijd"], before["Website"]) == ("niet gekend", "niet gekend", "http://www.profo.be/")
+    assert before["Laatst bijgewerkt"] == "22/11/2026", "the catalogue's last review"
     browser.get(sites.url(CHANGED, page))
-    assert browser.find_elements(By.CSS_SELECTOR, f"a[href='{NEW_WEBSITE}']"), "the new website is linked"
-    text = browser.find_element(By.TAG_NAME, "main").text
-    assert re.search(r"\b12\b.*\b18 jaar", text), "the new ages are shown"
-    assert re.search(r"\b3\b", text), "the free places are shown"
+    after = browser.execute_script(FACTS)
+    assert (after["Capaciteit"], after["Leeftijd"]) == ("3 vrije plaatsen", "12 tot en met 18 jaar")
+    assert after["Laatst bijgewerkt"] == "02/12/2026", "the day the change was approved"
+    assert browser.find_elements(By.CSS_SELECTOR, f"main a[href='{NEW_WEBSITE}']"), "the new website is linked"
     browser.get(sites.url(CHANGED, "aanbod/index.html"))
     item = browser.find_element(By.ID, f"dienst-{CHANGED_SERVICE}")
     assert (item.get_attribute("data-min-leeftijd"), item.get_attribute("data-max-leeftijd")) == ("12", "18")
