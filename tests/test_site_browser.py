@@ -231,7 +231,9 @@ def _expected(catalogue: Catalogue, *, region: str | None = None, level: str | N
 def _reset(driver: Any) -> None:
     """Press the filter form's reset button."""
     form = driver.find_element(By.ID, "filter-regio").find_element(By.XPATH, "ancestor::form")
-    form.find_element(By.CSS_SELECTOR, "button[type=reset], input[type=reset]").click()
+    buttons = form.find_elements(By.CSS_SELECTOR, "button[type=reset], input[type=reset]")
+    assert buttons, "the filter form has no reset button (<button type=reset>) to show the whole offer again"
+    buttons[0].click()
 
 
 def test_region_and_level_narrow_the_offer_and_the_checkbox_drops_what_is_not_known(sites: Sites, browser: Any) -> None:
