@@ -210,22 +210,24 @@ def _settles_on(driver: Any, expected: set[str], total: int) -> None:
                              f"#aantal says {count!r}") from error
 
 
-def _expected(catalogue: Catalogue, *, region: str | None = None, level: str | None = None,
-              age: int | None = None, unknown_too: bool = True) -> set[str]:
+FILTER_FIELDS = {"regio": "service_areas", "niveau": "levels", "vorm": "forms", "probleem": "problem_areas"}
+
+
+def _expected(catalogue: Catalogue, *, age: int | None = None, unknown_too: bool = True, **chosen: str) -> set[str]:
     """The interventions the filters should leave: a known match, or (with the checkbox) not known."""
-    def fits(values: list[str] | None, wanted: str | None) -> bool:
-        return wanted is None or (values is None and unknown_too) or (values is not None and wanted in values)
+    def fits(values: list[str] | None, wanted: str) -> bool:
+        return (values is None and unknown_too) or (values is not None and wanted in values)
 
     def fits_age(bounds: dict[str, int | None] | None) -> bool:
         if age is None:
             return True
         if bounds is None or bounds["minimum"] is None or bounds["maximum"] is None:
-            return unknown_too  # only ranges known at both ends are used in this test
+            return unknown_too  # only ranges known at both ends are used in these tests
         return bounds["minimum"] <= age <= bounds["maximum"]
 
     services = [service.model_dump(mode="json") for service in catalogue.services]
-    return {s["id"] for s in services
-            if fits(s["service_areas"], region) and fits(s["levels"], level) and fits_age(s["age_range"])}
+    return {s["id"] for s in services if fits_age(s["age_range"])
+            and all(fits(s[FILTER_FIELDS[name]], wanted) for name, wanted in chosen.items())}
 
 
 def _reset(driver: Any) -> None:
@@ -244,17 +246,32 @@ def test_region_and_level_narrow_the_offer_and_the_checkbox_drops_what_is_not_kn
     _settles_on(browser, everything, total)
     Select(browser.find_element(By.ID, "filter-regio")).select_by_value("oost")
     Select(browser.find_element(By.ID, "filter-niveau")).select_by_value("secundair")
-    honest = _expected(catalogue, region="oost", level="secundair")
+    honest = _expected(catalogue, regio="oost", niveau="secundair")
     assert OOST_SECONDARY <= honest and "naft-groep-intro-ahv" not in honest
     _settles_on(browser, honest, total)
     checkbox = browser.find_element(By.ID, "filter-ongekend")
     assert checkbox.is_selected(), "by default nothing is left out for not being known"
     checkbox.click()
-    assert _expected(catalogue, region="oost", level="secundair", unknown_too=False) == OOST_SECONDARY
+    assert _expected(catalogue, regio="oost", niveau="secundair", unknown_too=False) == OOST_SECONDARY
     _settles_on(browser, OOST_SECONDARY, total)
     _reset(browser)
     _settles_on(browser, everything, total)
     assert browser.find_element(By.ID, "filter-ongekend").is_selected()
+
+
+def test_form_and_problem_area_narrow_the_offer_and_every_filter_has_a_visible_label(sites: Sites, browser: Any) -> None:
+    catalogue, total = sites.catalogue, len(sites.catalogue.services)
+    browser.get(sites.url(BUNDLED, "aanbod/index.html"))
+    for control in (*(f"filter-{name}" for name in FILTER_FIELDS), "filter-leeftijd", "filter-ongekend"):
+        assert browser.find_element(By.CSS_SELECTOR, f"label[for='{control}']").is_displayed(), control
+    browser.find_element(By.ID, "filter-ongekend").click()
+    Select(browser.find_element(By.ID, "filter-probleem")).select_by_value("spijbelen")
+    truancy = _expected(catalogue, probleem="spijbelen", unknown_too=False)
+    assert OOST_SECONDARY | {"groene-zorg"} <= truancy
+    _settles_on(browser, truancy, total)
+    Select(browser.find_element(By.ID, "filter-vorm")).select_by_value("time-out")
+    assert _expected(catalogue, probleem="spijbelen", vorm="time-out", unknown_too=False) == {"groene-zorg"}
+    _settles_on(browser, {"groene-zorg"}, total)
 
 
 def test_the_age_filter_hides_an_intervention_whose_known_ages_exclude_it(sites: Sites, browser: Any) -> None:
