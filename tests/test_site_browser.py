@@ -37,6 +37,7 @@ from tests.browser import (
     crawl_site,
     describe_violations,
     is_relative,
+    page_console,
     png_colours,
     require_axe_core,
     serve_directory,
@@ -61,6 +62,7 @@ class Sites:
     """The two builds, served: base URLs and the catalogues they were built from."""
 
     base: str
+    root: Path
     catalogue: Catalogue
     changed_catalogue: Catalogue
 
@@ -90,7 +92,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     with app.sessions() as session:
         after = catalogue_changes.apply_approved(session, before)
     with serve_directory(root) as base:
-        yield Sites(base, before, after)
+        yield Sites(base, root, before, after)
 
 
 @pytest.fixture(scope="module")
@@ -302,6 +304,20 @@ def test_without_javascript_every_intervention_shows_and_the_filters_do_not(site
     assert not driver.find_element(By.ID, "filter-regio").is_displayed(), "filters that cannot work are not shown"
     driver.get(sites.url(BUNDLED, "index.html"))
     assert driver.find_element(By.TAG_NAME, "h1").is_displayed()
+    assert driver.find_element(By.CSS_SELECTOR, "a[href='https://t.me/meldpunt_si_bot']").is_displayed(), "how to refer"
+    assert driver.find_element(By.CSS_SELECTOR, "a[href^='mailto:']").is_displayed()
+
+
+def test_opened_from_disk_the_filters_work_and_the_links_lead_to_pages(sites: Sites, browser: Any) -> None:
+    browser.get_log("browser")  # only this test's pages count below
+    browser.get((sites.root / BUNDLED / "aanbod" / "index.html").as_uri())
+    assert browser.find_element(By.ID, "filter-regio").is_displayed(), "filter.js loads from disk too"
+    Select(browser.find_element(By.ID, "filter-regio")).select_by_value("oost")
+    _settles_on(browser, _expected(sites.catalogue, regio="oost"), len(sites.catalogue.services))
+    browser.find_element(By.CSS_SELECTOR, f"#dienst-{CHANGED_SERVICE} a.dienst-naam").click()
+    WebDriverWait(browser, WAIT).until(lambda driver: driver.current_url.endswith(f"/aanbod/{CHANGED_SERVICE}/index.html"))
+    assert "NAFT-traject Profo" in browser.find_element(By.TAG_NAME, "h1").text
+    assert page_console(browser) == []
 
 
 FACTS = """
