@@ -41,11 +41,14 @@ from tests.browser import (
     png_colours,
     require_axe_core,
     serve_directory,
+    visit_page,
 )
+from tests.test_report_engine import insert_data_set
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
 SITE_URL = "https://meldpunt.example/"
-BUNDLED, CHANGED = "gebundeld/", "gewijzigd/"  # the two builds, side by side under one served folder
+BUNDLED, CHANGED, FIGURES = "gebundeld/", "gewijzigd/", "cijfers/"  # the builds, side by side in one served folder
+FIGURES_DAY = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)  # in school year 2025-2026, the year of the report's data set
 OOST_SECONDARY = {"naft-arktos-oost", "naft-koinoor-oost", "naft-profo-oost"}
 CHANGED_SERVICE = "naft-profo-oost"
 NEW_WEBSITE = "https://www.profo.be/aanbod-2027"
@@ -73,7 +76,7 @@ class Sites:
 
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
-    """The bundled catalogue built, then a change approved in the same database and built again; served over HTTP."""
+    """The bundled catalogue built, then again after an approved change, then with figures; served over HTTP."""
     from meldpunt.site_build import build_site
 
     root, var = tmp_path_factory.mktemp("site"), tmp_path_factory.mktemp("var")
@@ -91,6 +94,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     build_site(app, root / CHANGED, now=NOW + timedelta(hours=1))
     with app.sessions() as session:
         after = catalogue_changes.apply_approved(session, before)
+        insert_data_set(session)  # the reporting tests' referrals: the figures page gets its tables
+    build_site(app, root / FIGURES, now=FIGURES_DAY)
     with serve_directory(root) as base:
         yield Sites(base, root, before, after)
 
@@ -322,6 +327,21 @@ def test_opened_from_disk_the_filters_work_and_the_links_lead_to_pages(sites: Si
     WebDriverWait(browser, WAIT).until(lambda driver: driver.current_url.endswith(f"/aanbod/{CHANGED_SERVICE}/index.html"))
     assert "NAFT-traject Profo" in browser.find_element(By.TAG_NAME, "h1").text
     assert page_console(browser) == []
+
+
+def test_the_figures_page_with_tables_is_accessible_and_fits_a_phone(sites: Sites, browser: Any) -> None:
+    axe_source = require_axe_core()
+    browser.get_log("browser")
+    try:
+        _emulate(browser, PHONE, mobile=True)
+        visit = visit_page(browser, sites.url(FIGURES, "cijfers/index.html"), axe_source)
+        assert browser.find_elements(By.CSS_SELECTOR, "main table"), "the figures are shown as tables"
+        inner, scroll = browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth];")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert scroll <= inner, f"the figures page scrolls sideways on a phone: {scroll}px wide"
+    assert visit.severe == []
+    assert not visit.violations, describe_violations("cijfers/index.html", visit.violations or [])
 
 
 FACTS = """
