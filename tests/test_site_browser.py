@@ -40,6 +40,7 @@ from tests.browser import (
     page_console,
     png_colours,
     require_axe_core,
+    require_chromium,
     serve_directory,
     visit_page,
 )
@@ -79,6 +80,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     """The bundled catalogue built, then again after an approved change, then with figures; served over HTTP."""
     from meldpunt.site_build import build_site
 
+    require_chromium()  # no browser, nothing to look with: skip before building
     root, var = tmp_path_factory.mktemp("site"), tmp_path_factory.mktemp("var")
     app = App(Settings(_env_file=None, var_dir=var, site_url=SITE_URL, telegram_username="meldpunt_si_bot"))  # type: ignore[call-arg]
     before = app.catalogue
