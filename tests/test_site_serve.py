@@ -25,6 +25,7 @@ from meldpunt.settings import Settings
 from meldpunt.supervisor import Backoff
 from tests.child_process import ROOT, without_our_settings
 from tests.imap_server import free_port
+from tests.telegram_fake import FakeTelegram
 
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 PROFO = "aanmeldingen@profo.example"
@@ -123,6 +124,17 @@ async def test_a_signature_the_coordinator_records_reaches_the_served_declaratio
         assert signed.exit_code == 0, signed.output
         after = await page_when(page, "Profo</a> (aanbieder): ondertekend op 20/02/2018")
         assert "Profo</a>: nog niet ondertekend" not in after.text
+
+
+async def test_with_the_bot_running_the_home_page_links_to_it_by_the_username_telegram_gave(
+    site_settings: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with FakeTelegram() as fake:
+        monkeypatch.setenv("MELDPUNT_TELEGRAM_TOKEN", fake.token)
+        monkeypatch.setenv("MELDPUNT_TELEGRAM_API_URL", fake.base_url)
+        async with serving():
+            home = await page_when(f"http://{site_settings}/", f'href="https://t.me/{fake.bot_username}"')
+    assert "vraag je aan het Meldpunt" not in home.text
 
 
 async def test_the_site_server_only_reads_keeps_no_visitor_log_and_answers_in_dutch(
