@@ -68,12 +68,21 @@ CUBED = ("region", "municipality", "age_band", "school_level", "school_grade", "
          "eligible", "ineligible_reason")
 CUBE = Table("report_period_cube", _META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
              Column("referrals", Integer), prefixes=["TEMPORARY"])
+# The demand and trajectories tables' columns: FLOW holds the period's rows counted per combination of them and pupil number,
+# with how many reached each milestone and each milestone's first and last moment (the lead times' day table spans those).
+# Again the rows without a number fold together: the demand queries group tens of thousands of rows, not every row.
+FLOWED = ("source", "preferred_service", "suggested_service", "service", "outcome")
+MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
+REACHED = MILESTONES[2:]  # accepted, round table, started, completed: counted per group
+FLOW = Table("report_period_flow", _META, *(Column(name, F.__table__.c[name].type) for name in FLOWED), Column("pupil", Integer),
+             Column("referrals", Integer), *(Column(f"n_{name}", Integer) for name in REACHED),
+             *(Column(f"{edge}_{name}", F.__table__.c[name].type) for name in MILESTONES for edge in ("first", "last")),
+             prefixes=["TEMPORARY"])
 # (UTC day, late hour or 0) → working days from the table's first day to that moment's Brussels day: lead times in SQL.
 DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
              Column("worked", Integer), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 R = ROWS.c
 WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
-MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,8 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     if connection.dialect.name == "postgresql":
         # The copy and the counts sort the period's rows: in memory, not in files (the default 4 MB spills to disk).
         connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        # Compiling the report's short queries to machine code costs more than it saves (tens of ms each).
+        connection.exec_driver_sql("SET LOCAL jit = off")
     # Only the keys with more than one row get a number (their smallest id): one GROUP BY of the keys, a few rows.
     key = F.pupil_key.collate("C") if connection.dialect.name == "postgresql" else F.pupil_key  # bytes compare faster
     repeated = (select(key.label("pupil_key"), func.min(F.id).label("pupil")).where(F.submitted_on.between(start, end))
@@ -129,6 +140,11 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     picked = (select(*(getattr(F, name) for name in names), repeated.c.pupil).where(F.submitted_on.between(start, end))
               .outerjoin(repeated, repeated.c.pupil_key == F.pupil_key))
     connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
+    if connection.dialect.name == "postgresql":
+        # Autovacuum never analyses a temporary table: without statistics the planner guesses its size (a tenth of it) and
+        # sorts where it should hash. Before the folds below, which join and group it. Only the join columns: analysing every
+        # column costs more than it saves.
+        connection.exec_driver_sql(f"ANALYZE {ROWS.name} (id, referral_id)")
     keys = (FigureProblemArea.problem_area, R.region, R.pupil)
     # The id range is redundant for the result; it lets the figures_id index read only the period's stretch (ids follow time).
     first, last = (select(bound(R.id)).scalar_subquery() for bound in (func.min, func.max))
@@ -138,19 +154,27 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     CUBE.create(connection)
     cubed = [R[name] for name in CUBED] + [R.pupil]
     connection.execute(insert(CUBE).from_select([*CUBED, "pupil", "referrals"], select(*cubed, func.count()).group_by(*cubed)))
-    if connection.dialect.name == "postgresql":
-        # Autovacuum never analyses a temporary table: without statistics the planner guesses its size and picks poor joins.
-        # Only the join columns: analysing every column costs more than it saves.
-        connection.exec_driver_sql(f"ANALYZE {ROWS.name} (id, referral_id)")
+    _fold_flow(connection)
     try:
         yield PeriodRows(session, start, end)
     finally:
         _drop(session.connection())
 
 
+def _fold_flow(connection: Connection) -> None:
+    """Fill FLOW from ROWS: one GROUP BY for the demand and trajectories tables, the period's total and the milestones' span."""
+    FLOW.create(connection)
+    keys = [R[name] for name in FLOWED] + [R.pupil]
+    counts = [func.count(), *(func.count(R[name]) for name in REACHED)]
+    edges = [bound(R[name]) for name in MILESTONES for bound in (func.min, func.max)]
+    columns = [*FLOWED, "pupil", "referrals", *(f"n_{name}" for name in REACHED),
+               *(f"{edge}_{name}" for name in MILESTONES for edge in ("first", "last"))]
+    connection.execute(insert(FLOW).from_select(columns, select(*keys, *counts, *edges).group_by(*keys)))
+
+
 def _drop(connection: Connection) -> None:
     """Drop the temporary tables (a run that failed half-way may have left them on a pooled connection)."""
-    for table in (DAYS, CUBE, PROBLEMS, ROWS):
+    for table in (DAYS, FLOW, CUBE, PROBLEMS, ROWS):
         table.drop(connection, checkfirst=True)
 
 
@@ -183,12 +207,18 @@ def _tallies(session: Session, query: Select[Unpack[tuple[Any, ...]]], width: in
     return {tuple(row[:width]): Tally(int(row[width]), int(row[width + 1])) for row in session.execute(query)}
 
 
+def _folded_counts(table: Table) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """Referrals and pupils of a folded table's rows (CUBE, PROBLEMS, FLOW): a row without a pupil number is that many pupils."""
+    c = table.c
+    alone = func.sum(case((c.pupil.is_(None), c.referrals), else_=0))  # a pupil each, as in pupils()
+    return func.coalesce(func.sum(c.referrals), 0), func.coalesce(alone, 0) + func.count(func.distinct(c.pupil))
+
+
 def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
     """Referrals and pupils per value (or combination of values) of ROWS columns; from CUBE when it holds them all."""
     if all(column.name in CUBED for column in columns):
         keys = [CUBE.c[column.name] for column in columns]
-        alone = func.sum(case((CUBE.c.pupil.is_(None), CUBE.c.referrals), else_=0))  # a pupil each, as in pupils()
-        query = select(*keys, func.sum(CUBE.c.referrals), alone + func.count(func.distinct(CUBE.c.pupil))).group_by(*keys)
+        query = select(*keys, *_folded_counts(CUBE)).group_by(*keys)
     else:
         query = select(*columns, func.count(), pupils()).group_by(*columns)
     return _tallies(rows.session, query, len(columns))
@@ -196,6 +226,8 @@ def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
 
 def tally_total(rows: PeriodRows) -> Tally:
     """All referrals and pupils of the period."""
+    if rows.copied:
+        return _tallies(rows.session, select(*_folded_counts(FLOW)), 0).get((), Tally(0, 0))
     row = rows.session.execute(select(func.count(), pupils(pupil=rows.pupil)).select_from(rows.table).where(rows.where)).one()
     return Tally(int(row[0]), int(row[1] or 0))
 
@@ -248,17 +280,24 @@ class DemandGroup:
 
 def demand_groups(rows: PeriodRows) -> list[DemandGroup]:
     """One pass for the demand and trajectories tables' counts: a few thousand groups at most (services³ × outcomes)."""
-    c = rows.table.c
-    keys = (c.source, c.preferred_service, c.suggested_service, c.service, c.outcome)
-    query = (select(*keys, func.count(), func.count(c.accepted_at), func.count(c.round_table_at), func.count(c.started_at),
-                    func.count(c.completed_at)).where(rows.where).group_by(*keys))
+    if rows.copied:
+        f = FLOW.c
+        keys = tuple(f[name] for name in FLOWED)
+        query = select(*keys, func.sum(f.referrals), *(func.sum(f[f"n_{name}"]) for name in REACHED)).group_by(*keys)
+    else:
+        c = rows.table.c
+        keys = (c.source, c.preferred_service, c.suggested_service, c.service, c.outcome)
+        query = (select(*keys, func.count(), *(func.count(c[name]) for name in REACHED)).where(rows.where).group_by(*keys))
     return [DemandGroup(row[0], row[1], row[2], row[3], row[4], *(int(v) for v in row[5:])) for row in rows.session.execute(query)]
 
 
 def pupils_by_service(rows: PeriodRows) -> dict[tuple[str, str | None], int]:
     """Distinct pupils per (source, last service)."""
-    c = rows.table.c
-    query = select(c.source, c.service, pupils(pupil=rows.pupil)).where(rows.where).group_by(c.source, c.service)
+    if rows.copied:
+        query = select(FLOW.c.source, FLOW.c.service, _folded_counts(FLOW)[1]).group_by(FLOW.c.source, FLOW.c.service)
+    else:
+        c = rows.table.c
+        query = select(c.source, c.service, pupils(pupil=rows.pupil)).where(rows.where).group_by(c.source, c.service)
     return {(str(source), service): int(number) for source, service, number in rows.session.execute(query)}
 
 
@@ -290,7 +329,8 @@ def _local_day_parts(column: Column[Any]) -> tuple[KeyedColumnElement[object] | 
 def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
     """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
     # The first and last moments, then their days: the same as the least and greatest day, without a date() per row.
-    found = rows.session.execute(select(*(func.min(R[name]) for name in MILESTONES), *(func.max(R[name]) for name in MILESTONES))).one()
+    found = rows.session.execute(select(*(func.min(FLOW.c[f"first_{name}"]) for name in MILESTONES),
+                                        *(func.max(FLOW.c[f"last_{name}"]) for name in MILESTONES))).one()
     days = [value.date() if isinstance(value, datetime) else value for value in found if value is not None]
     return (min(days, key=str), max(days, key=str)) if days else None
 
@@ -300,6 +340,9 @@ def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int]) -> None:
     connection = rows.session.connection()
     DAYS.create(connection)
     connection.execute(insert(DAYS), [{"day": day, "hour": hour, "worked": number} for (day, hour), number in worked.items()])
+    if connection.dialect.name == "postgresql":
+        # Its size known, the planner hashes the day table for each milestone's look-up instead of sorting the period's rows.
+        connection.exec_driver_sql(f"ANALYZE {DAYS.name}")
 
 
 def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]]) -> list[dict[int, int]]:
@@ -343,8 +386,9 @@ def compare_periods(rows: PeriodRows, name: str, before: tuple[date, date], limi
 
     The period before is counted for those values only, by the (column, submitted_on) index of migration 0014.
     """
-    current = func.count()
-    top = select(R[name], current).where(R[name].is_not(None)).group_by(R[name]).order_by(current.desc(), R[name]).limit(limit)
+    value = CUBE.c[name] if name in CUBED else R[name]  # the folded rows when they hold the column: fewer to group
+    current = func.sum(CUBE.c.referrals) if name in CUBED else func.count()
+    top = select(value, current).where(value.is_not(None)).group_by(value).order_by(current.desc(), value).limit(limit)
     found = [(value, int(n)) for value, n in rows.session.execute(top)]
     column: InstrumentedAttribute[object] = getattr(F, name)
     query = select(column, func.count()).where(column.in_([value for value, _ in found]), in_period(*before)).group_by(column)
