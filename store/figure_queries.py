@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Unpack
 
 from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Date,
     Integer,
     MetaData,
     Select,
@@ -25,17 +24,12 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    extract,
     func,
     insert,
-    literal,
-    or_,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.elements import KeyedColumnElement
 
 from store.dispatch_models import DispatchItem
 from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures
@@ -51,22 +45,22 @@ COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "
           "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at", "outcome")
 # Columns only the internal report groups on (per school, per CLB): the public report's copy leaves them out.
 INTERNAL_ONLY = ("school", "clb")
-_META = MetaData()
+META = MetaData()  # the report's temporary tables
 # One row per figures row of the period. `pupil` is a small number per pupil key, only for the pupils with more than one row
 # in the period; NULL for a pupil's only row and for a row without a key: such a row is a pupil of its own (see pupils()).
 # So COUNT(DISTINCT) compares integers instead of 64-character keys, and only for the few rows that can repeat a pupil.
-ROWS = Table("report_period", _META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
+ROWS = Table("report_period", META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
              prefixes=["TEMPORARY"])
 # Per (problem area, region, pupil number): how many period rows name that area. The rows without a pupil number (see ROWS)
 # fold into one row per area and region, so the problem tables group a few thousand rows instead of one per row and area.
-PROBLEMS = Table("report_period_problems", _META, Column("problem_area", String(32)), Column("region", String(16)),
+PROBLEMS = Table("report_period_problems", META, Column("problem_area", String(32)), Column("region", String(16)),
                  Column("pupil", Integer), Column("referrals", Integer), prefixes=["TEMPORARY"])
 # The columns the "Regio en school" and eligibility tables group on (each alone, or region with municipality, or eligible with
 # reason). CUBE holds the period's rows counted per combination of them and pupil number: the rows without a number fold
 # together, so those tables group a few thousand rows instead of every row of the period.
 CUBED = ("region", "municipality", "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role",
          "eligible", "ineligible_reason")
-CUBE = Table("report_period_cube", _META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
+CUBE = Table("report_period_cube", META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
              Column("referrals", Integer), prefixes=["TEMPORARY"])
 # The demand and trajectories tables' columns: FLOW holds the period's rows counted per combination of them and pupil number,
 # with how many reached each milestone and each milestone's first and last moment (the lead times' day table spans those).
@@ -74,13 +68,10 @@ CUBE = Table("report_period_cube", _META, *(Column(name, F.__table__.c[name].typ
 FLOWED = ("source", "preferred_service", "suggested_service", "service", "outcome")
 MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
 REACHED = MILESTONES[2:]  # accepted, round table, started, completed: counted per group
-FLOW = Table("report_period_flow", _META, *(Column(name, F.__table__.c[name].type) for name in FLOWED), Column("pupil", Integer),
+FLOW = Table("report_period_flow", META, *(Column(name, F.__table__.c[name].type) for name in FLOWED), Column("pupil", Integer),
              Column("referrals", Integer), *(Column(f"n_{name}", Integer) for name in REACHED),
              *(Column(f"{edge}_{name}", F.__table__.c[name].type) for name in MILESTONES for edge in ("first", "last")),
              prefixes=["TEMPORARY"])
-# (UTC day, late hour or 0) → working days from the table's first day to that moment's Brussels day: lead times in SQL.
-DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
-             Column("worked", Integer), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 R = ROWS.c
 WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
 
@@ -94,6 +85,7 @@ class PeriodRows:
     start: date
     end: date
     copied: bool = True
+    referrals: tuple[int, int] | None = None  # the copy's first and last referral id (None: no referral, or read in place)
 
     @property
     def table(self) -> Table:
@@ -145,20 +137,28 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
         # sorts where it should hash. Before the folds below, which join and group it. Only the join columns: analysing every
         # column costs more than it saves.
         connection.exec_driver_sql(f"ANALYZE {ROWS.name} (id, referral_id)")
+    # The copy's id and referral id ranges, as values: redundant for the results, they let the figures_id and referral_id
+    # indexes read only the period's stretch (ids follow time), and as values (not subqueries) PostgreSQL estimates the
+    # stretch's size, so it hashes instead of sorting.
+    spans = connection.execute(select(func.min(R.id), func.max(R.id), func.min(R.referral_id), func.max(R.referral_id))).one()
+    ids, referrals = _span(spans[0], spans[1]), _span(spans[2], spans[3])
     keys = (FigureProblemArea.problem_area, R.region, R.pupil)
-    # The id range is redundant for the result; it lets the figures_id index read only the period's stretch (ids follow time).
-    first, last = (select(bound(R.id)).scalar_subquery() for bound in (func.min, func.max))
     areas = (select(*keys, func.count()).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
-             .where(FigureProblemArea.figures_id.between(first, last)).group_by(*keys))
+             .where(FigureProblemArea.figures_id.between(*ids) if ids else true()).group_by(*keys))
     connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil", "referrals"], areas))
     CUBE.create(connection)
     cubed = [R[name] for name in CUBED] + [R.pupil]
     connection.execute(insert(CUBE).from_select([*CUBED, "pupil", "referrals"], select(*cubed, func.count()).group_by(*cubed)))
     _fold_flow(connection)
     try:
-        yield PeriodRows(session, start, end)
+        yield PeriodRows(session, start, end, referrals=referrals)
     finally:
         _drop(session.connection())
+
+
+def _span(first: object, last: object) -> tuple[int, int] | None:
+    """Two bounds as integers, or None when the copy has no such ids."""
+    return None if first is None or last is None else (int(str(first)), int(str(last)))
 
 
 def _fold_flow(connection: Connection) -> None:
@@ -174,7 +174,7 @@ def _fold_flow(connection: Connection) -> None:
 
 def _drop(connection: Connection) -> None:
     """Drop the temporary tables (a run that failed half-way may have left them on a pooled connection)."""
-    for table in (DAYS, FLOW, CUBE, PROBLEMS, ROWS):
+    for table in reversed(META.sorted_tables):  # also those of store.figure_lead_times
         table.drop(connection, checkfirst=True)
 
 
@@ -306,70 +306,13 @@ def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | No
     referral = rows.table.c.referral_id
     # Redundant for the result, but it lets the referral_id index read only the period's stretch of dispatch items (ids follow
     # time) instead of the whole table. Only on the copy: on the figures table itself the bounds cost a second range scan.
-    first, last = (select(bound(referral)).scalar_subquery() for bound in (func.min, func.max))
-    stretch = DispatchItem.referral_id.between(first, last) if rows.copied else true()
+    stretch = DispatchItem.referral_id.between(*rows.referrals) if rows.referrals else true()
     query = (select(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
              .select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == referral)
              .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id)
              .where(rows.where, stretch)
              .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
     return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in rows.session.execute(query)}
-
-
-def _local_day_parts(column: Column[Any]) -> tuple[KeyedColumnElement[object] | ColumnElement[object], ColumnElement[object]]:
-    """A UTC timestamp as its UTC date and, for 22:00–23:59, its hour: enough to know its Brussels date exactly.
-
-    Brussels is UTC+1 or +2, and summer time changes at 01:00 UTC, so only those two hours can fall on the next
-    day in Brussels; grouping on the date alone keeps the groups few.
-    """
-    hour = extract("hour", column)
-    return func.date(column, type_=Date), case((hour >= 22, hour), else_=0)
-
-
-def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
-    """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
-    # The first and last moments, then their days: the same as the least and greatest day, without a date() per row.
-    found = rows.session.execute(select(*(func.min(FLOW.c[f"first_{name}"]) for name in MILESTONES),
-                                        *(func.max(FLOW.c[f"last_{name}"]) for name in MILESTONES))).one()
-    days = [value.date() if isinstance(value, datetime) else value for value in found if value is not None]
-    return (min(days, key=str), max(days, key=str)) if days else None
-
-
-def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int]) -> None:
-    """Write the day table: (UTC day, late hour or 0) → working days counted from a fixed first day (see DAYS)."""
-    connection = rows.session.connection()
-    DAYS.create(connection)
-    connection.execute(insert(DAYS), [{"day": day, "hour": hour, "worked": number} for (day, hour), number in worked.items()])
-    if connection.dialect.name == "postgresql":
-        # Its size known, the planner hashes the day table for each milestone's look-up instead of sorting the period's rows.
-        connection.exec_driver_sql(f"ANALYZE {DAYS.name}")
-
-
-def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]]) -> list[dict[int, int]]:
-    """Per step (first, second): working days from milestone `first` to `second` → how many referrals took that long (needs fill_days).
-
-    Milestones name figures columns ("submitted_on", "dispatched_at", …). Counted in SQL in one statement: each milestone
-    is looked up once in the day table by its (UTC day, late hour), and the steps are grouped on the differences; a
-    negative one is 0.
-    """
-    names = list(dict.fromkeys(name for step in steps for name in step))
-    # Only rows that have both milestones of some step: the others (never dispatched nor started) count in no step.
-    counted = or_(*(and_(R[first].is_not(None), R[second].is_not(None)) for first, second in steps))
-    worked, query = [], select().select_from(ROWS).where(counted)
-    for name in names:
-        end = DAYS.alias(f"days_{name}")
-        day, hour = (R.submitted_on, literal(0)) if name == "submitted_on" else _local_day_parts(R[name])
-        query = query.outerjoin(end, and_(end.c.day == day, end.c.hour == hour))
-        worked.append(end.c.worked.label(f"w_{name}"))
-    ends = query.add_columns(*worked).cte("report_worked")
-    parts = [select(literal(i).label("step"), (ends.c[f"w_{b}"] - ends.c[f"w_{a}"]).label("days"))
-             .where(ends.c[f"w_{a}"].is_not(None), ends.c[f"w_{b}"].is_not(None)) for i, (a, b) in enumerate(steps)]
-    both = union_all(*parts).subquery()
-    counts: list[dict[int, int]] = [{} for _ in steps]
-    for step, days, number in rows.session.execute(select(both.c.step, both.c.days, func.count()).group_by(both.c.step, both.c.days)):
-        found = counts[int(step)]
-        found[max(int(days), 0)] = found.get(max(int(days), 0), 0) + int(number)
-    return counts
 
 
 def tally_where(rows: PeriodRows, conditions: Sequence[ColumnElement[bool]]) -> list[Tally]:
