@@ -316,12 +316,20 @@ def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | No
 
 
 def tally_where(rows: PeriodRows, conditions: Sequence[ColumnElement[bool]]) -> list[Tally]:
-    """Referrals and pupils matching each condition, all in one pass over the period."""
+    """Referrals and pupils matching each condition, all in one pass over the period.
+
+    First per pupil number, how many of its rows match each condition (the rows without a number together, a pupil each):
+    one GROUP BY instead of a COUNT(DISTINCT) per condition. Then a numbered pupil counts once if any of its rows match.
+    """
+    per_pupil = select(R.pupil, *(func.sum(case((condition, 1), else_=0)).label(f"n{i}") for i, condition in enumerate(conditions)))
+    inner = per_pupil.group_by(R.pupil).subquery("report_per_pupil")
     columns: list[ColumnElement[int]] = []
-    for condition in conditions:
-        columns.extend((func.coalesce(func.sum(case((condition, 1), else_=0)), 0), pupils(condition)))
-    row = rows.session.execute(select(*columns).select_from(ROWS)).one()
-    return [Tally(int(row[2 * i]), int(row[2 * i + 1] or 0)) for i in range(len(conditions))]
+    for i in range(len(conditions)):
+        matching = inner.c[f"n{i}"]
+        pupils_matching = case((inner.c.pupil.is_(None), matching), (matching > 0, 1), else_=0)
+        columns.extend((func.coalesce(func.sum(matching), 0), func.coalesce(func.sum(pupils_matching), 0)))
+    row = rows.session.execute(select(*columns)).one()
+    return [Tally(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(conditions))]
 
 
 def compare_periods(rows: PeriodRows, name: str, before: tuple[date, date], limit: int) -> list[tuple[object, int, int]]:
