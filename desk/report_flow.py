@@ -61,8 +61,8 @@ def lead_times_draft(rows: PeriodRows, *, audience: Audience, min_cell: int,
     span = milestone_span(rows)
     if span is not None:
         worked = working_days(_as_date(span[0]), _as_date(span[1]), calendar)
-        fill_days(rows, worked, {key: local_date(key) for key in worked})
-    found = lead_times(rows, [(first, second) for _, first, second in STEPS]) if span is not None else [{} for _ in STEPS]
+        days = fill_days(rows, worked, {key: local_date(key) for key in worked})
+    found = lead_times(rows, [(first, second) for _, first, second in STEPS], days) if span is not None else [{} for _ in STEPS]
     for (key, _, _), weighted in zip(STEPS, found, strict=True):
         number = sum(weighted.values())
         median: Cell = percentile(weighted, 0.5)

@@ -1,22 +1,41 @@
 """The report's lead times in SQL: working days between two milestones of the period's rows, counted per number of days.
 
-Each milestone moment is looked up once in a small temporary table of working days (DAYS) by its Brussels day, and
-the steps are grouped on the differences; only the few (step, days) groups come back.
+Each milestone moment is looked up once in the working days by its Brussels day (PostgreSQL: an array parameter; SQLite: a
+small temporary table, DAY_KEYS), and the steps are grouped on the differences; only the few (step, days) groups come back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Date, FromClause, Integer, String, Table, and_, case, func, insert, literal, or_, select, union_all
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    ColumnElement,
+    Date,
+    FromClause,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.elements import Grouping
 
 from intake.brussels import BRUSSELS
 from store.figure_queries import FLOW, META, MILESTONES, ROWS, PeriodRows, R
 
-# PostgreSQL: a milestone's Brussels day (converted by the server's time zone data) → working days from the table's first day.
-DAYS = Table("report_period_days", META, Column("day", Date, primary_key=True), Column("worked", Integer), prefixes=["TEMPORARY"])
 # SQLite (no time zones): the stored UTC text cut to its day, or to its day and hour for 22:00–23:59 (see _sqlite_key), →
 # working days up to that moment's Brussels day. Cutting text is much cheaper than date() and strftime() per milestone.
 DAY_KEYS = Table("report_period_day_keys", META, Column("key", String(13), primary_key=True), Column("worked", Integer),
@@ -40,54 +59,73 @@ def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
     return (min(days, key=str), max(days, key=str)) if days else None
 
 
-def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int], local: dict[tuple[date, int], date]) -> None:
-    """Write the day table from (UTC day, late hour or 0) → working days up to that moment's Brussels day (`local`: that day)."""
+@dataclass(frozen=True)
+class WorkedDays:
+    """What fill_days made: on PostgreSQL the working-day numbers themselves, one per Brussels day from `first` on."""
+
+    first: date | None = None
+    numbers: tuple[int | None, ...] = ()
+
+
+def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int], local: dict[tuple[date, int], date]) -> WorkedDays:
+    """The day table from (UTC day, late hour or 0) → working days up to that moment's Brussels day (`local`: that day).
+
+    PostgreSQL gets the numbers as one array parameter (a milestone indexes it by its Brussels day: no join per milestone);
+    SQLite, without arrays, a temporary table DAY_KEYS.
+    """
     connection = rows.session.connection()
     if connection.dialect.name == "postgresql":
-        DAYS.create(connection)
         by_day = {local[key]: number for key, number in worked.items()}
-        connection.execute(insert(DAYS), [{"day": day, "worked": number} for day, number in by_day.items()])
-        # Its size known, the planner hashes the day table for each milestone's look-up instead of sorting the period's rows.
-        connection.exec_driver_sql(f"ANALYZE {DAYS.name}")
-        return
+        first, last = min(by_day), max(by_day)
+        return WorkedDays(first, tuple(by_day.get(first + timedelta(days=i)) for i in range((last - first).days + 1)))
     DAY_KEYS.create(connection)
     keys = [{"key": day.isoformat() if not hour else f"{day.isoformat()} {hour:02d}", "worked": number}
             for (day, hour), number in worked.items()]
     connection.execute(insert(DAY_KEYS), keys)
+    return WorkedDays()
 
 
-def _looked_up(postgresql: bool, name: str) -> tuple[FromClause, ColumnElement[Any], ColumnElement[Any]]:
-    """The day table aliased for a milestone, and the two sides of its join: the table's key and the milestone's."""
-    table = (DAYS if postgresql else DAY_KEYS).alias(f"days_{name}")
-    key = table.c.day if postgresql else table.c.key
-    if name == "submitted_on":  # already a Brussels day; on SQLite cut too: a DATE column next to a text key would scan the table
-        return table, key, R.submitted_on if postgresql else func.substr(R.submitted_on, 1, 10)
-    if postgresql:  # stored as UTC without a zone: to Brussels time, then its day
-        return table, key, func.date(func.timezone(BRUSSELS.key, func.timezone("UTC", R[name])))
-    return table, key, _sqlite_key(R[name])
+def _worked_on_postgresql(days: WorkedDays, name: str) -> ColumnElement[Any]:
+    """A milestone's working-day number on PostgreSQL: the array indexed by its Brussels day (NULL without the milestone)."""
+    # In brackets: PostgreSQL only indexes a parameter that way ($1::INTEGER[][i] is a syntax error).
+    numbers = Grouping(cast(bindparam("report_worked_days", list(days.numbers), type_=ARRAY(Integer)), ARRAY(Integer)))
+    # Stored as UTC without a zone: to Brussels time, then its day; submitted_on is a Brussels day already.
+    day = R.submitted_on if name == "submitted_on" else func.date(func.timezone(BRUSSELS.key, func.timezone("UTC", R[name])))
+    return numbers[cast(day - bindparam("report_first_day", days.first, Date), Integer) + 1]
 
 
-def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]]) -> list[dict[int, int]]:
+def _looked_up(name: str) -> tuple[FromClause, ColumnElement[bool]]:
+    """SQLite: the day table aliased for a milestone, and its join condition."""
+    table = DAY_KEYS.alias(f"days_{name}")
+    # submitted_on is a Brussels day already; cut too: a DATE column next to a text key would scan the table instead of seeking.
+    key = func.substr(R.submitted_on, 1, 10) if name == "submitted_on" else _sqlite_key(R[name])
+    return table, table.c.key == key
+
+
+def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]], days: WorkedDays) -> list[dict[int, int]]:
     """Per step (first, second): working days from milestone `first` to `second` → how many referrals took that long (needs fill_days).
 
     Milestones name figures columns ("submitted_on", "dispatched_at", …). Counted in SQL in one statement: each milestone
     is looked up once in the day table, and the steps are grouped on the differences; a negative one is 0.
     """
-    postgresql = rows.session.connection().dialect.name == "postgresql"
+    postgresql = days.first is not None
     names = list(dict.fromkeys(name for step in steps for name in step))
     # Only rows that have both milestones of some step: the others (never dispatched nor started) count in no step.
     counted = or_(*(and_(R[first].is_not(None), R[second].is_not(None)) for first, second in steps))
     worked, query = [], select().select_from(ROWS).where(counted)
     for name in names:
-        table, key, moment = _looked_up(postgresql, name)
-        query = query.outerjoin(table, key == moment)
+        if postgresql:
+            worked.append(_worked_on_postgresql(days, name).label(f"w_{name}"))
+            continue
+        table, condition = _looked_up(name)
+        query = query.outerjoin(table, condition)
         worked.append(table.c.worked.label(f"w_{name}"))
     ends = query.add_columns(*worked).cte("report_worked")
     parts = [select(literal(i).label("step"), (ends.c[f"w_{b}"] - ends.c[f"w_{a}"]).label("days"))
              .where(ends.c[f"w_{a}"].is_not(None), ends.c[f"w_{b}"].is_not(None)) for i, (a, b) in enumerate(steps)]
     both = union_all(*parts).subquery()
     counts: list[dict[int, int]] = [{} for _ in steps]
-    for step, days, number in rows.session.execute(select(both.c.step, both.c.days, func.count()).group_by(both.c.step, both.c.days)):
+    for step, taken, number in rows.session.execute(select(both.c.step, both.c.days, func.count()).group_by(both.c.step, both.c.days)):
         found = counts[int(step)]
-        found[max(int(days), 0)] = found.get(max(int(days), 0), 0) + int(number)
+        found[max(int(taken), 0)] = found.get(max(int(taken), 0), 0) + int(number)
     return counts
