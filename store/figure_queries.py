@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Unpack
 
@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -62,6 +63,9 @@ CUBED = ("region", "municipality", "age_band", "school_level", "school_grade", "
          "eligible", "ineligible_reason")
 CUBE = Table("report_period_cube", META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
              Column("referrals", Integer), prefixes=["TEMPORARY"])
+# The groupings of CUBE the report tallies (tables "Regio en school", eligibility, region links): one query on PostgreSQL.
+GROUPINGS = (("region",), ("municipality",), ("age_band",), ("school_level",), ("school_grade",), ("education_form",), ("urgency",),
+             ("referrer_role",), ("eligible",), ("region", "municipality"), ("eligible", "ineligible_reason"))
 # The demand and trajectories tables' columns: FLOW holds the period's rows counted per combination of them and pupil number,
 # with how many reached each milestone and each milestone's first and last moment (the lead times' day table spans those).
 # Again the rows without a number fold together: the demand queries group tens of thousands of rows, not every row.
@@ -86,6 +90,8 @@ class PeriodRows:
     end: date
     copied: bool = True
     referrals: tuple[int, int] | None = None  # the copy's first and last referral id (None: no referral, or read in place)
+    # PostgreSQL: the tallies of every grouping in GROUPINGS, from one GROUPING SETS query over CUBE at the first tally_by.
+    folded: dict[tuple[str, ...], dict[Key, Tally]] = field(default_factory=dict, compare=False)
 
     @property
     def table(self) -> Table:
@@ -216,12 +222,32 @@ def _folded_counts(table: Table) -> tuple[ColumnElement[int], ColumnElement[int]
 
 def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
     """Referrals and pupils per value (or combination of values) of ROWS columns; from CUBE when it holds them all."""
+    names = tuple(column.name for column in columns)
+    if names in GROUPINGS and rows.session.connection().dialect.name == "postgresql":
+        if not rows.folded:
+            rows.folded.update(_grouping_sets(rows.session))
+        return rows.folded.get(names, {})
     if all(column.name in CUBED for column in columns):
         keys = [CUBE.c[column.name] for column in columns]
         query = select(*keys, *_folded_counts(CUBE)).group_by(*keys)
     else:
         query = select(*columns, func.count(), pupils()).group_by(*columns)
     return _tallies(rows.session, query, len(columns))
+
+
+def _grouping_sets(session: Session) -> dict[tuple[str, ...], dict[Key, Tally]]:
+    """PostgreSQL: every grouping of GROUPINGS over CUBE in one statement; GROUPING() tells which grouping a row is of."""
+    names = [name for name in CUBED if any(name in grouping for grouping in GROUPINGS)]
+    columns = [CUBE.c[name] for name in names]
+    sets = func.grouping_sets(*(tuple_(*(CUBE.c[name] for name in grouping)) for grouping in GROUPINGS))
+    # GROUPING(a, b, …) sets a column's bit (the first column the highest) when the row's grouping leaves it out.
+    masks = {sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in grouping): grouping for grouping in GROUPINGS}
+    found: dict[tuple[str, ...], dict[Key, Tally]] = {grouping: {} for grouping in GROUPINGS}
+    for row in session.execute(select(*columns, *_folded_counts(CUBE), func.grouping(*columns)).group_by(sets)):
+        grouping = masks[int(row[-1])]
+        key = tuple(row[names.index(name)] for name in grouping)
+        found[grouping][key] = Tally(int(row[-3]), int(row[-2]))
+    return found
 
 
 def tally_total(rows: PeriodRows) -> Tally:
