@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    CTE,
     Column,
     ColumnElement,
     Date,
@@ -106,21 +107,37 @@ def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]], days: WorkedD
     """Per step (first, second): working days from milestone `first` to `second` → how many referrals took that long (needs fill_days).
 
     Milestones name figures columns ("submitted_on", "dispatched_at", …). Counted in SQL in one statement: each milestone
-    is looked up once in the day table, and the steps are grouped on the differences; a negative one is 0.
+    is looked up once in the day table, and the rows are grouped on the steps' differences (NULL when a step's milestones
+    are not both there); a negative difference is 0.
     """
     postgresql = days.first is not None
     names = list(dict.fromkeys(name for step in steps for name in step))
     # Only rows that have both milestones of some step: the others (never dispatched nor started) count in no step.
     counted = or_(*(and_(R[first].is_not(None), R[second].is_not(None)) for first, second in steps))
-    worked, query = [], select().select_from(ROWS).where(counted)
+    worked: dict[str, ColumnElement[Any]] = {}
+    query = select().select_from(ROWS).where(counted)
     for name in names:
         if postgresql:
-            worked.append(_worked_on_postgresql(days, name).label(f"w_{name}"))
+            worked[name] = _worked_on_postgresql(days, name)
             continue
         table, condition = _looked_up(name)
         query = query.outerjoin(table, condition)
-        worked.append(table.c.worked.label(f"w_{name}"))
-    ends = query.add_columns(*worked).cte("report_worked")
+        worked[name] = table.c.worked
+    if postgresql:  # each milestone's number once per row (a step's difference would look it up again)
+        return _apart(rows, query.add_columns(*(worked[name].label(f"w_{name}") for name in names)).cte("report_worked"), steps)
+    differences = [(worked[b] - worked[a]).label(f"step_{i}") for i, (a, b) in enumerate(steps)]
+    # SQLite groups by sorting: one sort of the period on all steps' differences together is much cheaper than one per step.
+    # Its groups (a few thousand combinations of small numbers) are added up per step here.
+    counts: list[dict[int, int]] = [{} for _ in steps]
+    for row in rows.session.execute(query.add_columns(*differences, func.count()).group_by(*differences)):
+        for found, taken in zip(counts, row[:-1], strict=True):
+            if taken is not None:
+                found[max(int(taken), 0)] = found.get(max(int(taken), 0), 0) + int(row[-1])
+    return counts
+
+
+def _apart(rows: PeriodRows, ends: CTE, steps: Sequence[tuple[str, str]]) -> list[dict[int, int]]:
+    """PostgreSQL (hashing): each step's differences under one another, grouped on (step, difference): only ~100 groups return."""
     parts = [select(literal(i).label("step"), (ends.c[f"w_{b}"] - ends.c[f"w_{a}"]).label("days"))
              .where(ends.c[f"w_{a}"].is_not(None), ends.c[f"w_{b}"].is_not(None)) for i, (a, b) in enumerate(steps)]
     both = union_all(*parts).subquery()
