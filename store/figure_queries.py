@@ -26,10 +26,12 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    literal,
     select,
     true,
     tuple_,
 )
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from store.dispatch_models import DispatchItem
@@ -56,6 +58,9 @@ ROWS = Table("report_period", META, *(Column(name, F.__table__.c[name].type) for
 # fold into one row per area and region, so the problem tables group a few thousand rows instead of one per row and area.
 PROBLEMS = Table("report_period_problems", META, Column("problem_area", String(32)), Column("region", String(16)),
                  Column("pupil", Integer), Column("referrals", Integer), prefixes=["TEMPORARY"])
+PROBLEM_KEYS = Table("report_period_problem_keys", META, *(Column(c.name, c.type, primary_key=True, autoincrement=False) for c in PROBLEMS.c
+                                                            if c.name != "referrals"), Column("referrals", Integer),
+                     prefixes=["TEMPORARY"], sqlite_with_rowid=False)  # SQLite only: PROBLEMS counted by key (see _fold_problems)
 # The columns the "Regio en school" and eligibility tables group on (each alone, or region with municipality, or eligible with
 # reason). CUBE holds the period's rows counted per combination of them and pupil number: the rows without a number fold
 # together, so those tables group a few thousand rows instead of every row of the period.
@@ -147,11 +152,8 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     # indexes read only the period's stretch (ids follow time), and as values (not subqueries) PostgreSQL estimates the
     # stretch's size, so it hashes instead of sorting.
     spans = connection.execute(select(func.min(R.id), func.max(R.id), func.min(R.referral_id), func.max(R.referral_id))).one()
-    ids, referrals = _span(spans[0], spans[1]), _span(spans[2], spans[3])
-    keys = (FigureProblemArea.problem_area, R.region, R.pupil)
-    areas = (select(*keys, func.count()).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
-             .where(FigureProblemArea.figures_id.between(*ids) if ids else true()).group_by(*keys))
-    connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil", "referrals"], areas))
+    ids, referrals = ((int(spans[i]), int(spans[i + 1])) if spans[i] is not None else None for i in (0, 2))
+    _fold_problems(connection, FigureProblemArea.figures_id.between(*ids) if ids else true())
     CUBE.create(connection)
     cubed = [R[name] for name in CUBED] + [R.pupil]
     connection.execute(insert(CUBE).from_select([*CUBED, "pupil", "referrals"], select(*cubed, func.count()).group_by(*cubed)))
@@ -162,9 +164,25 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
         _drop(session.connection())
 
 
-def _span(first: object, last: object) -> tuple[int, int] | None:
-    """Two bounds as integers, or None when the copy has no such ids."""
-    return None if first is None or last is None else (int(str(first)), int(str(last)))
+def _fold_problems(connection: Connection, stretch: ColumnElement[bool]) -> None:
+    """Fill PROBLEMS: the period's problem-area rows counted per (area, region, pupil number).
+
+    SQLite groups by sorting, slow for a few hundred thousand rows: it counts into a keyed table (an upsert per row), NULL
+    keyed as '' and 0 (ids start at 1; a region '' would be unknown, as NULL is), then copies those groups.
+    """
+    joined = select().join(FigureProblemArea, FigureProblemArea.figures_id == R.id).where(stretch)
+    columns = ["problem_area", "region", "pupil", "referrals"]
+    if connection.dialect.name == "postgresql":
+        keys = (FigureProblemArea.problem_area, R.region, R.pupil)
+        connection.execute(insert(PROBLEMS).from_select(columns, joined.add_columns(*keys, func.count()).group_by(*keys)))
+        return
+    PROBLEM_KEYS.create(connection)
+    rows = joined.add_columns(FigureProblemArea.problem_area, func.coalesce(R.region, ""), func.coalesce(R.pupil, 0), literal(1))
+    counted = sqlite_insert(PROBLEM_KEYS).from_select(columns, rows)
+    connection.execute(counted.on_conflict_do_update(set_={"referrals": PROBLEM_KEYS.c.referrals + 1}))
+    k = PROBLEM_KEYS.c
+    groups = select(k.problem_area, func.nullif(k.region, ""), func.nullif(k.pupil, 0), k.referrals)
+    connection.execute(insert(PROBLEMS).from_select(columns, groups))
 
 
 def _fold_flow(connection: Connection) -> None:
