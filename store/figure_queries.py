@@ -27,20 +27,19 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     true,
     tuple_,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from store.dispatch_models import DispatchItem
 from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures
 
 F = ReferralFigures
 Key = tuple[object, ...]
-# Statuses of a referral that got a provider and is still with it: what a provider's "in progress" load counts.
-IN_PROGRESS = ("accepted", "round_table_planned", "in_progress")
 # The figures columns the period's tables count: copied once per report into a temporary table (PeriodRows).
 COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "ineligible_reason", "region", "municipality", "school", "clb", "age",
           "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role", "preferred_service",
@@ -58,9 +57,6 @@ ROWS = Table("report_period", META, *(Column(name, F.__table__.c[name].type) for
 # fold into one row per area and region, so the problem tables group a few thousand rows instead of one per row and area.
 PROBLEMS = Table("report_period_problems", META, Column("problem_area", String(32)), Column("region", String(16)),
                  Column("pupil", Integer), Column("referrals", Integer), prefixes=["TEMPORARY"])
-PROBLEM_KEYS = Table("report_period_problem_keys", META, *(Column(c.name, c.type, primary_key=True, autoincrement=False) for c in PROBLEMS.c
-                                                            if c.name != "referrals"), Column("referrals", Integer),
-                     prefixes=["TEMPORARY"], sqlite_with_rowid=False)  # SQLite only: PROBLEMS counted by key (see _fold_problems)
 # The columns the "Regio en school" and eligibility tables group on (each alone, or region with municipality, or eligible with
 # reason). CUBE holds the period's rows counted per combination of them and pupil number: the rows without a number fold
 # together, so those tables group a few thousand rows instead of every row of the period.
@@ -68,6 +64,18 @@ CUBED = ("region", "municipality", "age_band", "school_level", "school_grade", "
          "eligible", "ineligible_reason")
 CUBE = Table("report_period_cube", META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
              Column("referrals", Integer), prefixes=["TEMPORARY"])
+
+
+def _keyed(table: Table) -> Table:
+    """SQLite only: a fold table's twin keyed by its grouping columns, counted into by _count_into."""
+    keys = (Column(c.name, c.type, primary_key=True, autoincrement=False) for c in table.c if c.name != "referrals")
+    return Table(f"{table.name}_keys", META, *keys, Column("referrals", Integer), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+
+
+KEYED = {PROBLEMS.name: _keyed(PROBLEMS), CUBE.name: _keyed(CUBE)}
+# SQLite: what a key that is NULL is stored as in a keyed table (a key cannot be NULL there). A blob: no text, number or
+# boolean the figures hold equals it, and no column affinity converts it.
+NO_VALUE: ColumnElement[Any] = literal_column("X'00'")
 # The groupings of CUBE the report tallies (tables "Regio en school", eligibility, region links): one query on PostgreSQL.
 GROUPINGS = (("region",), ("municipality",), ("age_band",), ("school_level",), ("school_grade",), ("education_form",), ("urgency",),
              ("referrer_role",), ("eligible",), ("region", "municipality"), ("eligible", "ineligible_reason"))
@@ -153,10 +161,11 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     # stretch's size, so it hashes instead of sorting.
     spans = connection.execute(select(func.min(R.id), func.max(R.id), func.min(R.referral_id), func.max(R.referral_id))).one()
     ids, referrals = ((int(spans[i]), int(spans[i + 1])) if spans[i] is not None else None for i in (0, 2))
-    _fold_problems(connection, FigureProblemArea.figures_id.between(*ids) if ids else true())
+    stretch = FigureProblemArea.figures_id.between(*ids) if ids else true()
+    joined = select().join(FigureProblemArea, FigureProblemArea.figures_id == R.id).where(stretch)
+    _count_into(connection, PROBLEMS, (FigureProblemArea.__table__.c.problem_area, R.region, R.pupil), joined)
     CUBE.create(connection)
-    cubed = [R[name] for name in CUBED] + [R.pupil]
-    connection.execute(insert(CUBE).from_select([*CUBED, "pupil", "referrals"], select(*cubed, func.count()).group_by(*cubed)))
+    _count_into(connection, CUBE, [R[name] for name in CUBED] + [R.pupil], select().select_from(ROWS).where(true()))
     _fold_flow(connection)
     try:
         yield PeriodRows(session, start, end, referrals=referrals)
@@ -164,25 +173,23 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
         _drop(session.connection())
 
 
-def _fold_problems(connection: Connection, stretch: ColumnElement[bool]) -> None:
-    """Fill PROBLEMS: the period's problem-area rows counted per (area, region, pupil number).
+def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnElement[Any]], rows: Select[Any]) -> None:
+    """Fill a fold table (its columns: the keys, then referrals) with `rows` counted per combination of the keys.
 
-    SQLite groups by sorting, slow for a few hundred thousand rows: it counts into a keyed table (an upsert per row), NULL
-    keyed as '' and 0 (ids start at 1; a region '' would be unknown, as NULL is), then copies those groups.
+    SQLite groups by sorting, slow for a few hundred thousand rows: it counts into the keyed twin (KEYED) instead, an upsert
+    per row with NULL keys as NO_VALUE, then copies those groups over. `rows` needs a WHERE: SQLite would read the upsert's
+    ON CONFLICT as a join's ON otherwise.
     """
-    joined = select().join(FigureProblemArea, FigureProblemArea.figures_id == R.id).where(stretch)
-    columns = ["problem_area", "region", "pupil", "referrals"]
+    names = [column.name for column in table.c]
     if connection.dialect.name == "postgresql":
-        keys = (FigureProblemArea.problem_area, R.region, R.pupil)
-        connection.execute(insert(PROBLEMS).from_select(columns, joined.add_columns(*keys, func.count()).group_by(*keys)))
+        connection.execute(insert(table).from_select(names, rows.add_columns(*keys, func.count()).group_by(*keys)))
         return
-    PROBLEM_KEYS.create(connection)
-    rows = joined.add_columns(FigureProblemArea.problem_area, func.coalesce(R.region, ""), func.coalesce(R.pupil, 0), literal(1))
-    counted = sqlite_insert(PROBLEM_KEYS).from_select(columns, rows)
-    connection.execute(counted.on_conflict_do_update(set_={"referrals": PROBLEM_KEYS.c.referrals + 1}))
-    k = PROBLEM_KEYS.c
-    groups = select(k.problem_area, func.nullif(k.region, ""), func.nullif(k.pupil, 0), k.referrals)
-    connection.execute(insert(PROBLEMS).from_select(columns, groups))
+    keyed = KEYED[table.name]
+    keyed.create(connection)
+    counted = sqlite_insert(keyed).from_select(names, rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), literal(1)))
+    connection.execute(counted.on_conflict_do_update(set_={"referrals": keyed.c.referrals + 1}))
+    groups = select(*(func.nullif(keyed.c[name], NO_VALUE) for name in names[:-1]), keyed.c.referrals)
+    connection.execute(insert(table).from_select(names, groups))
 
 
 def _fold_flow(connection: Connection) -> None:
@@ -357,42 +364,3 @@ def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | No
              .where(rows.where, stretch)
              .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
     return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in rows.session.execute(query)}
-
-
-def tally_where(rows: PeriodRows, conditions: Sequence[ColumnElement[bool]]) -> list[Tally]:
-    """Referrals and pupils matching each condition, all in one pass over the period.
-
-    First per pupil number, how many of its rows match each condition (the rows without a number together, a pupil each):
-    one GROUP BY instead of a COUNT(DISTINCT) per condition. Then a numbered pupil counts once if any of its rows match.
-    """
-    per_pupil = select(R.pupil, *(func.sum(case((condition, 1), else_=0)).label(f"n{i}") for i, condition in enumerate(conditions)))
-    inner = per_pupil.group_by(R.pupil).subquery("report_per_pupil")
-    columns: list[ColumnElement[int]] = []
-    for i in range(len(conditions)):
-        matching = inner.c[f"n{i}"]
-        pupils_matching = case((inner.c.pupil.is_(None), matching), (matching > 0, 1), else_=0)
-        columns.extend((func.coalesce(func.sum(matching), 0), func.coalesce(func.sum(pupils_matching), 0)))
-    row = rows.session.execute(select(*columns)).one()
-    return [Tally(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(conditions))]
-
-
-def compare_periods(rows: PeriodRows, name: str, before: tuple[date, date], limit: int) -> list[tuple[object, int, int]]:
-    """The `limit` values of figures column `name` with the most referrals now: (value, referrals now, referrals in the period before).
-
-    The period before is counted for those values only, by the (column, submitted_on) index of migration 0014.
-    """
-    value = CUBE.c[name] if name in CUBED else R[name]  # the folded rows when they hold the column: fewer to group
-    current = func.sum(CUBE.c.referrals) if name in CUBED else func.count()
-    top = select(value, current).where(value.is_not(None)).group_by(value).order_by(current.desc(), value).limit(limit)
-    found = [(value, int(n)) for value, n in rows.session.execute(top)]
-    column: InstrumentedAttribute[object] = getattr(F, name)
-    query = select(column, func.count()).where(column.in_([value for value, _ in found]), in_period(*before)).group_by(column)
-    earlier = {value: int(n) for value, n in rows.session.execute(query)} if found else {}
-    return [(value, n, earlier.get(value, 0)) for value, n in found]
-
-
-def in_progress_by_service(session: Session) -> dict[str, int]:
-    """Referrals a provider has accepted and not finished, per service, now (whenever they were submitted)."""
-    query = select(F.service, func.count()).where(F.status.in_(IN_PROGRESS), F.service.is_not(None)).group_by(F.service)
-    return {str(service): int(number) for service, number in session.execute(query)}
-
