@@ -67,28 +67,28 @@ CUBE = Table("report_period_cube", META, *(Column(name, F.__table__.c[name].type
 
 
 def _keyed(table: Table) -> Table:
-    """SQLite only: a fold table's twin keyed by its grouping columns, counted into by _count_into."""
-    keys = (Column(c.name, c.type, primary_key=True, autoincrement=False) for c in table.c if c.name != "referrals")
-    return Table(f"{table.name}_keys", META, *keys, Column("referrals", Integer), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+    """SQLite only: a fold table's twin keyed by its grouping columns (those before referrals), counted into by _count_into."""
+    names = [column.name for column in table.c]
+    keys = (Column(c.name, c.type, primary_key=True, autoincrement=False) for c in table.c if names.index(c.name) < names.index("referrals"))
+    counts = (Column(name, Integer) for name in names[names.index("referrals"):])
+    return Table(f"{table.name}_keys", META, *keys, *counts, prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 
 
-KEYED = {PROBLEMS.name: _keyed(PROBLEMS), CUBE.name: _keyed(CUBE)}
-# SQLite: what a key that is NULL is stored as in a keyed table (a key cannot be NULL there). A blob: no text, number or
-# boolean the figures hold equals it, and no column affinity converts it.
-NO_VALUE: ColumnElement[Any] = literal_column("X'00'")
 # The groupings of CUBE the report tallies (tables "Regio en school", eligibility, region links): one query on PostgreSQL.
 GROUPINGS = (("region",), ("municipality",), ("age_band",), ("school_level",), ("school_grade",), ("education_form",), ("urgency",),
              ("referrer_role",), ("eligible",), ("region", "municipality"), ("eligible", "ineligible_reason"))
 # The demand and trajectories tables' columns: FLOW holds the period's rows counted per combination of them and pupil number,
-# with how many reached each milestone and each milestone's first and last moment (the lead times' day table spans those).
+# with how many of them reached each milestone.
 # Again the rows without a number fold together: the demand queries group tens of thousands of rows, not every row.
 FLOWED = ("source", "preferred_service", "suggested_service", "service", "outcome")
 MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
 REACHED = MILESTONES[2:]  # accepted, round table, started, completed: counted per group
 FLOW = Table("report_period_flow", META, *(Column(name, F.__table__.c[name].type) for name in FLOWED), Column("pupil", Integer),
-             Column("referrals", Integer), *(Column(f"n_{name}", Integer) for name in REACHED),
-             *(Column(f"{edge}_{name}", F.__table__.c[name].type) for name in MILESTONES for edge in ("first", "last")),
-             prefixes=["TEMPORARY"])
+             Column("referrals", Integer), *(Column(f"n_{name}", Integer) for name in REACHED), prefixes=["TEMPORARY"])
+KEYED = {table.name: _keyed(table) for table in (PROBLEMS, CUBE, FLOW)}
+# SQLite: what a key that is NULL is stored as in a keyed table (a key cannot be NULL there). A blob: no text, number or
+# boolean the figures hold equals it, and no column affinity converts it.
+NO_VALUE: ColumnElement[Any] = literal_column("X'00'")
 R = ROWS.c
 WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
 
@@ -173,8 +173,10 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
         _drop(session.connection())
 
 
-def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnElement[Any]], rows: Select[Any]) -> None:
-    """Fill a fold table (its columns: the keys, then referrals) with `rows` counted per combination of the keys.
+def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnElement[Any]], rows: Select[Any],
+                counted: Sequence[ColumnElement[Any]] = ()) -> None:
+    """Fill a fold table (its columns: the keys, referrals, then one per `counted`) with `rows` counted per combination of
+    the keys: how many, and how many have each `counted` value.
 
     SQLite groups by sorting, slow for a few hundred thousand rows: it counts into the keyed twin (KEYED) instead, an upsert
     per row with NULL keys as NO_VALUE, then copies those groups over. `rows` needs a WHERE: SQLite would read the upsert's
@@ -182,25 +184,24 @@ def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnEleme
     """
     names = [column.name for column in table.c]
     if connection.dialect.name == "postgresql":
-        connection.execute(insert(table).from_select(names, rows.add_columns(*keys, func.count()).group_by(*keys)))
+        grouped = rows.add_columns(*keys, func.count(), *(func.count(value) for value in counted)).group_by(*keys)
+        connection.execute(insert(table).from_select(names, grouped))
         return
     keyed = KEYED[table.name]
     keyed.create(connection)
-    counted = sqlite_insert(keyed).from_select(names, rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), literal(1)))
-    connection.execute(counted.on_conflict_do_update(set_={"referrals": keyed.c.referrals + 1}))
-    groups = select(*(func.nullif(keyed.c[name], NO_VALUE) for name in names[:-1]), keyed.c.referrals)
+    ones = [literal(1), *(case((value.is_not(None), 1), else_=0) for value in counted)]
+    upsert = sqlite_insert(keyed).from_select(names, rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), *ones))
+    sums = names[len(keys):]
+    connection.execute(upsert.on_conflict_do_update(set_={name: keyed.c[name] + upsert.excluded[name] for name in sums}))
+    groups = select(*(func.nullif(keyed.c[name], NO_VALUE) for name in names[:len(keys)]), *(keyed.c[name] for name in sums))
     connection.execute(insert(table).from_select(names, groups))
 
 
 def _fold_flow(connection: Connection) -> None:
-    """Fill FLOW from ROWS: one GROUP BY for the demand and trajectories tables, the period's total and the milestones' span."""
+    """Fill FLOW from ROWS: one count for the demand and trajectories tables and the period's total."""
     FLOW.create(connection)
     keys = [R[name] for name in FLOWED] + [R.pupil]
-    counts = [func.count(), *(func.count(R[name]) for name in REACHED)]
-    edges = [bound(R[name]) for name in MILESTONES for bound in (func.min, func.max)]
-    columns = [*FLOWED, "pupil", "referrals", *(f"n_{name}" for name in REACHED),
-               *(f"{edge}_{name}" for name in MILESTONES for edge in ("first", "last"))]
-    connection.execute(insert(FLOW).from_select(columns, select(*keys, *counts, *edges).group_by(*keys)))
+    _count_into(connection, FLOW, keys, select().select_from(ROWS).where(true()), [R[name] for name in REACHED])
 
 
 def _drop(connection: Connection) -> None:
