@@ -5,7 +5,7 @@ from __future__ import annotations
 from desk.report_cells import Draft, count_column, word
 from intake.report_model import Column, ColumnKind, Period, Row
 from intake.texts import message
-from store.figure_queries import PeriodRows, R, tally_by, tally_where
+from store.figure_queries import PeriodRows, R, Tally, tally_by
 
 TEXTS = "report/eligibility_labels.txt.j2"
 # The rules that can make a referral not eligible (intake/eligibility.py, severity BLOCK), in the order they run.
@@ -24,7 +24,7 @@ def ineligible_draft(rows: PeriodRows, period: Period) -> Draft:
         draft.add(message("rule", source=TEXTS, code=rule), (tally.referrals, tally.pupils) if tally else (0, 0))
     rest = [tally for reason, tally in found.items() if reason not in BLOCKING_RULES]
     draft.add(message("unknown", source=TEXTS), (sum(t.referrals for t in rest), sum(t.pupils for t in rest)))
-    (total,) = tally_where(rows, [R.eligible.is_(False)])
+    total = tally_by(rows, R.eligible).get((False,), Tally(0, 0))  # from the folded rows: pupils counted once across reasons
     draft.total = Row(word("totaal"), (total.referrals, total.pupils))
     height = len(draft.rows)
     draft.facts = {(height, 0): (UNMET_KEY, UNMET_ROW, 0), (height, 1): (UNMET_KEY, UNMET_ROW, 1)}

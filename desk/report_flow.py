@@ -11,8 +11,9 @@ from intake.brussels import BRUSSELS
 from intake.lifecycle import CompletionOutcome
 from intake.report_model import Audience, Cell, Column, ColumnKind, Suppressed
 from intake.workhours import WorkCalendar
+from store.figure_lead_times import fill_days, lead_times, milestone_span
 from store.figure_models import SOURCE_GROENE_ZORG, SOURCE_MELDPUNT
-from store.figure_queries import Key, PeriodRows, fill_days, lead_times, milestone_span
+from store.figure_queries import Key, PeriodRows
 
 SECTION = "Trajecten"
 # (row key, from milestone, to milestone): the steps a referral takes, and the whole way.
@@ -59,8 +60,9 @@ def lead_times_draft(rows: PeriodRows, *, audience: Audience, min_cell: int,
     draft = Draft("doorlooptijden", SECTION, columns, chart="mediaan", context={"periode": period_label})
     span = milestone_span(rows)
     if span is not None:
-        fill_days(rows, working_days(_as_date(span[0]), _as_date(span[1]), calendar))
-    found = lead_times(rows, [(first, second) for _, first, second in STEPS]) if span is not None else [{} for _ in STEPS]
+        worked = working_days(_as_date(span[0]), _as_date(span[1]), calendar)
+        days = fill_days(rows, worked, {key: local_date(key) for key in worked})
+    found = lead_times(rows, [(first, second) for _, first, second in STEPS], days) if span is not None else [{} for _ in STEPS]
     for (key, _, _), weighted in zip(STEPS, found, strict=True):
         number = sum(weighted.values())
         median: Cell = percentile(weighted, 0.5)

@@ -13,7 +13,8 @@ from intake.catalogue import Catalogue
 from intake.report_model import Cell, Column, ColumnKind, Period
 from intake.vocabulary import ProblemArea, ReferralRoute, Region
 from intake.workhours import WorkCalendar, local_day
-from store.figure_queries import PeriodRows, R, compare_periods, in_progress_by_service, referrals_by_problem_and_region, tally_where
+from store.figure_queries import PeriodRows, R, referrals_by_problem_and_region
+from store.figure_signal import compare_periods, in_progress_by_service, tally_where
 
 # Statuses of a submitted referral that still waits for a provider to take it.
 WAITING = ("submitted", "needs_review", "queued", "dispatched")

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Unpack
 
 from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Date,
     Integer,
     MetaData,
     Select,
@@ -25,25 +24,22 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    extract,
     func,
     insert,
     literal,
-    or_,
+    literal_column,
     select,
     true,
-    union_all,
+    tuple_,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from store.dispatch_models import DispatchItem
 from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures
 
 F = ReferralFigures
 Key = tuple[object, ...]
-# Statuses of a referral that got a provider and is still with it: what a provider's "in progress" load counts.
-IN_PROGRESS = ("accepted", "round_table_planned", "in_progress")
 # The figures columns the period's tables count: copied once per report into a temporary table (PeriodRows).
 COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "ineligible_reason", "region", "municipality", "school", "clb", "age",
           "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role", "preferred_service",
@@ -51,29 +47,50 @@ COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "
           "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at", "outcome")
 # Columns only the internal report groups on (per school, per CLB): the public report's copy leaves them out.
 INTERNAL_ONLY = ("school", "clb")
-_META = MetaData()
+META = MetaData()  # the report's temporary tables
 # One row per figures row of the period. `pupil` is a small number per pupil key, only for the pupils with more than one row
 # in the period; NULL for a pupil's only row and for a row without a key: such a row is a pupil of its own (see pupils()).
 # So COUNT(DISTINCT) compares integers instead of 64-character keys, and only for the few rows that can repeat a pupil.
-ROWS = Table("report_period", _META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
+ROWS = Table("report_period", META, *(Column(name, F.__table__.c[name].type) for name in COPIED), Column("pupil", Integer),
              prefixes=["TEMPORARY"])
 # Per (problem area, region, pupil number): how many period rows name that area. The rows without a pupil number (see ROWS)
 # fold into one row per area and region, so the problem tables group a few thousand rows instead of one per row and area.
-PROBLEMS = Table("report_period_problems", _META, Column("problem_area", String(32)), Column("region", String(16)),
+PROBLEMS = Table("report_period_problems", META, Column("problem_area", String(32)), Column("region", String(16)),
                  Column("pupil", Integer), Column("referrals", Integer), prefixes=["TEMPORARY"])
 # The columns the "Regio en school" and eligibility tables group on (each alone, or region with municipality, or eligible with
 # reason). CUBE holds the period's rows counted per combination of them and pupil number: the rows without a number fold
 # together, so those tables group a few thousand rows instead of every row of the period.
 CUBED = ("region", "municipality", "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role",
          "eligible", "ineligible_reason")
-CUBE = Table("report_period_cube", _META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
+CUBE = Table("report_period_cube", META, *(Column(name, F.__table__.c[name].type) for name in CUBED), Column("pupil", Integer),
              Column("referrals", Integer), prefixes=["TEMPORARY"])
-# (UTC day, late hour or 0) → working days from the table's first day to that moment's Brussels day: lead times in SQL.
-DAYS = Table("report_period_days", _META, Column("day", Date, primary_key=True), Column("hour", Integer, primary_key=True),
-             Column("worked", Integer), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+
+
+def _keyed(table: Table) -> Table:
+    """SQLite only: a fold table's twin keyed by its grouping columns (those before referrals), counted into by _count_into."""
+    names = [column.name for column in table.c]
+    keys = (Column(c.name, c.type, primary_key=True, autoincrement=False) for c in table.c if names.index(c.name) < names.index("referrals"))
+    counts = (Column(name, Integer) for name in names[names.index("referrals"):])
+    return Table(f"{table.name}_keys", META, *keys, *counts, prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+
+
+# The groupings of CUBE the report tallies (tables "Regio en school", eligibility, region links): one query on PostgreSQL.
+GROUPINGS = (("region",), ("municipality",), ("age_band",), ("school_level",), ("school_grade",), ("education_form",), ("urgency",),
+             ("referrer_role",), ("eligible",), ("region", "municipality"), ("eligible", "ineligible_reason"))
+# The demand and trajectories tables' columns: FLOW holds the period's rows counted per combination of them and pupil number,
+# with how many of them reached each milestone.
+# Again the rows without a number fold together: the demand queries group tens of thousands of rows, not every row.
+FLOWED = ("source", "preferred_service", "suggested_service", "service", "outcome")
+MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
+REACHED = MILESTONES[2:]  # accepted, round table, started, completed: counted per group
+FLOW = Table("report_period_flow", META, *(Column(name, F.__table__.c[name].type) for name in FLOWED), Column("pupil", Integer),
+             Column("referrals", Integer), *(Column(f"n_{name}", Integer) for name in REACHED), prefixes=["TEMPORARY"])
+KEYED = {table.name: _keyed(table) for table in (PROBLEMS, CUBE, FLOW)}
+# SQLite: what a key that is NULL is stored as in a keyed table (a key cannot be NULL there). A blob: no text, number or
+# boolean the figures hold equals it, and no column affinity converts it.
+NO_VALUE: ColumnElement[Any] = literal_column("X'00'")
 R = ROWS.c
 WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
-MILESTONES = ("submitted_on", "dispatched_at", "accepted_at", "round_table_at", "started_at", "completed_at")
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,9 @@ class PeriodRows:
     start: date
     end: date
     copied: bool = True
+    referrals: tuple[int, int] | None = None  # the copy's first and last referral id (None: no referral, or read in place)
+    # PostgreSQL: the tallies of every grouping in GROUPINGS, from one GROUPING SETS query over CUBE at the first tally_by.
+    folded: dict[tuple[str, ...], dict[Key, Tally]] = field(default_factory=dict, compare=False)
 
     @property
     def table(self) -> Table:
@@ -122,6 +142,8 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     if connection.dialect.name == "postgresql":
         # The copy and the counts sort the period's rows: in memory, not in files (the default 4 MB spills to disk).
         connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        # Compiling the report's short queries to machine code costs more than it saves (tens of ms each).
+        connection.exec_driver_sql("SET LOCAL jit = off")
     # Only the keys with more than one row get a number (their smallest id): one GROUP BY of the keys, a few rows.
     key = F.pupil_key.collate("C") if connection.dialect.name == "postgresql" else F.pupil_key  # bytes compare faster
     repeated = (select(key.label("pupil_key"), func.min(F.id).label("pupil")).where(F.submitted_on.between(start, end))
@@ -129,28 +151,62 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     picked = (select(*(getattr(F, name) for name in names), repeated.c.pupil).where(F.submitted_on.between(start, end))
               .outerjoin(repeated, repeated.c.pupil_key == F.pupil_key))
     connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
-    keys = (FigureProblemArea.problem_area, R.region, R.pupil)
-    # The id range is redundant for the result; it lets the figures_id index read only the period's stretch (ids follow time).
-    first, last = (select(bound(R.id)).scalar_subquery() for bound in (func.min, func.max))
-    areas = (select(*keys, func.count()).join(FigureProblemArea, FigureProblemArea.figures_id == R.id)
-             .where(FigureProblemArea.figures_id.between(first, last)).group_by(*keys))
-    connection.execute(insert(PROBLEMS).from_select(["problem_area", "region", "pupil", "referrals"], areas))
-    CUBE.create(connection)
-    cubed = [R[name] for name in CUBED] + [R.pupil]
-    connection.execute(insert(CUBE).from_select([*CUBED, "pupil", "referrals"], select(*cubed, func.count()).group_by(*cubed)))
     if connection.dialect.name == "postgresql":
-        # Autovacuum never analyses a temporary table: without statistics the planner guesses its size and picks poor joins.
-        # Only the join columns: analysing every column costs more than it saves.
+        # Autovacuum never analyses a temporary table: without statistics the planner guesses its size (a tenth of it) and
+        # sorts where it should hash. Before the folds below, which join and group it. Only the join columns: analysing every
+        # column costs more than it saves.
         connection.exec_driver_sql(f"ANALYZE {ROWS.name} (id, referral_id)")
+    # The copy's id and referral id ranges, as values: redundant for the results, they let the figures_id and referral_id
+    # indexes read only the period's stretch (ids follow time), and as values (not subqueries) PostgreSQL estimates the
+    # stretch's size, so it hashes instead of sorting.
+    spans = connection.execute(select(func.min(R.id), func.max(R.id), func.min(R.referral_id), func.max(R.referral_id))).one()
+    ids, referrals = ((int(spans[i]), int(spans[i + 1])) if spans[i] is not None else None for i in (0, 2))
+    stretch = FigureProblemArea.figures_id.between(*ids) if ids else true()
+    joined = select().join(FigureProblemArea, FigureProblemArea.figures_id == R.id).where(stretch)
+    _count_into(connection, PROBLEMS, (FigureProblemArea.__table__.c.problem_area, R.region, R.pupil), joined)
+    CUBE.create(connection)
+    _count_into(connection, CUBE, [R[name] for name in CUBED] + [R.pupil], select().select_from(ROWS).where(true()))
+    _fold_flow(connection)
     try:
-        yield PeriodRows(session, start, end)
+        yield PeriodRows(session, start, end, referrals=referrals)
     finally:
         _drop(session.connection())
 
 
+def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnElement[Any]], rows: Select[Any],
+                counted: Sequence[ColumnElement[Any]] = ()) -> None:
+    """Fill a fold table (its columns: the keys, referrals, then one per `counted`) with `rows` counted per combination of
+    the keys: how many, and how many have each `counted` value.
+
+    SQLite groups by sorting, slow for a few hundred thousand rows: it counts into the keyed twin (KEYED) instead, an upsert
+    per row with NULL keys as NO_VALUE, then copies those groups over. `rows` needs a WHERE: SQLite would read the upsert's
+    ON CONFLICT as a join's ON otherwise.
+    """
+    names = [column.name for column in table.c]
+    if connection.dialect.name == "postgresql":
+        grouped = rows.add_columns(*keys, func.count(), *(func.count(value) for value in counted)).group_by(*keys)
+        connection.execute(insert(table).from_select(names, grouped))
+        return
+    keyed = KEYED[table.name]
+    keyed.create(connection)
+    ones = [literal(1), *(case((value.is_not(None), 1), else_=0) for value in counted)]
+    upsert = sqlite_insert(keyed).from_select(names, rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), *ones))
+    sums = names[len(keys):]
+    connection.execute(upsert.on_conflict_do_update(set_={name: keyed.c[name] + upsert.excluded[name] for name in sums}))
+    groups = select(*(func.nullif(keyed.c[name], NO_VALUE) for name in names[:len(keys)]), *(keyed.c[name] for name in sums))
+    connection.execute(insert(table).from_select(names, groups))
+
+
+def _fold_flow(connection: Connection) -> None:
+    """Fill FLOW from ROWS: one count for the demand and trajectories tables and the period's total."""
+    FLOW.create(connection)
+    keys = [R[name] for name in FLOWED] + [R.pupil]
+    _count_into(connection, FLOW, keys, select().select_from(ROWS).where(true()), [R[name] for name in REACHED])
+
+
 def _drop(connection: Connection) -> None:
     """Drop the temporary tables (a run that failed half-way may have left them on a pooled connection)."""
-    for table in (DAYS, CUBE, PROBLEMS, ROWS):
+    for table in reversed(META.sorted_tables):  # also those of store.figure_lead_times
         table.drop(connection, checkfirst=True)
 
 
@@ -183,19 +239,47 @@ def _tallies(session: Session, query: Select[Unpack[tuple[Any, ...]]], width: in
     return {tuple(row[:width]): Tally(int(row[width]), int(row[width + 1])) for row in session.execute(query)}
 
 
+def _folded_counts(table: Table) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """Referrals and pupils of a folded table's rows (CUBE, PROBLEMS, FLOW): a row without a pupil number is that many pupils."""
+    c = table.c
+    alone = func.sum(case((c.pupil.is_(None), c.referrals), else_=0))  # a pupil each, as in pupils()
+    return func.coalesce(func.sum(c.referrals), 0), func.coalesce(alone, 0) + func.count(func.distinct(c.pupil))
+
+
 def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
     """Referrals and pupils per value (or combination of values) of ROWS columns; from CUBE when it holds them all."""
+    names = tuple(column.name for column in columns)
+    if names in GROUPINGS and rows.session.connection().dialect.name == "postgresql":
+        if not rows.folded:
+            rows.folded.update(_grouping_sets(rows.session))
+        return rows.folded.get(names, {})
     if all(column.name in CUBED for column in columns):
         keys = [CUBE.c[column.name] for column in columns]
-        alone = func.sum(case((CUBE.c.pupil.is_(None), CUBE.c.referrals), else_=0))  # a pupil each, as in pupils()
-        query = select(*keys, func.sum(CUBE.c.referrals), alone + func.count(func.distinct(CUBE.c.pupil))).group_by(*keys)
+        query = select(*keys, *_folded_counts(CUBE)).group_by(*keys)
     else:
         query = select(*columns, func.count(), pupils()).group_by(*columns)
     return _tallies(rows.session, query, len(columns))
 
 
+def _grouping_sets(session: Session) -> dict[tuple[str, ...], dict[Key, Tally]]:
+    """PostgreSQL: every grouping of GROUPINGS over CUBE in one statement; GROUPING() tells which grouping a row is of."""
+    names = [name for name in CUBED if any(name in grouping for grouping in GROUPINGS)]
+    columns = [CUBE.c[name] for name in names]
+    sets = func.grouping_sets(*(tuple_(*(CUBE.c[name] for name in grouping)) for grouping in GROUPINGS))
+    # GROUPING(a, b, …) sets a column's bit (the first column the highest) when the row's grouping leaves it out.
+    masks = {sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in grouping): grouping for grouping in GROUPINGS}
+    found: dict[tuple[str, ...], dict[Key, Tally]] = {grouping: {} for grouping in GROUPINGS}
+    for row in session.execute(select(*columns, *_folded_counts(CUBE), func.grouping(*columns)).group_by(sets)):
+        grouping = masks[int(row[-1])]
+        key = tuple(row[names.index(name)] for name in grouping)
+        found[grouping][key] = Tally(int(row[-3]), int(row[-2]))
+    return found
+
+
 def tally_total(rows: PeriodRows) -> Tally:
     """All referrals and pupils of the period."""
+    if rows.copied:
+        return _tallies(rows.session, select(*_folded_counts(FLOW)), 0).get((), Tally(0, 0))
     row = rows.session.execute(select(func.count(), pupils(pupil=rows.pupil)).select_from(rows.table).where(rows.where)).one()
     return Tally(int(row[0]), int(row[1] or 0))
 
@@ -248,17 +332,24 @@ class DemandGroup:
 
 def demand_groups(rows: PeriodRows) -> list[DemandGroup]:
     """One pass for the demand and trajectories tables' counts: a few thousand groups at most (services³ × outcomes)."""
-    c = rows.table.c
-    keys = (c.source, c.preferred_service, c.suggested_service, c.service, c.outcome)
-    query = (select(*keys, func.count(), func.count(c.accepted_at), func.count(c.round_table_at), func.count(c.started_at),
-                    func.count(c.completed_at)).where(rows.where).group_by(*keys))
+    if rows.copied:
+        f = FLOW.c
+        keys = tuple(f[name] for name in FLOWED)
+        query = select(*keys, func.sum(f.referrals), *(func.sum(f[f"n_{name}"]) for name in REACHED)).group_by(*keys)
+    else:
+        c = rows.table.c
+        keys = (c.source, c.preferred_service, c.suggested_service, c.service, c.outcome)
+        query = (select(*keys, func.count(), *(func.count(c[name]) for name in REACHED)).where(rows.where).group_by(*keys))
     return [DemandGroup(row[0], row[1], row[2], row[3], row[4], *(int(v) for v in row[5:])) for row in rows.session.execute(query)]
 
 
 def pupils_by_service(rows: PeriodRows) -> dict[tuple[str, str | None], int]:
     """Distinct pupils per (source, last service)."""
-    c = rows.table.c
-    query = select(c.source, c.service, pupils(pupil=rows.pupil)).where(rows.where).group_by(c.source, c.service)
+    if rows.copied:
+        query = select(FLOW.c.source, FLOW.c.service, _folded_counts(FLOW)[1]).group_by(FLOW.c.source, FLOW.c.service)
+    else:
+        c = rows.table.c
+        query = select(c.source, c.service, pupils(pupil=rows.pupil)).where(rows.where).group_by(c.source, c.service)
     return {(str(source), service): int(number) for source, service, number in rows.session.execute(query)}
 
 
@@ -267,93 +358,10 @@ def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | No
     referral = rows.table.c.referral_id
     # Redundant for the result, but it lets the referral_id index read only the period's stretch of dispatch items (ids follow
     # time) instead of the whole table. Only on the copy: on the figures table itself the bounds cost a second range scan.
-    first, last = (select(bound(referral)).scalar_subquery() for bound in (func.min, func.max))
-    stretch = DispatchItem.referral_id.between(first, last) if rows.copied else true()
+    stretch = DispatchItem.referral_id.between(*rows.referrals) if rows.referrals else true()
     query = (select(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
              .select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == referral)
              .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id)
              .where(rows.where, stretch)
              .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
     return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in rows.session.execute(query)}
-
-
-def _local_day_parts(column: Column[Any]) -> tuple[KeyedColumnElement[object] | ColumnElement[object], ColumnElement[object]]:
-    """A UTC timestamp as its UTC date and, for 22:00–23:59, its hour: enough to know its Brussels date exactly.
-
-    Brussels is UTC+1 or +2, and summer time changes at 01:00 UTC, so only those two hours can fall on the next
-    day in Brussels; grouping on the date alone keeps the groups few.
-    """
-    hour = extract("hour", column)
-    return func.date(column, type_=Date), case((hour >= 22, hour), else_=0)
-
-
-def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
-    """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
-    # The first and last moments, then their days: the same as the least and greatest day, without a date() per row.
-    found = rows.session.execute(select(*(func.min(R[name]) for name in MILESTONES), *(func.max(R[name]) for name in MILESTONES))).one()
-    days = [value.date() if isinstance(value, datetime) else value for value in found if value is not None]
-    return (min(days, key=str), max(days, key=str)) if days else None
-
-
-def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int]) -> None:
-    """Write the day table: (UTC day, late hour or 0) → working days counted from a fixed first day (see DAYS)."""
-    connection = rows.session.connection()
-    DAYS.create(connection)
-    connection.execute(insert(DAYS), [{"day": day, "hour": hour, "worked": number} for (day, hour), number in worked.items()])
-
-
-def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]]) -> list[dict[int, int]]:
-    """Per step (first, second): working days from milestone `first` to `second` → how many referrals took that long (needs fill_days).
-
-    Milestones name figures columns ("submitted_on", "dispatched_at", …). Counted in SQL in one statement: each milestone
-    is looked up once in the day table by its (UTC day, late hour), and the steps are grouped on the differences; a
-    negative one is 0.
-    """
-    names = list(dict.fromkeys(name for step in steps for name in step))
-    # Only rows that have both milestones of some step: the others (never dispatched nor started) count in no step.
-    counted = or_(*(and_(R[first].is_not(None), R[second].is_not(None)) for first, second in steps))
-    worked, query = [], select().select_from(ROWS).where(counted)
-    for name in names:
-        end = DAYS.alias(f"days_{name}")
-        day, hour = (R.submitted_on, literal(0)) if name == "submitted_on" else _local_day_parts(R[name])
-        query = query.outerjoin(end, and_(end.c.day == day, end.c.hour == hour))
-        worked.append(end.c.worked.label(f"w_{name}"))
-    ends = query.add_columns(*worked).cte("report_worked")
-    parts = [select(literal(i).label("step"), (ends.c[f"w_{b}"] - ends.c[f"w_{a}"]).label("days"))
-             .where(ends.c[f"w_{a}"].is_not(None), ends.c[f"w_{b}"].is_not(None)) for i, (a, b) in enumerate(steps)]
-    both = union_all(*parts).subquery()
-    counts: list[dict[int, int]] = [{} for _ in steps]
-    for step, days, number in rows.session.execute(select(both.c.step, both.c.days, func.count()).group_by(both.c.step, both.c.days)):
-        found = counts[int(step)]
-        found[max(int(days), 0)] = found.get(max(int(days), 0), 0) + int(number)
-    return counts
-
-
-def tally_where(rows: PeriodRows, conditions: Sequence[ColumnElement[bool]]) -> list[Tally]:
-    """Referrals and pupils matching each condition, all in one pass over the period."""
-    columns: list[ColumnElement[int]] = []
-    for condition in conditions:
-        columns.extend((func.coalesce(func.sum(case((condition, 1), else_=0)), 0), pupils(condition)))
-    row = rows.session.execute(select(*columns).select_from(ROWS)).one()
-    return [Tally(int(row[2 * i]), int(row[2 * i + 1] or 0)) for i in range(len(conditions))]
-
-
-def compare_periods(rows: PeriodRows, name: str, before: tuple[date, date], limit: int) -> list[tuple[object, int, int]]:
-    """The `limit` values of figures column `name` with the most referrals now: (value, referrals now, referrals in the period before).
-
-    The period before is counted for those values only, by the (column, submitted_on) index of migration 0014.
-    """
-    current = func.count()
-    top = select(R[name], current).where(R[name].is_not(None)).group_by(R[name]).order_by(current.desc(), R[name]).limit(limit)
-    found = [(value, int(n)) for value, n in rows.session.execute(top)]
-    column: InstrumentedAttribute[object] = getattr(F, name)
-    query = select(column, func.count()).where(column.in_([value for value, _ in found]), in_period(*before)).group_by(column)
-    earlier = {value: int(n) for value, n in rows.session.execute(query)} if found else {}
-    return [(value, n, earlier.get(value, 0)) for value, n in found]
-
-
-def in_progress_by_service(session: Session) -> dict[str, int]:
-    """Referrals a provider has accepted and not finished, per service, now (whenever they were submitted)."""
-    query = select(F.service, func.count()).where(F.status.in_(IN_PROGRESS), F.service.is_not(None)).group_by(F.service)
-    return {str(service): int(number) for service, number in session.execute(query)}
-
