@@ -29,6 +29,7 @@ from meldpunt.cli_rapport import choose_period, current_school_year, queue_repor
 from meldpunt.settings import Settings
 from store.db import create_db_engine, make_session_factory
 from store.mail_models import MailKind, OutboxMessage
+from tests.maildir_order import delivered
 from tests.report_fixture import MADE, sample_report
 
 COORDINATOR = "coordinator@meldpunt.example"
@@ -94,7 +95,7 @@ class Rapport:
     def mails(self) -> list[EmailMessage]:
         """Every mail the outbox put in the Maildir."""
         folder = self.var_dir / "maildir" / "new"
-        return [message_from_bytes(path.read_bytes(), policy=default) for path in sorted(folder.iterdir())] if folder.exists() else []
+        return [message_from_bytes(path.read_bytes(), policy=default) for path in delivered(folder)]
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from intake.lifecycle import Status
 from meldpunt.cli import main
 from store import referrals
 from store.models import Staff
+from tests.maildir_order import delivered
 from tests.test_decisions import ELS, add_staff, make_referral
 
 S = Status
@@ -42,7 +43,7 @@ class Runner:
         """The plain text of every mail the outbox put in the Maildir, with its recipient first."""
         folder = self.var_dir / "maildir" / "new"
         found = []
-        for path in sorted(folder.iterdir()) if folder.exists() else []:
+        for path in delivered(folder):
             message = message_from_bytes(path.read_bytes(), policy=default)
             found.append(f"{message['To']}\n{message.get_body(('plain',)).get_content()}")
         return found

@@ -25,6 +25,7 @@ from store.models import Staff
 from tests.dispatch_fixtures import add_staff as add_dispatch_staff
 from tests.dispatch_fixtures import intake_for, queue_referrals, twelve_provider_catalogue
 from tests.mail_harness import DOMAIN, NOW, Clock, shared_intake
+from tests.maildir_order import delivered
 from tests.test_cli_review import Runner, make
 from tests.test_decisions import ARKTOS, ELS, eligible_answers, make_referral
 from tests.test_dispatch import brussels, dispatcher, services
@@ -43,7 +44,7 @@ def run(database_url: str, tmp_path: Path) -> Runner:
 def maildir(folder: Path) -> list[tuple[str, str, str]]:
     """(recipient, subject, plain text) of every mail delivered into the Maildir, oldest first."""
     found = []
-    for path in sorted((folder / "new").iterdir()) if (folder / "new").exists() else []:
+    for path in delivered(folder / "new"):
         message = message_from_bytes(path.read_bytes(), policy=default)
         found.append((str(message["To"]), str(message["Subject"]), message.get_body(("plain",)).get_content()))
     return found

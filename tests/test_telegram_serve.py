@@ -10,6 +10,7 @@ from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
+from tests.maildir_order import delivered
 from tests.telegram_fake import FakeTelegram
 from tests.test_mail_crash import Service, free_port
 from tests.test_runners import until
@@ -44,7 +45,7 @@ class TelegramService(Service):
 
 def code_in_maildir(var_dir: Path, address: str) -> str | None:
     """The linking code mailed to address; with MELDPUNT_OUTBOX=maildir the outbox writes to var/maildir."""
-    for path in sorted((var_dir / "maildir" / "new").glob("*")):
+    for path in delivered(var_dir / "maildir" / "new"):
         mail = message_from_bytes(path.read_bytes(), policy=default)
         if address in str(mail["To"]):
             found = re.search(r"Je code: (\d{6})", mail.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
