@@ -10,7 +10,7 @@ import click
 from meldpunt.cli_common import app_of, typed_date
 
 if TYPE_CHECKING:
-    from intake.declaration import PartnerKind
+    from intake.declaration import PartnerKind, Signature
 
 MESSAGES = "cli/declaration_messages.txt.j2"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +41,22 @@ def partner_options(command: F) -> F:
     return command
 
 
+def _change(ctx: click.Context, said: str, change: Callable[..., Signature]) -> None:
+    """Sign or withdraw in one transaction as this account, through the command line; the Dutch line, or its refusal."""
+    from desk import declaration
+    from intake.texts import message
+    from meldpunt.actor import cli_actor
+    from store.audit import AuditChannel
+
+    catalogue = app_of(ctx).catalogue  # read before the write transaction opens: it uses a session of its own
+    with app_of(ctx).sessions.begin() as session:
+        try:
+            signature = change(declaration, session, catalogue, cli_actor(), AuditChannel.CLI)
+        except declaration.DeclarationRefused as refused:
+            raise click.ClickException(str(refused)) from None
+    click.echo(message(said, source=MESSAGES, who=declaration.shown(signature), on=signature.signed_on))
+
+
 @click.group("intentieverklaring")
 def intentieverklaring() -> None:
     """Wie ondertekende de gezamenlijke intentieverklaring: noteren, intrekken en tonen (ook wie nog niet tekende)."""
@@ -52,25 +68,14 @@ def intentieverklaring() -> None:
 @click.pass_context
 def teken(ctx: click.Context, aanbieder: str | None, clb: str | None, scholengemeenschap: str | None, datum: str | None) -> None:
     """Noteer dat een partner de intentieverklaring ondertekende (niet in de toekomst, niet vóór 01/11/2017)."""
-    from desk import declaration
     from intake.brussels import BRUSSELS
-    from intake.texts import message
-    from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
-    from store.audit import AuditChannel
 
     kind, named = _partner(aanbieder, clb, scholengemeenschap)
     now = utc_now()
     signed_on = typed_date(datum, option="--datum") or now.astimezone(BRUSSELS).date()
-    catalogue = app_of(ctx).catalogue  # read before the write transaction opens: it uses a session of its own
-    with app_of(ctx).sessions.begin() as session:
-        try:
-            signature = declaration.sign(session, kind=kind, name=named, signed_on=signed_on, by=cli_actor(), now=now,
-                                         catalogue=catalogue, channel=AuditChannel.CLI)
-        except declaration.DeclarationRefused as refused:
-            raise click.ClickException(str(refused)) from None
-    who = declaration.shown(signature)
-    click.echo(message("signed", source=MESSAGES, who=who, on=signature.signed_on))
+    _change(ctx, "signed", lambda declaration, session, catalogue, by, channel: declaration.sign(
+        session, kind=kind, name=named, signed_on=signed_on, by=by, now=now, catalogue=catalogue, channel=channel))
 
 
 @intentieverklaring.command("intrekken")
@@ -78,22 +83,12 @@ def teken(ctx: click.Context, aanbieder: str | None, clb: str | None, scholengem
 @click.pass_context
 def intrekken(ctx: click.Context, aanbieder: str | None, clb: str | None, scholengemeenschap: str | None) -> None:
     """Trek de handtekening van een partner in; ze blijft bewaard, maar telt niet meer mee."""
-    from desk import declaration
-    from intake.texts import message
-    from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
-    from store.audit import AuditChannel
 
     kind, named = _partner(aanbieder, clb, scholengemeenschap)
-    catalogue = app_of(ctx).catalogue  # read before the write transaction opens: it uses a session of its own
-    with app_of(ctx).sessions.begin() as session:
-        try:
-            signature = declaration.withdraw(session, kind=kind, name=named, by=cli_actor(), now=utc_now(),
-                                             catalogue=catalogue, channel=AuditChannel.CLI)
-        except declaration.DeclarationRefused as refused:
-            raise click.ClickException(str(refused)) from None
-    who = declaration.shown(signature)
-    click.echo(message("withdrawn", source=MESSAGES, who=who, on=signature.signed_on))
+    now = utc_now()
+    _change(ctx, "withdrawn", lambda declaration, session, catalogue, by, channel: declaration.withdraw(
+        session, kind=kind, name=named, by=by, now=now, catalogue=catalogue, channel=channel))
 
 
 @intentieverklaring.command("lijst")
