@@ -2,8 +2,9 @@
 
 Run by hand: `.venv/bin/python bench/cli_startup.py [--runs 7]`.
 Each command runs as a fresh process (`python -m meldpunt …`, as a person or a script starts it) on an
-embedded installation in a temp folder: its SQLite database made first with `db upgrade` (not timed)
-and one submitted-like staff member, so the read commands read a real, migrated database. The figure
+embedded installation in a temp folder: its SQLite database made first with `db upgrade` (not timed),
+one staff member and one referral submitted through a piped `meldpunt chat`, so the read commands read a
+real, migrated database and list, show and review a real referral. The figure
 is the median wall time over --runs runs, and its ratio to the median of `python -c pass`. A second
 baseline is the floor of the stack a read command needs: importing SQLAlchemy's ORM, pydantic-settings,
 Jinja2 and click, and nothing of ours.
@@ -20,6 +21,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.test_workflow import FULL  # noqa: E402  the answers of a whole referral, as the CLI tests type them
 
 COMMANDS: tuple[tuple[str, ...], ...] = (
     ("--help",),
@@ -55,6 +60,9 @@ def main() -> None:
         subprocess.run([python, "-m", "meldpunt", "db", "upgrade"], env=env, capture_output=True, check=True)
         subprocess.run([python, "-m", "meldpunt", "staff", "add", "els@clb-halle.example", "--name", "Els Janssens",
                         "--clb", "Vrij CLB Halle"], env=env, capture_output=True, check=True)
+        chat = subprocess.run([python, "-m", "meldpunt", "chat", "--as", "els@clb-halle.example"], input="\n".join(FULL) + "\n",
+                              env=env, capture_output=True, text=True, check=True)
+        assert "MSI-2026-0001" in chat.stdout, "the referral the read commands show was not submitted"
         baseline = _median_seconds([python, "-c", "pass"], env, runs)
         print(f"{'python -c pass':32} {baseline:6.3f} s   1.0 x")
         floor = _median_seconds([python, "-c", FLOOR], env, runs)

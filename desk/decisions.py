@@ -24,14 +24,11 @@ from intake.actions import PROVIDER_VERBS, Action, RouteRefusal, Verb, access_of
 from intake.answers import Invalid, fold, parse_answer
 from intake.catalogue import Catalogue, Service
 from intake.dialogue import Intake
-from intake.eligibility import Outcome
-from intake.findings import weighing_reasons
 from intake.lifecycle import CompletionOutcome, InvalidTransition, Status
 from intake.permissions import ActorKind, Holding, Refusal, may, owns
 from intake.questionnaire import Question, QuestionType
 from intake.scrub import redact_note
-from intake.texts import brussels_time, compose_mail, message
-from intake.urgency import urgency_label, urgency_mark, urgency_of
+from intake.texts import compose_mail, message
 from intake.vocabulary import Mode, ReferralRoute
 from intake.workhours import WorkCalendar
 from store import dispatches, outbox, referrals
@@ -123,21 +120,6 @@ def apply_actions(
     for recipient, items in notices.items():
         _mail_referrer(session, recipient, items, domain=domain, now=now)
     return decisions
-
-
-def review_row(session: Session, referral: Referral) -> dict[str, Any]:
-    """What the coordinator needs to decide: urgency, status, eligibility reasons, the last note; no pupil data."""
-    eligibility = referral.eligibility or {}
-    last = referrals.last_note(session, referral)
-    urgency = urgency_of(referral.answers)
-    return {
-        "reference": referral.reference, "status": referral.status.label, "service": referral.assigned_service_id,
-        "urgency": urgency_label(urgency), "urgency_mark": urgency_mark(urgency),
-        "outcome": Outcome.parse(eligibility["outcome"]).label if eligibility.get("outcome") else None,
-        "findings": weighing_reasons(eligibility.get("findings", [])),
-        "note": last.note if last else None, "note_by": last.actor if last else None,
-        "note_at": brussels_time(last.at) if last else None,
-    }
 
 
 # --- deciding ---------------------------------------------------------------------------------

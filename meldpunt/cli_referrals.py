@@ -72,6 +72,7 @@ def referrals_show(ctx: click.Context, reference: str, as_json: bool) -> None:
 
     from intake.eligibility import Outcome
     from intake.lifecycle import Status
+    from intake.questionnaire import load_questionnaire
     from intake.texts import message, render
     from meldpunt.actor import cli_actor
     from meldpunt.app import utc_now
@@ -79,8 +80,7 @@ def referrals_show(ctx: click.Context, reference: str, as_json: bool) -> None:
     from store import referrals as referral_repo
     from store.views import answer_rows, referral_row
 
-    app = app_of(ctx)
-    with app.sessions.begin() as session:
+    with app_of(ctx).sessions.begin() as session:
         referral = referral_repo.get_referral(session, reference.upper())
         if referral is None:
             raise click.ClickException(message("referral_unknown", reference=reference))
@@ -92,6 +92,6 @@ def referrals_show(ctx: click.Context, reference: str, as_json: bool) -> None:
             {"at": c.at.isoformat(), "actor": c.actor, "from": c.from_status.value if c.from_status else None, "to": c.to_status.value, "note": c.note}
             for c in history
         ]
-        answers = answer_rows(app.intake.questionnaire, referral.answers)
+        answers = answer_rows(load_questionnaire(), referral.answers)  # the questionnaire only: no catalogue to load
         text = render("cli/referral_show.txt.j2", row=row, answers=answers, Status=Status, Outcome=Outcome)
     click.echo(json.dumps(row, ensure_ascii=False, indent=2) if as_json else text)

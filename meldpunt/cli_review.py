@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.orm.exc import StaleDataError
 
-from desk import agenda_lines
-from desk.decisions import Decision, review_row
 from intake.actions import Action, Verb
-from intake.agenda_lines import AgendaLine
-from intake.texts import message, render
-from intake.workhours import local_day
+from intake.texts import message
 from meldpunt.actor import cli_actor
 from meldpunt.app import utc_now
 from meldpunt.cli_common import app_of
-from store import audit
-from store.referrals import waiting_for_coordinator
+
+if TYPE_CHECKING:
+    from desk.decisions import Decision
+    from intake.agenda_lines import AgendaLine
 
 _TEXTS = "cli/review.txt.j2"
 
@@ -36,6 +32,11 @@ def review(ctx: click.Context) -> None:
 @click.pass_context
 def review_list(ctx: click.Context) -> None:
     """Toon de aanmeldingen die op de coördinator wachten, de dringendste eerst (zonder namen van leerlingen)."""
+    from desk.review_rows import review_row
+    from intake.texts import render
+    from store import audit
+    from store.referrals import waiting_for_coordinator
+
     with app_of(ctx).sessions.begin() as session:
         rows = [review_row(session, r) for r in waiting_for_coordinator(session)]
         audit.record_audit(session, actor=cli_actor(), action=audit.AuditAction.LIST_READ, now=utc_now(), detail=f"review: {len(rows)} aanmeldingen",
@@ -96,6 +97,9 @@ def review_record(ctx: click.Context, lines: tuple[str, ...]) -> None:
 
     Ook de regels van je overzicht: "Vraag #12: antwoord", "Aanbod #3: goedkeuren", "Quarantaine #5: afgehandeld", "Mail #9: opnieuw".
     """
+    from desk import agenda_lines
+    from intake.workhours import local_day
+
     today = local_day(utc_now())
     actions: list[Action] = []
     agenda: list[AgendaLine] = []
@@ -127,6 +131,12 @@ def _decide(ctx: click.Context, actions: list[Action], *, refused: int = 0, agen
 
     `refused` counts the lines refused before applying (not understood): the count includes them.
     """
+    import asyncio
+
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from desk import agenda_lines
+
     app = app_of(ctx)
     call = agenda_lines.LineCall(
         actor=cli_actor(), intake=app.intake, domain=app.settings.mail_domain, now=utc_now(), calendar=app.calendar,

@@ -10,13 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.vocabulary import Channel
-from store.mail_models import Question
 from store.models import AuditEntry, Referral
+
+if TYPE_CHECKING:
+    from store.mail_models import Question
 
 
 class AuditAction(StrEnum):

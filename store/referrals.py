@@ -11,8 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -20,9 +18,11 @@ from intake.lifecycle import CompletionOutcome, Status, check_transition
 from intake.references import format_reference
 from intake.urgency import urgency_of, urgency_rank
 from intake.workhours import local_day
-from store import figures
 from store.audit import AuditAction, record_audit
 from store.models import CHANNELS, MODES, ReferenceCounter, Referral, StatusChange
+
+# store.figures (the figures tables and their rules) is imported where a referral changes, not here:
+# the read commands that list and show referrals then answer without loading it.
 
 
 def create_draft(
@@ -54,6 +54,8 @@ def save_answers(
     flag_modified(referral, "answers")
     referral.updated_at = now
     session.flush()
+    from store import figures
+
     figures.refresh_figures(session, referral, now=now)
 
 
@@ -81,10 +83,15 @@ def _next_number(session: Session, year: int) -> int:
 def _counter_upsert(dialect: str, year: int) -> Insert:
     """INSERT the year's counter at 1, or on conflict add 1 to it (SQLite ≥ 3.35 for RETURNING)."""
     key, bump = [ReferenceCounter.year], {"last_number": ReferenceCounter.last_number + 1}
+    # The dialects' modules are imported here, on the one path that writes a counter: read commands skip them.
     if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
         on_postgresql = postgresql_insert(ReferenceCounter).values(year=year, last_number=1)
         return on_postgresql.on_conflict_do_update(index_elements=key, set_=bump)
     if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         on_sqlite = sqlite_insert(ReferenceCounter).values(year=year, last_number=1)
         return on_sqlite.on_conflict_do_update(index_elements=key, set_=bump)
     raise NotImplementedError(f"reference numbering is not implemented for {dialect}")
@@ -128,6 +135,8 @@ def change_status(
         detail=f"{current.value} -> {target.value}",
     )
     session.flush()
+    from store import figures
+
     figures.status_changed(session, referral, change, now=now)
     return change
 
@@ -183,6 +192,8 @@ def add_note(session: Session, referral: Referral, *, note: str, actor: str, now
     referral.updated_at = now
     record_audit(session, actor=actor, action=AuditAction.CHANGED, now=now, referral_id=referral.id, detail="notitie")
     session.flush()
+    from store import figures
+
     figures.refresh_figures(session, referral, now=now)  # a correction's note comes after its new eligibility and suggestions
     return change
 

@@ -10,8 +10,8 @@ from bot.chat import Answer, ChatEvent, Reply, Scope, chat_text
 from bot.handlers import agenda, week
 from bot.handlers.questions import coordinator_viewer
 from desk import agenda_lines, dispatch
-from desk.decisions import review_row
 from desk.question_answers import answer_question
+from desk.review_rows import review_row
 from intake.agenda_lines import has_agenda_line
 from intake.references import REFERENCE_PATTERN
 from intake.schedule import describe, next_slot
