@@ -118,8 +118,8 @@ class PeriodRows:
 
     @property
     def pupil(self) -> ColumnElement[Any]:
-        """The column pupils() counts: ROWS's small numbers, or the pupil keys themselves (a row without one counts once)."""
-        return R.pupil if self.copied else F.__table__.c.pupil_key
+        """The column pupils() counts: ROWS's numbers of repeated pupils, or every row's pupil number (a row without one counts once)."""
+        return R.pupil if self.copied else F.__table__.c.pupil_number
 
 
 def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
@@ -131,7 +131,7 @@ def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
 def period_rows(session: Session, start: date, end: date, *, internal: bool = True) -> Iterator[PeriodRows]:
     """Copy the rows submitted from start to end (both included) into ROWS and PROBLEMS; dropped again on leaving.
 
-    One range scan of the figures table and one sort of the pupil keys instead of one per table of the report.
+    One range scan of the figures table and one grouping of the pupil numbers instead of one per table of the report.
     Without `internal` the school and CLB columns (only the internal report's) stay empty: a narrower copy.
     """
     connection = session.connection()
@@ -144,12 +144,12 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
         connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         # Compiling the report's short queries to machine code costs more than it saves (tens of ms each).
         connection.exec_driver_sql("SET LOCAL jit = off")
-    # Only the keys with more than one row get a number (their smallest id): one GROUP BY of the keys, a few rows.
-    key = F.pupil_key.collate("C") if connection.dialect.name == "postgresql" else F.pupil_key  # bytes compare faster
-    repeated = (select(key.label("pupil_key"), func.min(F.id).label("pupil")).where(F.submitted_on.between(start, end))
-                .group_by(key).having(func.count() > 1).subquery("repeated"))
+    # Only the pupils with more than one row keep their number: one GROUP BY of the stored numbers (integers), a few rows.
+    number = F.pupil_number
+    repeated = (select(number.label("pupil")).where(F.submitted_on.between(start, end), number.is_not(None))
+                .group_by(number).having(func.count() > 1).subquery("repeated"))
     picked = (select(*(getattr(F, name) for name in names), repeated.c.pupil).where(F.submitted_on.between(start, end))
-              .outerjoin(repeated, repeated.c.pupil_key == F.pupil_key))
+              .outerjoin(repeated, repeated.c.pupil == number))
     connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
     if connection.dialect.name == "postgresql":
         # Autovacuum never analyses a temporary table: without statistics the planner guesses its size (a tenth of it) and
@@ -226,7 +226,7 @@ def in_period(start: date, end: date) -> ColumnElement[bool]:
 def pupils(condition: ColumnElement[bool] | None = None, pupil: ColumnElement[int] = R.pupil) -> ColumnElement[int]:
     """Distinct pupils of ROWS (or PROBLEMS): the rows without a `pupil` number (one pupil each) plus the distinct numbers.
 
-    Also right for the figures table itself with pupil_key (a row without a key is a pupil of its own).
+    Also right for the figures table itself with pupil_number (a row without one is a pupil of its own).
     """
     if condition is None:
         return func.count() - func.count(pupil) + func.count(func.distinct(pupil))
