@@ -178,19 +178,22 @@ def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnEleme
     """Fill a fold table (its columns: the keys, referrals, then one per `counted`) with `rows` counted per combination of
     the keys: how many, and how many have each `counted` value.
 
-    SQLite groups by sorting, slow for a few hundred thousand rows: it counts into the keyed twin (KEYED) instead, an upsert
-    per row with NULL keys as NO_VALUE, then copies those groups over. `rows` needs a WHERE: SQLite would read the upsert's
-    ON CONFLICT as a join's ON otherwise.
+    SQLite groups by sorting, slow for a few hundred thousand rows: it counts the rows without a pupil number (the last key)
+    into the keyed twin (KEYED) instead, an upsert per row with NULL keys as NO_VALUE, then copies those groups over. The
+    numbered rows (a pupil's rows seldom share every key) go in as they are, a row each: the folds' readers only add up.
+    `rows` needs a WHERE: SQLite would read the upsert's ON CONFLICT as a join's ON otherwise.
     """
     names = [column.name for column in table.c]
     if connection.dialect.name == "postgresql":
         grouped = rows.add_columns(*keys, func.count(), *(func.count(value) for value in counted)).group_by(*keys)
         connection.execute(insert(table).from_select(names, grouped))
         return
-    keyed = KEYED[table.name]
+    keyed, pupil = KEYED[table.name], keys[-1]
     keyed.create(connection)
     ones = [literal(1), *(case((value.is_not(None), 1), else_=0) for value in counted)]
-    upsert = sqlite_insert(keyed).from_select(names, rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), *ones))
+    connection.execute(insert(table).from_select(names, rows.add_columns(*keys, *ones).where(pupil.is_not(None))))
+    alone = rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), *ones).where(pupil.is_(None))
+    upsert = sqlite_insert(keyed).from_select(names, alone)
     sums = names[len(keys):]
     connection.execute(upsert.on_conflict_do_update(set_={name: keyed.c[name] + upsert.excluded[name] for name in sums}))
     groups = select(*(func.nullif(keyed.c[name], NO_VALUE) for name in names[:len(keys)]), *(keyed.c[name] for name in sums))
