@@ -19,8 +19,6 @@ from sqlalchemy import (
     Date,
     FromClause,
     Integer,
-    MetaData,
-    Select,
     String,
     Table,
     and_,
@@ -34,11 +32,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import Grouping
 
 from intake.brussels import BRUSSELS
-from store.figure_queries import META, MILESTONES, NO_VALUE, ROWS, PeriodRows, R
+from store.figure_counting import count_groups
+from store.figure_queries import META, MILESTONES, ROWS, PeriodRows, R
 
 # SQLite (no time zones): the stored UTC text cut to its day, or to its day and hour for 22:00–23:59 (see _sqlite_key), →
 # working days up to that moment's Brussels day. Cutting text is much cheaper than date() and strftime() per milestone.
@@ -128,31 +126,12 @@ def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]], days: WorkedD
     if postgresql:  # each milestone's number once per row (a step's difference would look it up again)
         return _apart(rows, query.add_columns(*(worked[name].label(f"w_{name}") for name in names)).cte("report_worked"), steps)
     counts: list[dict[int, int]] = [{} for _ in steps]
-    for row in _count_steps(rows, query, [worked[b] - worked[a] for a, b in steps]):
+    differences = [worked[b] - worked[a] for a, b in steps]  # a few thousand combinations, added up per step here
+    for row in count_groups(rows.session.connection(), differences, query, "report_period_steps"):
         for found, taken in zip(counts, row[:-1], strict=True):
             if taken is not None:
                 found[max(int(taken), 0)] = found.get(max(int(taken), 0), 0) + int(row[-1])
     return counts
-
-
-def _count_steps(rows: PeriodRows, query: Select[Any], differences: list[ColumnElement[Any]]) -> list[tuple[Any, ...]]:
-    """SQLite: the rows counted per combination of all steps' differences (a few thousand groups), added up per step by the caller.
-
-    SQLite groups by sorting, slow for the period's rows: they are counted into a temporary table keyed by the differences
-    instead (an upsert per row, NULL as NO_VALUE), as store.figure_queries counts its folds.
-    """
-    connection = rows.session.connection()
-    table = Table("report_period_steps", MetaData(), *(Column(f"step_{i}", Integer, primary_key=True, autoincrement=False)
-                                                       for i in range(len(differences))),
-                  Column("referrals", Integer), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
-    table.drop(connection, checkfirst=True)  # a report that failed half-way may have left it on a pooled connection
-    table.create(connection)
-    keys = [column.name for column in table.c]
-    upsert = sqlite_insert(table).from_select(keys, query.add_columns(*(func.coalesce(d, NO_VALUE) for d in differences), literal(1)))
-    connection.execute(upsert.on_conflict_do_update(set_={"referrals": table.c.referrals + upsert.excluded.referrals}))
-    found = [tuple(row) for row in connection.execute(select(*(func.nullif(table.c[name], NO_VALUE) for name in keys[:-1]), table.c.referrals))]
-    table.drop(connection)
-    return found
 
 
 def _apart(rows: PeriodRows, ends: CTE, steps: Sequence[tuple[str, str]]) -> list[dict[int, int]]:

@@ -27,7 +27,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     select,
     true,
     tuple_,
@@ -36,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.dispatch_models import DispatchItem
+from store.figure_counting import NO_VALUE, count_groups
 from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures
 
 F = ReferralFigures
@@ -86,9 +86,6 @@ REACHED = MILESTONES[2:]  # accepted, round table, started, completed: counted p
 FLOW = Table("report_period_flow", META, *(Column(name, F.__table__.c[name].type) for name in FLOWED), Column("pupil", Integer),
              Column("referrals", Integer), *(Column(f"n_{name}", Integer) for name in REACHED), prefixes=["TEMPORARY"])
 KEYED = {table.name: _keyed(table) for table in (PROBLEMS, CUBE, FLOW)}
-# SQLite: what a key that is NULL is stored as in a keyed table (a key cannot be NULL there). A blob: no text, number or
-# boolean the figures hold equals it, and no column affinity converts it.
-NO_VALUE: ColumnElement[Any] = literal_column("X'00'")
 R = ROWS.c
 WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
 
@@ -362,9 +359,9 @@ def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | No
     # Redundant for the result, but it lets the referral_id index read only the period's stretch of dispatch items (ids follow
     # time) instead of the whole table. Only on the copy: on the figures table itself the bounds cost a second range scan.
     stretch = DispatchItem.referral_id.between(*rows.referrals) if rows.referrals else true()
-    query = (select(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
-             .select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == referral)
-             .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id)
-             .where(rows.where, stretch)
-             .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
-    return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in rows.session.execute(query)}
+    items, answers = DispatchItem.__table__.c, DispatchAnswer.__table__.c
+    keys = (items.service_id, answers.accepted, answers.decline_reason)
+    joined = (select().select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == referral)
+              .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id).where(rows.where, stretch))
+    found = count_groups(rows.session.connection(), keys, joined, "report_period_dispatch_counts")
+    return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in found}
