@@ -30,6 +30,9 @@ class ReferralFigures(Base):
         Index("ix_referral_figures_municipality_submitted_on", "municipality", "submitted_on"),
         Index("ix_referral_figures_school_submitted_on", "school", "submitted_on"),
         Index("ix_referral_figures_status_service", "status", "service"),
+        # The period's rows by submission day (migration 0019): with the pupil number, so the report finds the pupils with
+        # more than one row in the period from the index alone.
+        Index("ix_referral_figures_submitted_on_pupil_number", "submitted_on", "pupil_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -43,7 +46,7 @@ class ReferralFigures(Base):
     # The pupil key's small number (FigurePupil, migration 0019): NULL exactly when pupil_key is; set whenever the ORM writes
     # the row (_number_the_pupil). The report groups and counts these integers instead of the 64-character keys.
     pupil_number: Mapped[int | None] = mapped_column(Integer, index=True, active_history=True)  # the old value for _release
-    submitted_on: Mapped[date | None] = mapped_column(Date, index=True)  # Brussels date; None while a draft
+    submitted_on: Mapped[date | None] = mapped_column(Date)  # Brussels date; None while a draft
     school_year: Mapped[int | None] = mapped_column(Integer, index=True)  # 2025 for 2025-2026
     status: Mapped[str] = mapped_column(String(32))
     eligible: Mapped[bool | None] = mapped_column()
