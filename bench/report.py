@@ -103,9 +103,11 @@ class Generator:
         municipality, region = self.municipalities[municipality_index if r.random() < 0.7 else self.zipf(60)]
         age = max(8, min(20, int(r.gauss(15, 1.8))))
         source = "groene-zorg" if r.random() < 0.03 else "meldpunt"
+        pupil = None if r.random() < 0.05 else r.randrange(self.pupils)  # its number in figure_pupils (filled from the rows at the end)
         row: dict[str, Any] = {
             "id": figures_id, "referral_id": None, "source": source, "import_key": f"bench-{figures_id}" if source != "meldpunt" else None,
-            "pupil_key": None if r.random() < 0.05 else f"{r.randrange(self.pupils):064x}", "submitted_on": submitted,
+            "pupil_key": None if pupil is None else f"{pupil:064x}",
+            "pupil_number": None if pupil is None else pupil + 1, "submitted_on": submitted,
             "school_year": submitted.year if submitted.month >= 9 else submitted.year - 1, "status": "submitted",
             "eligible": r.random() < 0.92, "region": region if r.random() > 0.02 else None, "municipality": municipality, "school": school,
             "clb": f"CLB {municipality_index % 12:02d}", "age": age, "age_band": age_band(age),
@@ -183,6 +185,9 @@ def generate(url: str, rows: int, catalogue: Catalogue) -> None:
                 connection.execute(insert(DispatchAnswer.__table__), answers)
             session.commit()
             print(f"  {min(first + CHUNK - 1, rows)}/{rows} rows ({time.perf_counter() - started:.0f} s)", flush=True)
+        session.execute(text("INSERT INTO figure_pupils (number, pupil_key) SELECT pupil_number, min(pupil_key) FROM referral_figures "
+                             "WHERE pupil_number IS NOT NULL GROUP BY pupil_number"))
+        session.commit()
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import Grouping
 
 from intake.brussels import BRUSSELS
+from store.figure_counting import count_groups
 from store.figure_queries import META, MILESTONES, ROWS, PeriodRows, R
 
 # SQLite (no time zones): the stored UTC text cut to its day, or to its day and hour for 22:00–23:59 (see _sqlite_key), →
@@ -124,11 +125,9 @@ def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]], days: WorkedD
         worked[name] = table.c.worked
     if postgresql:  # each milestone's number once per row (a step's difference would look it up again)
         return _apart(rows, query.add_columns(*(worked[name].label(f"w_{name}") for name in names)).cte("report_worked"), steps)
-    differences = [(worked[b] - worked[a]).label(f"step_{i}") for i, (a, b) in enumerate(steps)]
-    # SQLite groups by sorting: one sort of the period on all steps' differences together is much cheaper than one per step.
-    # Its groups (a few thousand combinations of small numbers) are added up per step here.
     counts: list[dict[int, int]] = [{} for _ in steps]
-    for row in rows.session.execute(query.add_columns(*differences, func.count()).group_by(*differences)):
+    differences = [worked[b] - worked[a] for a, b in steps]  # a few thousand combinations, added up per step here
+    for row in count_groups(rows.session.connection(), differences, query, "report_period_steps"):
         for found, taken in zip(counts, row[:-1], strict=True):
             if taken is not None:
                 found[max(int(taken), 0)] = found.get(max(int(taken), 0), 0) + int(row[-1])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Connection, Date, ForeignKey, Index, Insert, Integer, String, UniqueConstraint, delete, event, exists, inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from store.figure_secret import SealedName
 from store.models import Base, UTCDateTime
@@ -28,6 +30,9 @@ class ReferralFigures(Base):
         Index("ix_referral_figures_municipality_submitted_on", "municipality", "submitted_on"),
         Index("ix_referral_figures_school_submitted_on", "school", "submitted_on"),
         Index("ix_referral_figures_status_service", "status", "service"),
+        # The period's rows by submission day (migration 0019): with the pupil number, so the report finds the pupils with
+        # more than one row in the period from the index alone.
+        Index("ix_referral_figures_submitted_on_pupil_number", "submitted_on", "pupil_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -38,7 +43,10 @@ class ReferralFigures(Base):
     # Keyed hash (HMAC-SHA256, secret from settings) of the pupil's identifying answers: counts distinct pupils
     # without storing a new identifier in clear; emptied when the referral is pseudonymised or erased.
     pupil_key: Mapped[str | None] = mapped_column(String(64))
-    submitted_on: Mapped[date | None] = mapped_column(Date, index=True)  # Brussels date; None while a draft
+    # The pupil key's small number (FigurePupil, migration 0019): NULL exactly when pupil_key is; set whenever the ORM writes
+    # the row (_number_the_pupil). The report groups and counts these integers instead of the 64-character keys.
+    pupil_number: Mapped[int | None] = mapped_column(Integer, index=True, active_history=True)  # the old value for _release
+    submitted_on: Mapped[date | None] = mapped_column(Date)  # Brussels date; None while a draft
     school_year: Mapped[int | None] = mapped_column(Integer, index=True)  # 2025 for 2025-2026
     status: Mapped[str] = mapped_column(String(32))
     eligible: Mapped[bool | None] = mapped_column()
@@ -73,6 +81,18 @@ class ReferralFigures(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class FigurePupil(Base):
+    """A small number per pupil key in use (handed out when a figures row first has the key): the report counts numbers.
+
+    A key stays only while a figures row has it: it goes with the last row that loses it (pseudonymised, erased, deleted).
+    """
+
+    __tablename__ = "figure_pupils"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pupil_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+
 class FigureProblemArea(Base):
     """One problem area of a figures row (a referral names several): a row each, so SQL can group on it."""
 
@@ -95,3 +115,44 @@ class DispatchAnswer(Base):
     accepted: Mapped[bool] = mapped_column()
     decline_reason: Mapped[str | None] = mapped_column(String(32))  # intake.figures.DeclineReason value
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+@event.listens_for(ReferralFigures, "before_insert")
+@event.listens_for(ReferralFigures, "before_update")
+def _number_the_pupil(mapper: Mapper[ReferralFigures], connection: Connection, row: ReferralFigures) -> None:
+    """Before the ORM writes a figures row whose pupil key is new or changed: its number, handed out on the key's first use."""
+    state = inspect(row)
+    if state.pending or state.attrs.pupil_key.history.has_changes():
+        row.pupil_number = None if row.pupil_key is None else _number_of(connection, row.pupil_key)
+
+
+def _number_of(connection: Connection, key: str) -> int:
+    """The key's number in FigurePupil; INSERT … ON CONFLICT DO NOTHING first, so two writers of one pupil get one number."""
+    connection.execute(_insert_key(connection.dialect.name, key))
+    return int(connection.execute(select(FigurePupil.number).where(FigurePupil.pupil_key == key)).scalar_one())
+
+
+def _insert_key(dialect: str, key: str) -> Insert:
+    """INSERT … ON CONFLICT (pupil_key) DO NOTHING, in the dialect's spelling."""
+    if dialect == "postgresql":
+        return postgresql_insert(FigurePupil).values(pupil_key=key).on_conflict_do_nothing(index_elements=["pupil_key"])
+    return sqlite_insert(FigurePupil).values(pupil_key=key).on_conflict_do_nothing(index_elements=["pupil_key"])
+
+
+@event.listens_for(ReferralFigures, "after_update")
+def _release_a_changed_number(mapper: Mapper[ReferralFigures], connection: Connection, row: ReferralFigures) -> None:
+    """After a figures row's pupil number changed (its key did, or went): the old number goes when no row has it any more."""
+    _release(connection, [number for number in inspect(row).attrs.pupil_number.history.deleted if number != row.pupil_number])
+
+
+@event.listens_for(ReferralFigures, "after_delete")
+def _release_a_deleted_number(mapper: Mapper[ReferralFigures], connection: Connection, row: ReferralFigures) -> None:
+    """After a figures row was deleted: its number goes when no other row has it."""
+    _release(connection, [row.pupil_number, *inspect(row).attrs.pupil_number.history.deleted])
+
+
+def _release(connection: Connection, numbers: list[int | None]) -> None:
+    """Delete these pupil numbers (and their keys) unless a figures row still has them: a key is kept no longer than its rows."""
+    for number in {number for number in numbers if number is not None}:
+        in_use = exists().where(ReferralFigures.pupil_number == number)
+        connection.execute(delete(FigurePupil).where(FigurePupil.number == number, ~in_use))

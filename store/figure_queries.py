@@ -27,7 +27,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     select,
     true,
     tuple_,
@@ -36,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.dispatch_models import DispatchItem
+from store.figure_counting import NO_VALUE, count_groups
 from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures
 
 F = ReferralFigures
@@ -86,9 +86,6 @@ REACHED = MILESTONES[2:]  # accepted, round table, started, completed: counted p
 FLOW = Table("report_period_flow", META, *(Column(name, F.__table__.c[name].type) for name in FLOWED), Column("pupil", Integer),
              Column("referrals", Integer), *(Column(f"n_{name}", Integer) for name in REACHED), prefixes=["TEMPORARY"])
 KEYED = {table.name: _keyed(table) for table in (PROBLEMS, CUBE, FLOW)}
-# SQLite: what a key that is NULL is stored as in a keyed table (a key cannot be NULL there). A blob: no text, number or
-# boolean the figures hold equals it, and no column affinity converts it.
-NO_VALUE: ColumnElement[Any] = literal_column("X'00'")
 R = ROWS.c
 WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
 
@@ -118,8 +115,8 @@ class PeriodRows:
 
     @property
     def pupil(self) -> ColumnElement[Any]:
-        """The column pupils() counts: ROWS's small numbers, or the pupil keys themselves (a row without one counts once)."""
-        return R.pupil if self.copied else F.__table__.c.pupil_key
+        """The column pupils() counts: ROWS's numbers of repeated pupils, or every row's pupil number (a row without one counts once)."""
+        return R.pupil if self.copied else F.__table__.c.pupil_number
 
 
 def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
@@ -131,7 +128,7 @@ def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
 def period_rows(session: Session, start: date, end: date, *, internal: bool = True) -> Iterator[PeriodRows]:
     """Copy the rows submitted from start to end (both included) into ROWS and PROBLEMS; dropped again on leaving.
 
-    One range scan of the figures table and one sort of the pupil keys instead of one per table of the report.
+    One range scan of the figures table and one grouping of the pupil numbers instead of one per table of the report.
     Without `internal` the school and CLB columns (only the internal report's) stay empty: a narrower copy.
     """
     connection = session.connection()
@@ -144,12 +141,12 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
         connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         # Compiling the report's short queries to machine code costs more than it saves (tens of ms each).
         connection.exec_driver_sql("SET LOCAL jit = off")
-    # Only the keys with more than one row get a number (their smallest id): one GROUP BY of the keys, a few rows.
-    key = F.pupil_key.collate("C") if connection.dialect.name == "postgresql" else F.pupil_key  # bytes compare faster
-    repeated = (select(key.label("pupil_key"), func.min(F.id).label("pupil")).where(F.submitted_on.between(start, end))
-                .group_by(key).having(func.count() > 1).subquery("repeated"))
+    # Only the pupils with more than one row keep their number: one GROUP BY of the stored numbers (integers), a few rows.
+    number = F.pupil_number
+    repeated = (select(number.label("pupil")).where(F.submitted_on.between(start, end), number.is_not(None))
+                .group_by(number).having(func.count() > 1).subquery("repeated"))
     picked = (select(*(getattr(F, name) for name in names), repeated.c.pupil).where(F.submitted_on.between(start, end))
-              .outerjoin(repeated, repeated.c.pupil_key == F.pupil_key))
+              .outerjoin(repeated, repeated.c.pupil == number))
     connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
     if connection.dialect.name == "postgresql":
         # Autovacuum never analyses a temporary table: without statistics the planner guesses its size (a tenth of it) and
@@ -178,19 +175,22 @@ def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnEleme
     """Fill a fold table (its columns: the keys, referrals, then one per `counted`) with `rows` counted per combination of
     the keys: how many, and how many have each `counted` value.
 
-    SQLite groups by sorting, slow for a few hundred thousand rows: it counts into the keyed twin (KEYED) instead, an upsert
-    per row with NULL keys as NO_VALUE, then copies those groups over. `rows` needs a WHERE: SQLite would read the upsert's
-    ON CONFLICT as a join's ON otherwise.
+    SQLite groups by sorting, slow for a few hundred thousand rows: it counts the rows without a pupil number (the last key)
+    into the keyed twin (KEYED) instead, an upsert per row with NULL keys as NO_VALUE, then copies those groups over. The
+    numbered rows (a pupil's rows seldom share every key) go in as they are, a row each: the folds' readers only add up.
+    `rows` needs a WHERE: SQLite would read the upsert's ON CONFLICT as a join's ON otherwise.
     """
     names = [column.name for column in table.c]
     if connection.dialect.name == "postgresql":
         grouped = rows.add_columns(*keys, func.count(), *(func.count(value) for value in counted)).group_by(*keys)
         connection.execute(insert(table).from_select(names, grouped))
         return
-    keyed = KEYED[table.name]
+    keyed, pupil = KEYED[table.name], keys[-1]
     keyed.create(connection)
     ones = [literal(1), *(case((value.is_not(None), 1), else_=0) for value in counted)]
-    upsert = sqlite_insert(keyed).from_select(names, rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), *ones))
+    connection.execute(insert(table).from_select(names, rows.add_columns(*keys, *ones).where(pupil.is_not(None))))
+    alone = rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), *ones).where(pupil.is_(None))
+    upsert = sqlite_insert(keyed).from_select(names, alone)
     sums = names[len(keys):]
     connection.execute(upsert.on_conflict_do_update(set_={name: keyed.c[name] + upsert.excluded[name] for name in sums}))
     groups = select(*(func.nullif(keyed.c[name], NO_VALUE) for name in names[:len(keys)]), *(keyed.c[name] for name in sums))
@@ -226,7 +226,7 @@ def in_period(start: date, end: date) -> ColumnElement[bool]:
 def pupils(condition: ColumnElement[bool] | None = None, pupil: ColumnElement[int] = R.pupil) -> ColumnElement[int]:
     """Distinct pupils of ROWS (or PROBLEMS): the rows without a `pupil` number (one pupil each) plus the distinct numbers.
 
-    Also right for the figures table itself with pupil_key (a row without a key is a pupil of its own).
+    Also right for the figures table itself with pupil_number (a row without one is a pupil of its own).
     """
     if condition is None:
         return func.count() - func.count(pupil) + func.count(func.distinct(pupil))
@@ -359,9 +359,9 @@ def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | No
     # Redundant for the result, but it lets the referral_id index read only the period's stretch of dispatch items (ids follow
     # time) instead of the whole table. Only on the copy: on the figures table itself the bounds cost a second range scan.
     stretch = DispatchItem.referral_id.between(*rows.referrals) if rows.referrals else true()
-    query = (select(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason, func.count())
-             .select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == referral)
-             .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id)
-             .where(rows.where, stretch)
-             .group_by(DispatchItem.service_id, DispatchAnswer.accepted, DispatchAnswer.decline_reason))
-    return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in rows.session.execute(query)}
+    items, answers = DispatchItem.__table__.c, DispatchAnswer.__table__.c
+    keys = (items.service_id, answers.accepted, answers.decline_reason)
+    joined = (select().select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == referral)
+              .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id).where(rows.where, stretch))
+    found = count_groups(rows.session.connection(), keys, joined, "report_period_dispatch_counts")
+    return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in found}

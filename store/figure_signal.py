@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Integer, case, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from store.figure_queries import CUBE, CUBED, F, PeriodRows, R, Tally, in_period
@@ -23,8 +23,12 @@ def tally_where(rows: PeriodRows, conditions: Sequence[ColumnElement[bool]]) -> 
     First per pupil number, how many of its rows match each condition (the rows without a number together, a pupil each):
     one GROUP BY instead of a COUNT(DISTINCT) per condition. Then a numbered pupil counts once if any of its rows match.
     """
-    per_pupil = select(R.pupil, *(func.sum(case((condition, 1), else_=0)).label(f"n{i}") for i, condition in enumerate(conditions)))
-    inner = per_pupil.group_by(R.pupil).subquery("report_per_pupil")
+    sums = [func.sum(case((condition, 1), else_=0)).label(f"n{i}") for i, condition in enumerate(conditions)]
+    if rows.session.connection().dialect.name == "postgresql":  # hashes every row at once
+        inner = select(R.pupil, *sums).group_by(R.pupil).subquery("report_per_pupil")
+    else:  # sorts to group: only the numbered rows, the others added up in one row
+        alone = select(literal(None, Integer).label("pupil"), *sums).where(R.pupil.is_(None))
+        inner = union_all(alone, select(R.pupil, *sums).where(R.pupil.is_not(None)).group_by(R.pupil)).subquery("report_per_pupil")
     columns: list[ColumnElement[int]] = []
     for i in range(len(conditions)):
         matching = inner.c[f"n{i}"]

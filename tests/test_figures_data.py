@@ -72,7 +72,7 @@ def test_a_trajectory_through_the_real_workflow_gives_exactly_its_row(session_fa
         referral = session.scalars(select(Referral).where(Referral.reference == reference)).one()
         assert row_of(session, referral) == {
             "referral_id": referral.id, "source": "meldpunt", "import_key": None,
-            "pupil_key": pupil_key(eligible_answers(), configured_secret()), "submitted_on": date(2026, 11, 18), "school_year": 2026,
+            "pupil_key": pupil_key(eligible_answers(), configured_secret()), "pupil_number": 1, "submitted_on": date(2026, 11, 18), "school_year": 2026,
             "status": "completed", "eligible": True, "ineligible_reason": None, "region": "ahv", "municipality": "Halle", "school": "Sint-Jozefscollege",
             "clb": "Vrij CLB Halle", "age": 15, "age_band": "14-15", "school_level": "secundair", "school_grade": "2",
             "education_form": "a-stroom", "urgency": "normaal", "referrer_role": "clb", "desired_form": "individueel",
@@ -137,6 +137,7 @@ def test_the_same_pupil_twice_is_one_key_another_pupil_another(session_factory: 
                                        now=NOW + 30 * DAY))
         lotte = row_of(session, submit(session, other))
     assert first["pupil_key"] == again["pupil_key"] != lotte["pupil_key"]
+    assert first["pupil_number"] == again["pupil_number"] != lotte["pupil_number"]
     assert all(len(row["pupil_key"]) == 64 for row in (first, again, lotte))
 
 
@@ -169,10 +170,10 @@ def test_pseudonymising_keeps_the_counts_and_drops_the_key(session_factory: sess
                   clock=lambda: NOW).pseudonymise(session, referral, now=NOW + 700 * DAY, actor="bewaartermijn")
     with session_factory() as session:
         after = row_of(session, session.get_one(Referral, referral.id))
-    gone = {"pupil_key", "school", "municipality", "age", "updated_at"}
+    gone = {"pupil_key", "pupil_number", "school", "municipality", "age", "updated_at"}
     assert {k: v for k, v in after.items() if k not in gone} == {k: v for k, v in before.items() if k not in gone}
     assert before["pupil_key"] and before["school"] and before["municipality"] and before["age"] == 15
-    assert (after["pupil_key"], after["school"], after["municipality"], after["age"]) == (None, None, None, None)
+    assert (after["pupil_key"], after["pupil_number"], after["school"], after["municipality"], after["age"]) == (None, None, None, None, None)
     assert (after["clb"], after["school_grade"], after["region"], after["age_band"]) == ("Vrij CLB Halle", "2", "ahv", "14-15")
 
 
@@ -189,7 +190,7 @@ def test_an_erased_pupil_leaves_counts_that_lead_nowhere(session_factory: sessio
         referrals.change_status(session, referral, S.CANCELLED, actor="test", now=NOW + DAY)
         assert session.query(ReferralFigures).count() == 1
         later = row_of(session, referral)
-    for name in ("pupil_key", "school", "clb", "municipality", "age", "school_grade"):
+    for name in ("pupil_key", "pupil_number", "school", "clb", "municipality", "age", "school_grade"):
         assert row[name] is None and later[name] is None, name
     assert (row["region"], row["age_band"], row["status"], row["problem_areas"]) == ("ahv", "14-15", "queued", ["gedrag", "spijbelen"])
     assert later["status"] == "cancelled"
