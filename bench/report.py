@@ -52,7 +52,7 @@ from intake.retention import age_band  # noqa: E402
 from intake.vocabulary import EducationForm, ProblemArea, ReferralRoute, Urgency  # noqa: E402
 from store.db import create_db_engine, make_session_factory, upgrade_database  # noqa: E402
 from store.dispatch_models import DispatchBatch, DispatchItem  # noqa: E402
-from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures  # noqa: E402
+from store.figure_models import DispatchAnswer, FigureProblemArea, FigurePupil, ReferralFigures  # noqa: E402
 from store.figure_queries import direct_rows  # noqa: E402
 from store.models import Referral  # noqa: E402
 
@@ -103,7 +103,7 @@ class Generator:
         municipality, region = self.municipalities[municipality_index if r.random() < 0.7 else self.zipf(60)]
         age = max(8, min(20, int(r.gauss(15, 1.8))))
         source = "groene-zorg" if r.random() < 0.03 else "meldpunt"
-        pupil = None if r.random() < 0.05 else r.randrange(self.pupils)  # its number in figure_pupils (filled from the rows at the end)
+        pupil = None if r.random() < 0.05 else r.randrange(self.pupils)  # its number in figure_pupils (written with its first row)
         row: dict[str, Any] = {
             "id": figures_id, "referral_id": None, "source": source, "import_key": f"bench-{figures_id}" if source != "meldpunt" else None,
             "pupil_key": None if pupil is None else f"{pupil:064x}",
@@ -160,7 +160,7 @@ def generate(url: str, rows: int, catalogue: Catalogue) -> None:
         session.add(DispatchBatch(id=1, slot_key="bench", started_at=NOW, actor="bench", referrals=0, mails=0))
         session.commit()
         blob = Referral.__table__.c.answers.type.process_bind_param({}, engine.dialect)
-        item_id = 0
+        item_id, numbered = 0, set[int]()
         for first in range(1, rows + 1, CHUNK):
             figures = [generator.row(i, days[i - 1]) for i in range(first, min(first + CHUNK, rows + 1))]
             referrals, items, answers = [], [], []
@@ -178,6 +178,10 @@ def generate(url: str, rows: int, catalogue: Catalogue) -> None:
                                      "VALUES (:id, :status, :mode, :channel, :answers, :created_at, :updated_at, :version)"),
                                 [{**r, "created_at": NOW.replace(tzinfo=None), "updated_at": NOW.replace(tzinfo=None)} for r in referrals])
             connection = session.connection()  # Core executemany: one statement per table and chunk
+            pupils = {row["pupil_number"]: row["pupil_key"] for row in figures if row["pupil_number"] not in numbered | {None}}
+            if pupils:  # first the numbers the chunk uses for the first time: the figures rows refer to them
+                connection.execute(insert(FigurePupil.__table__), [{"number": n, "pupil_key": k} for n, k in pupils.items()])
+                numbered.update(pupils)
             connection.execute(insert(ReferralFigures.__table__), figures)
             connection.execute(insert(FigureProblemArea.__table__), problems)
             if items:
@@ -185,9 +189,6 @@ def generate(url: str, rows: int, catalogue: Catalogue) -> None:
                 connection.execute(insert(DispatchAnswer.__table__), answers)
             session.commit()
             print(f"  {min(first + CHUNK - 1, rows)}/{rows} rows ({time.perf_counter() - started:.0f} s)", flush=True)
-        session.execute(text("INSERT INTO figure_pupils (number, pupil_key) SELECT pupil_number, min(pupil_key) FROM referral_figures "
-                             "WHERE pupil_number IS NOT NULL GROUP BY pupil_number"))
-        session.commit()
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Date, ForeignKey, Index, Insert, Integer, String, UniqueConstraint, delete, event, exists, inspect, select
+from sqlalchemy import Connection, Date, ForeignKey, Index, Insert, Integer, String, UniqueConstraint, delete, event, exists, inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from store.figure_secret import SealedName
@@ -45,7 +46,8 @@ class ReferralFigures(Base):
     pupil_key: Mapped[str | None] = mapped_column(String(64))
     # The pupil key's small number (FigurePupil, migration 0019): NULL exactly when pupil_key is; set whenever the ORM writes
     # the row (_number_the_pupil). The report groups and counts these integers instead of the 64-character keys.
-    pupil_number: Mapped[int | None] = mapped_column(Integer, index=True, active_history=True)  # the old value for _release
+    # A foreign key, so that a number cannot go while a row (even one committed during the release) still has it.
+    pupil_number: Mapped[int | None] = mapped_column(ForeignKey("figure_pupils.number"), index=True, active_history=True)  # old value: _release
     submitted_on: Mapped[date | None] = mapped_column(Date)  # Brussels date; None while a draft
     school_year: Mapped[int | None] = mapped_column(Integer, index=True)  # 2025 for 2025-2026
     status: Mapped[str] = mapped_column(String(32))
@@ -127,16 +129,18 @@ def _number_the_pupil(mapper: Mapper[ReferralFigures], connection: Connection, r
 
 
 def _number_of(connection: Connection, key: str) -> int:
-    """The key's number in FigurePupil; INSERT … ON CONFLICT DO NOTHING first, so two writers of one pupil get one number."""
-    connection.execute(_insert_key(connection.dialect.name, key))
-    return int(connection.execute(select(FigurePupil.number).where(FigurePupil.pupil_key == key)).scalar_one())
+    """The key's number in FigurePupil, handed out on its first use; one statement, so two writers of one pupil get one number.
+
+    ON CONFLICT DO UPDATE (not DO NOTHING) locks the key's row until this transaction ends: a release running meanwhile
+    waits for it, then finds the row this writer added (the foreign key) and keeps the key.
+    """
+    return int(connection.execute(_upsert_key(connection.dialect.name, key)).scalar_one())
 
 
-def _insert_key(dialect: str, key: str) -> Insert:
-    """INSERT … ON CONFLICT (pupil_key) DO NOTHING, in the dialect's spelling."""
-    if dialect == "postgresql":
-        return postgresql_insert(FigurePupil).values(pupil_key=key).on_conflict_do_nothing(index_elements=["pupil_key"])
-    return sqlite_insert(FigurePupil).values(pupil_key=key).on_conflict_do_nothing(index_elements=["pupil_key"])
+def _upsert_key(dialect: str, key: str) -> Insert:
+    """INSERT … ON CONFLICT (pupil_key) DO UPDATE … RETURNING number, in the dialect's spelling."""
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(FigurePupil).values(pupil_key=key)
+    return upsert.on_conflict_do_update(index_elements=["pupil_key"], set_={"pupil_key": upsert.excluded.pupil_key}).returning(FigurePupil.number)
 
 
 @event.listens_for(ReferralFigures, "after_update")
@@ -152,7 +156,15 @@ def _release_a_deleted_number(mapper: Mapper[ReferralFigures], connection: Conne
 
 
 def _release(connection: Connection, numbers: list[int | None]) -> None:
-    """Delete these pupil numbers (and their keys) unless a figures row still has them: a key is kept no longer than its rows."""
+    """Delete these pupil numbers (and their keys) unless a figures row still has them: a key is kept no longer than its rows.
+
+    A row written by another transaction while this one deletes is not in this statement's view: the foreign key refuses
+    the delete then, and the savepoint keeps this transaction going with the key kept.
+    """
     for number in {number for number in numbers if number is not None}:
         in_use = exists().where(ReferralFigures.pupil_number == number)
-        connection.execute(delete(FigurePupil).where(FigurePupil.number == number, ~in_use))
+        try:
+            with connection.begin_nested():
+                connection.execute(delete(FigurePupil).where(FigurePupil.number == number, ~in_use))
+        except IntegrityError:
+            pass  # still in use: kept

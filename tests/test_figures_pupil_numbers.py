@@ -6,9 +6,11 @@ stays in figure_pupils no longer than a figures row has it (SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from datetime import timedelta
 
+import pytest
 from alembic import command
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +30,7 @@ from tests.test_decisions import add_staff, eligible_answers
 from tests.test_figures_data import submit
 from tests.test_privacy_rights import rights
 from tests.test_report_through_the_flow import story
+from tests.test_serve_start import wait_for
 
 F = ReferralFigures
 LOTTE = {**eligible_answers(), "pupil_first_name": "Lotte", "pupil_last_name": "Maes", "pupil_birth_date": "2010-05-02"}
@@ -93,3 +96,45 @@ def test_a_pupil_key_is_kept_only_while_a_figures_row_has_it(session_factory: se
         retention.pseudonymise(session, session.get_one(Referral, zoe[1].id), now=NOW + 700 * timedelta(days=1), actor="bewaartermijn")
         assert kept_keys(session) == set()
         assert session.scalars(select(F.pupil_number).where(F.pupil_number.is_not(None))).all() == []
+
+
+@pytest.mark.parametrize("empty_database_url", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True)
+def test_a_key_released_while_another_referral_of_the_pupil_is_written_stays_for_that_referral(
+    db_engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as session:
+        add_staff(session)
+        first = submit(session, LOTTE)
+        key = session.scalars(select(F.pupil_key).where(F.referral_id == first.id)).one()
+    writer = session_factory()
+    try:
+        second = submit(writer, LOTTE, now=NOW + timedelta(days=30))  # written, not yet committed: the key is this writer's too
+        erased: list[BaseException | None] = []
+
+        def erase_the_first() -> None:
+            try:
+                rights(session_factory).erase(first.reference or "", reason="vraag van de ouders", actor="cli:coordinator")
+                erased.append(None)
+            except BaseException as error:  # told to the test below, not lost in the thread
+                erased.append(error)
+
+        eraser = threading.Thread(target=erase_the_first)
+        eraser.start()
+        # The erasure either waits for the writer (the key's row is locked) or, without that lock, is already done.
+        wait_for(lambda: erased or waiting_on_a_lock(db_engine), timeout=120, what="the erasure waits or ends")
+        writer.commit()
+        eraser.join(timeout=120)
+        assert erased == [None]
+    finally:
+        writer.close()
+    with session_factory() as session:
+        number = session.scalars(select(F.pupil_number).where(F.referral_id == second.id)).one()
+        assert session.scalars(select(FigurePupil.pupil_key).where(FigurePupil.number == number)).all() == [key]
+        assert numbering(session) == by_key(session)
+
+
+def waiting_on_a_lock(engine: Engine) -> bool:
+    """Whether another connection of the database waits for a row lock (PostgreSQL's own view of its backends)."""
+    with engine.connect() as connection:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        return bool(connection.exec_driver_sql(query).scalar_one())

@@ -22,6 +22,8 @@ down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+FOREIGN_KEY = "fk_referral_figures_pupil_number_figure_pupils"
+
 
 def upgrade() -> None:
     """Create figure_pupils, add pupil_number, number the keys in use, then index the numbers (alone, and after the submission day)."""
@@ -41,6 +43,9 @@ def upgrade() -> None:
         "UPDATE referral_figures SET pupil_number = (SELECT number FROM figure_pupils WHERE figure_pupils.pupil_key = referral_figures.pupil_key) "
         "WHERE pupil_key IS NOT NULL"
     )
+    # A number cannot go while a figures row has it (store/figure_models.py: _release). SQLite: the table is rebuilt.
+    with op.batch_alter_table("referral_figures") as batch:
+        batch.create_foreign_key(FOREIGN_KEY, "figure_pupils", ["pupil_number"], ["number"])
     op.create_index("ix_referral_figures_pupil_number", "referral_figures", ["pupil_number"])
     # The submission-day index with the number: the report's pupils with more than one row come from the index alone.
     op.drop_index("ix_referral_figures_submitted_on", table_name="referral_figures")
@@ -53,5 +58,6 @@ def downgrade() -> None:
     op.create_index("ix_referral_figures_submitted_on", "referral_figures", ["submitted_on"])
     op.drop_index("ix_referral_figures_pupil_number", table_name="referral_figures")
     with op.batch_alter_table("referral_figures") as batch:
+        batch.drop_constraint(FOREIGN_KEY, type_="foreignkey")
         batch.drop_column("pupil_number")
     op.drop_table("figure_pupils")
