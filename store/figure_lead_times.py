@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import Grouping
 
 from intake.brussels import BRUSSELS
 from store.figure_counting import count_groups
-from store.figure_queries import META, MILESTONES, ROWS, PeriodRows, R
+from store.figure_queries import META, ROWS, PeriodRows, R
 
 # SQLite (no time zones): the stored UTC text cut to its day, or to its day and hour for 22:00–23:59 (see _sqlite_key), →
 # working days up to that moment's Brussels day. Cutting text is much cheaper than date() and strftime() per milestone.
@@ -54,9 +54,9 @@ def _sqlite_key(column: Column[Any]) -> ColumnElement[Any]:
 
 def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
     """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
-    # The first and last moments, then their days: the same as the least and greatest day, without a date() per row.
-    found = rows.session.execute(select(*(func.min(R[name]) for name in MILESTONES), *(func.max(R[name]) for name in MILESTONES))).one()
-    days = [value.date() if isinstance(value, datetime) else value for value in found if value is not None]
+    # The first and last moments (found by period_rows), then their days: the same as the least and greatest day, without a
+    # date() per row.
+    days = [value.date() if isinstance(value, datetime) else value for value in rows.moments if value is not None]
     return (min(days, key=str), max(days, key=str)) if days else None
 
 
