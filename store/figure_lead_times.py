@@ -141,9 +141,10 @@ def _counted_on_sqlite(rows: PeriodRows, differences: Sequence[ColumnElement[Any
     if base ** len(differences) >= 2 ** 63:  # beyond SQLite's integers: one key per difference
         digits = [func.max(difference, 0) + 1 for difference in differences]
     else:
-        encoded: ColumnElement[Any] = literal(0)
-        for difference in differences:
-            encoded = encoded * base + func.coalesce(func.max(difference, 0) + 1, 0)
+        ones: list[ColumnElement[Any]] = [func.coalesce(func.max(difference, 0) + 1, 0) for difference in differences]
+        encoded = ones[0]
+        for digit in ones[1:]:
+            encoded = encoded * base + digit
         digits = [encoded]
     for row in count_groups(rows.session.connection(), digits, query, "report_period_steps"):
         taken = [int(value or 0) for value in row[:-1]]
