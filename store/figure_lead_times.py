@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     FromClause,
     Integer,
+    Select,
     String,
     Table,
     and_,
@@ -36,7 +37,7 @@ from sqlalchemy.sql.elements import Grouping
 
 from intake.brussels import BRUSSELS
 from store.figure_counting import count_groups
-from store.figure_queries import META, MILESTONES, ROWS, PeriodRows, R
+from store.figure_queries import META, ROWS, PeriodRows, R
 
 # SQLite (no time zones): the stored UTC text cut to its day, or to its day and hour for 22:00–23:59 (see _sqlite_key), →
 # working days up to that moment's Brussels day. Cutting text is much cheaper than date() and strftime() per milestone.
@@ -54,9 +55,9 @@ def _sqlite_key(column: Column[Any]) -> ColumnElement[Any]:
 
 def milestone_span(rows: PeriodRows) -> tuple[object, object] | None:
     """The first and last UTC day any milestone of the period's rows falls on (None when there are no rows)."""
-    # The first and last moments, then their days: the same as the least and greatest day, without a date() per row.
-    found = rows.session.execute(select(*(func.min(R[name]) for name in MILESTONES), *(func.max(R[name]) for name in MILESTONES))).one()
-    days = [value.date() if isinstance(value, datetime) else value for value in found if value is not None]
+    # The first and last moments (found by period_rows), then their days: the same as the least and greatest day, without a
+    # date() per row.
+    days = [value.date() if isinstance(value, datetime) else value for value in rows.moments if value is not None]
     return (min(days, key=str), max(days, key=str)) if days else None
 
 
@@ -66,6 +67,7 @@ class WorkedDays:
 
     first: date | None = None
     numbers: tuple[int | None, ...] = ()
+    most: int = 0  # SQLite: the highest working-day number in DAY_KEYS less the lowest (no step takes longer)
 
 
 def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int], local: dict[tuple[date, int], date]) -> WorkedDays:
@@ -83,7 +85,7 @@ def fill_days(rows: PeriodRows, worked: dict[tuple[date, int], int], local: dict
     keys = [{"key": day.isoformat() if not hour else f"{day.isoformat()} {hour:02d}", "worked": number}
             for (day, hour), number in worked.items()]
     connection.execute(insert(DAY_KEYS), keys)
-    return WorkedDays()
+    return WorkedDays(most=max(worked.values(), default=0) - min(worked.values(), default=0))
 
 
 def _worked_on_postgresql(days: WorkedDays, name: str) -> ColumnElement[Any]:
@@ -125,13 +127,42 @@ def lead_times(rows: PeriodRows, steps: Sequence[tuple[str, str]], days: WorkedD
         worked[name] = table.c.worked
     if postgresql:  # each milestone's number once per row (a step's difference would look it up again)
         return _apart(rows, query.add_columns(*(worked[name].label(f"w_{name}") for name in names)).cte("report_worked"), steps)
-    counts: list[dict[int, int]] = [{} for _ in steps]
-    differences = [worked[b] - worked[a] for a, b in steps]  # a few thousand combinations, added up per step here
-    for row in count_groups(rows.session.connection(), differences, query, "report_period_steps"):
-        for found, taken in zip(counts, row[:-1], strict=True):
-            if taken is not None:
-                found[max(int(taken), 0)] = found.get(max(int(taken), 0), 0) + int(row[-1])
+    return _counted_on_sqlite(rows, [worked[b] - worked[a] for a, b in steps], query, days.most)
+
+
+def _counted_on_sqlite(rows: PeriodRows, differences: Sequence[ColumnElement[Any]], query: Select[Any], most: int) -> list[dict[int, int]]:
+    """SQLite: count the rows per combination of the steps' differences (a few thousand), then add those up per step.
+
+    The combination is one integer: each difference (at least 0, and at most `most`) plus one (0: not both milestones there)
+    as a digit in base most + 2, so each row's upsert compares one number instead of five values.
+    """
+    counts: list[dict[int, int]] = [{} for _ in differences]
+    base = most + 2
+    if base ** len(differences) >= 2 ** 63:  # beyond SQLite's integers: one key per difference
+        digits = [func.max(difference, 0) + 1 for difference in differences]
+    else:
+        ones: list[ColumnElement[Any]] = [func.coalesce(func.max(difference, 0) + 1, 0) for difference in differences]
+        encoded = ones[0]
+        for digit in ones[1:]:
+            encoded = encoded * base + digit
+        digits = [encoded]
+    for row in count_groups(rows.session.connection(), digits, query, "report_period_steps"):
+        taken = [int(value or 0) for value in row[:-1]]
+        if len(taken) == 1:
+            taken = _digits(taken[0], base, len(differences))
+        for found, plus_one in zip(counts, taken, strict=True):
+            if plus_one:
+                found[plus_one - 1] = found.get(plus_one - 1, 0) + int(row[-1])
     return counts
+
+
+def _digits(number: int, base: int, width: int) -> list[int]:
+    """`number`'s last `width` digits in `base`, the most significant first."""
+    found = []
+    for _ in range(width):
+        number, digit = divmod(number, base)
+        found.append(digit)
+    return found[::-1]
 
 
 def _apart(rows: PeriodRows, ends: CTE, steps: Sequence[tuple[str, str]]) -> list[dict[int, int]]:
