@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Insert, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from intake.lifecycle import Status
 from store.alert_models import AlertKind, AlertScan, CoordinatorAlert, ScanSource
+from store.db import upsert_into
 from store.dispatch_models import DispatchItem
 from store.mail_models import MailKind, OutboxMessage, OutboxStatus
 from store.models import Referral, StatusChange
@@ -110,12 +109,7 @@ def add_alert(session: Session, alert: NewAlert, *, now: datetime) -> bool:
 
 def _insert_new(dialect: str, values: dict[str, object]) -> Insert:
     """INSERT … ON CONFLICT (kind, event_key) DO NOTHING, in the dialect's spelling."""
-    keys = ["kind", "event_key"]
-    if dialect == "postgresql":
-        return postgresql_insert(CoordinatorAlert).values(**values).on_conflict_do_nothing(index_elements=keys)
-    if dialect == "sqlite":
-        return sqlite_insert(CoordinatorAlert).values(**values).on_conflict_do_nothing(index_elements=keys)
-    raise NotImplementedError(f"alerts are not implemented for {dialect}")
+    return upsert_into(dialect, CoordinatorAlert).values(**values).on_conflict_do_nothing(index_elements=["kind", "event_key"])
 
 
 def pending(session: Session, *, created_after: datetime | None = None, created_before: datetime | None = None) -> list[CoordinatorAlert]:

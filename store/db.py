@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:  # Alembic is imported where a migration runs: a command on a current database never loads it
     from alembic.config import Config
+    from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -169,3 +171,19 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+def upsert_into(dialect: str, table: Any) -> PostgresqlInsert | SqliteInsert:
+    """An INSERT into table that takes ON CONFLICT, in the dialect's spelling (PostgreSQL or SQLite).
+
+    The dialect's module is imported here, on the paths that write: read commands never load it.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    raise NotImplementedError(f"ON CONFLICT is not implemented for {dialect}")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Date, ForeignKey, Index, Insert, Integer, String, UniqueConstraint, delete, event, exists, inspect
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
+from store.db import upsert_into
 from store.figure_secret import SealedName
 from store.models import Base, UTCDateTime
 
@@ -139,7 +139,7 @@ def _number_of(connection: Connection, key: str) -> int:
 
 def _upsert_key(dialect: str, key: str) -> Insert:
     """INSERT … ON CONFLICT (pupil_key) DO UPDATE … RETURNING number, in the dialect's spelling."""
-    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(FigurePupil).values(pupil_key=key)
+    upsert = upsert_into(dialect, FigurePupil).values(pupil_key=key)
     return upsert.on_conflict_do_update(index_elements=["pupil_key"], set_={"pupil_key": upsert.excluded.pupil_key}).returning(FigurePupil.number)
 
 
@@ -163,8 +163,5 @@ def _release(connection: Connection, numbers: list[int | None]) -> None:
     """
     for number in {number for number in numbers if number is not None}:
         in_use = exists().where(ReferralFigures.pupil_number == number)
-        try:
-            with connection.begin_nested():
-                connection.execute(delete(FigurePupil).where(FigurePupil.number == number, ~in_use))
-        except IntegrityError:
-            pass  # still in use: kept
+        with suppress(IntegrityError), connection.begin_nested():  # refused: still in use, so kept
+            connection.execute(delete(FigurePupil).where(FigurePupil.number == number, ~in_use))

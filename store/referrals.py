@@ -19,6 +19,7 @@ from intake.references import format_reference
 from intake.urgency import urgency_of, urgency_rank
 from intake.workhours import local_day
 from store.audit import AuditAction, record_audit
+from store.db import upsert_into
 from store.models import CHANNELS, MODES, ReferenceCounter, Referral, StatusChange
 
 # store.figures (the figures tables and their rules) is imported where a referral changes, not here:
@@ -82,19 +83,9 @@ def _next_number(session: Session, year: int) -> int:
 
 def _counter_upsert(dialect: str, year: int) -> Insert:
     """INSERT the year's counter at 1, or on conflict add 1 to it (SQLite ≥ 3.35 for RETURNING)."""
-    key, bump = [ReferenceCounter.year], {"last_number": ReferenceCounter.last_number + 1}
-    # The dialects' modules are imported here, on the one path that writes a counter: read commands skip them.
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-        on_postgresql = postgresql_insert(ReferenceCounter).values(year=year, last_number=1)
-        return on_postgresql.on_conflict_do_update(index_elements=key, set_=bump)
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        on_sqlite = sqlite_insert(ReferenceCounter).values(year=year, last_number=1)
-        return on_sqlite.on_conflict_do_update(index_elements=key, set_=bump)
-    raise NotImplementedError(f"reference numbering is not implemented for {dialect}")
+    bump = {"last_number": ReferenceCounter.last_number + 1}
+    counter = upsert_into(dialect, ReferenceCounter).values(year=year, last_number=1)
+    return counter.on_conflict_do_update(index_elements=[ReferenceCounter.year], set_=bump)
 
 
 def change_status(

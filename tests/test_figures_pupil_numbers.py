@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from alembic import command
@@ -36,22 +37,23 @@ F = ReferralFigures
 LOTTE = {**eligible_answers(), "pupil_first_name": "Lotte", "pupil_last_name": "Maes", "pupil_birth_date": "2010-05-02"}
 
 
-def numbering(session: Session) -> tuple[set[frozenset[int]], set[int]]:
-    """Which referrals share a pupil number (each group once), and which have none."""
-    groups: dict[int, set[int]] = defaultdict(set)
+def grouping(session: Session, column: Any) -> tuple[set[frozenset[int]], set[int]]:
+    """Which referrals share a value of column (each group once), and which have none."""
+    groups: dict[object, set[int]] = defaultdict(set)
     without: set[int] = set()
-    for referral_id, number in session.execute(select(F.referral_id, F.pupil_number)):
-        (groups[number] if number is not None else without).add(referral_id)
+    for referral_id, value in session.execute(select(F.referral_id, column)):
+        (groups[value] if value is not None else without).add(referral_id)
     return {frozenset(group) for group in groups.values()}, without
+
+
+def numbering(session: Session) -> tuple[set[frozenset[int]], set[int]]:
+    """Which referrals share a pupil number."""
+    return grouping(session, F.pupil_number)
 
 
 def by_key(session: Session) -> tuple[set[frozenset[int]], set[int]]:
     """The same grouping by the pupil keys themselves."""
-    groups: dict[str, set[int]] = defaultdict(set)
-    without: set[int] = set()
-    for referral_id, key in session.execute(select(F.referral_id, F.pupil_key)):
-        (groups[key] if key is not None else without).add(referral_id)
-    return {frozenset(group) for group in groups.values()}, without
+    return grouping(session, F.pupil_key)
 
 
 def tables(session: Session) -> tuple[Table, ...]:

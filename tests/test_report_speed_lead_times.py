@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from desk.report_flow import STEPS, local_date, working_days
 from intake.workhours import WorkCalendar, is_working_day, local_day
-from store.figure_lead_times import fill_days, lead_times, milestone_span
+from store.figure_lead_times import WorkedDays, fill_days, lead_times, milestone_span
 from store.figure_models import ReferralFigures
 from store.figure_queries import period_rows
 
@@ -61,16 +61,21 @@ def expected(written: list[dict[str, date | None]]) -> list[dict[int, int]]:
     return [dict(found) for found in counts]
 
 
-def test_lead_times_count_the_brussels_days_of_late_and_summer_time_moments(session: Session) -> None:
-    """Every step's lead times equal a count over the milestones' Brussels days, on both databases."""
-    written = write_rows(session, 300)
+def counted(session: Session) -> tuple[list[dict[int, int]], WorkedDays]:
+    """Every step's lead times over the period's rows, as the report counts them, and the day table it used."""
     with period_rows(session, START, END) as rows:
         span = milestone_span(rows)
         assert span is not None
         first, last = (day if isinstance(day, date) else date.fromisoformat(str(day)) for day in span)
         worked = working_days(first, last, WorkCalendar())
         days = fill_days(rows, worked, {key: local_date(key) for key in worked})
-        found = lead_times(rows, [(a, b) for _, a, b in STEPS], days)
+        return lead_times(rows, [(a, b) for _, a, b in STEPS], days), days
+
+
+def test_lead_times_count_the_brussels_days_of_late_and_summer_time_moments(session: Session) -> None:
+    """Every step's lead times equal a count over the milestones' Brussels days, on both databases."""
+    written = write_rows(session, 300)
+    found, _ = counted(session)
     assert found == expected(written)
     # The data set did reach the hours that are the next day in Brussels and some steps of more than zero days.
     assert any(row["dispatched_at"] and row["dispatched_at"] != row["submitted_on"] for row in written)
@@ -85,13 +90,7 @@ def test_lead_times_over_decades_count_the_same(session: Session) -> None:
     session.add(ReferralFigures(source="meldpunt", import_key="far", submitted_on=date(2025, 10, 23), status="submitted", updated_at=NOW, **steps))
     session.commit()
     written.append({"submitted_on": date(2025, 10, 23), **{name: local_day(at) for name, at in steps.items()}})
-    with period_rows(session, START, END) as rows:
-        span = milestone_span(rows)
-        assert span is not None
-        first, last = (day if isinstance(day, date) else date.fromisoformat(str(day)) for day in span)
-        worked = working_days(first, last, WorkCalendar())
-        days = fill_days(rows, worked, {key: local_date(key) for key in worked})
-        if days.first is None:  # SQLite: the case this test is for, too many working days for one integer key per row
-            assert (days.most + 2) ** len(STEPS) >= 2 ** 63
-        found = lead_times(rows, [(a, b) for _, a, b in STEPS], days)
+    found, days = counted(session)
+    if days.first is None:  # SQLite: the case this test is for, too many working days for one integer key per row
+        assert (days.most + 2) ** len(STEPS) >= 2 ** 63
     assert found == expected(written)
