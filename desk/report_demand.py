@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from desk.report_cells import DECLINE_REASONS, Draft, count_column, reason_label, text, word
@@ -11,7 +11,8 @@ from intake.catalogue import Catalogue, Service
 from intake.report_model import Cell, Column, ColumnKind, Row
 from intake.vocabulary import ReferralRoute
 from store.figure_models import SOURCE_GROENE_ZORG, SOURCE_MELDPUNT
-from store.figure_queries import PeriodRows, ServiceFlow, Tally, demand_groups, dispatch_outcomes, pupils_by_service, tally_total
+from store.figure_queries import PeriodRows
+from store.figure_tallies import ServiceFlow, Tally, demand_groups, dispatch_outcomes, pupils_by_service, tally_total
 
 SECTION = "Vraag"
 DEMAND_COLUMNS = ("voorkeur", "suggestie", "verzonden", "aanvaard", "geweigerd", "ronde_tafel", "gestart", "afgerond", "leerlingen", "aanmeldingen")
@@ -37,8 +38,8 @@ class DemandFacts:
         return self.total.pupils
 
     @classmethod
-    def fetch(cls, rows: PeriodRows) -> DemandFacts:
-        """Run the queries for the period and add their groups up per service."""
+    def fetch(cls, rows: PeriodRows, outcomes: Mapping[tuple[str, bool | None, str | None], int] | None = None) -> DemandFacts:
+        """Run the queries for the period and add their groups up per service; `outcomes`: dispatch_outcomes(rows), if counted already."""
         preferred: Counter[tuple[object, ...]] = Counter()
         suggested: Counter[tuple[object, ...]] = Counter()
         flows: dict[tuple[str, str | None], list[int]] = {}
@@ -55,7 +56,7 @@ class DemandFacts:
         flow = {key: ServiceFlow(s[0], pupils.get(key, 0), *s[1:]) for key, s in flows.items()}
         dispatched: Counter[str] = Counter()
         answers: dict[tuple[str, bool, str | None], int] = {}
-        for (service, accepted, reason), number in dispatch_outcomes(rows).items():
+        for (service, accepted, reason), number in (dispatch_outcomes(rows) if outcomes is None else outcomes).items():
             dispatched[service] += number
             if accepted is not None:
                 answers[(service, accepted, reason)] = number

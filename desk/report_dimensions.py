@@ -11,7 +11,8 @@ from desk.report_cells import Draft, band_label, count_column, labelled_rows, te
 from intake.report_model import Audience, Column, ColumnKind, Row
 from intake.retention import AGE_BANDS
 from intake.vocabulary import EducationForm, Labelled, ProblemArea, ReferrerRole, Region, SchoolLevel, Urgency
-from store.figure_queries import Key, PeriodRows, R, Tally, tally_by, tally_by_problem
+from store.figure_queries import Key, PeriodRows, R
+from store.figure_tallies import Tally, tally_by
 
 SECTION = "Regio en school"
 _REGIONS = frozenset(member.value for member in Region)
@@ -25,8 +26,12 @@ _CLOSED: tuple[tuple[str, SqlColumn[Any], type[Labelled]], ...] = (
 )
 
 
-def dimension_drafts(rows: PeriodRows, audience: Audience, period_label: str, total: Tally) -> list[Draft]:
-    """Every table of the section, in the report's order; per school and per CLB only for INTERNAL; total: the whole period's."""
+def dimension_drafts(rows: PeriodRows, audience: Audience, period_label: str, total: Tally,
+                     problems: Callable[[], dict[Key, Tally]]) -> list[Draft]:
+    """Every table of the section, in the report's order; per school and per CLB only for INTERNAL; total: the whole period's.
+
+    `problems` gives tally_by_problem's counts, asked for last: desk.report counts them in its other lane meanwhile.
+    """
     context = {"periode": period_label}
 
     def closed(key: str) -> Draft:
@@ -50,12 +55,11 @@ def dimension_drafts(rows: PeriodRows, audience: Audience, period_label: str, to
         drafts.append(_draft("leeftijdsgroep", band_rows, total, context))
     drafts += [closed("niveau"), free("leerjaar", R.school_grade, lambda grade: text("grade", jaar=grade), ordered=True),
                closed("onderwijsvorm")]
-    problems = tally_by_problem(rows)
-    problem_draft = _draft("probleemgebied", labelled_rows(ProblemArea, _pairs(problems), 2), total, context,
+    after = [closed("urgentie"), closed("aanmelder")]
+    problem_draft = _draft("probleemgebied", labelled_rows(ProblemArea, _pairs(problems()), 2), total, context,
                            [member.value for member in ProblemArea] + [None])
     problem_draft.additive = ()  # a referral with two areas counts in both: the rows do not add up to the total
-    drafts += [problem_draft, closed("urgentie"), closed("aanmelder")]
-    return drafts
+    return [*drafts, problem_draft, *after]
 
 
 def _pairs(found: dict[Key, Tally]) -> dict[Key, tuple[int, int]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from desk.report_cells import Draft, count_column, word
 from intake.report_model import Column, ColumnKind, Period, Row
 from intake.texts import message
-from store.figure_queries import PeriodRows, R, Tally, tally_by
+from store.figure_queries import PeriodRows, R
+from store.figure_tallies import Tally, tally_by
 
 TEXTS = "report/eligibility_labels.txt.j2"
 # The rules that can make a referral not eligible (intake/eligibility.py, severity BLOCK), in the order they run.

@@ -52,17 +52,24 @@ def trajectories_draft(found: dict[tuple[str, str | None], list[int]], period_la
     return draft
 
 
-def lead_times_draft(rows: PeriodRows, *, audience: Audience, min_cell: int,
-                     calendar: WorkCalendar, period_label: str) -> Draft:
-    """Per step: how many trajectories took it, the median and 90th percentile in working days (hidden below min_cell for the public)."""
+def lead_time_counts(rows: PeriodRows, calendar: WorkCalendar) -> list[dict[int, int]]:
+    """Per step of STEPS: working days taken → how many trajectories took that long."""
+    span = milestone_span(rows)
+    if span is None:
+        return [{} for _ in STEPS]
+    worked = working_days(_as_date(span[0]), _as_date(span[1]), calendar)
+    days = fill_days(rows, worked, {key: local_date(key) for key in worked})
+    return lead_times(rows, [(first, second) for _, first, second in STEPS], days)
+
+
+def lead_times_draft(found: list[dict[int, int]], *, audience: Audience, min_cell: int, period_label: str) -> Draft:
+    """Per step: how many trajectories took it, the median and 90th percentile in working days (hidden below min_cell for the public).
+
+    `found`: lead_time_counts.
+    """
     columns = (Column("stap", word("stap"), ColumnKind.LABEL), count_column("trajecten"),
                Column("mediaan", word("mediaan"), ColumnKind.DAYS), Column("p90", word("p90"), ColumnKind.DAYS))
     draft = Draft("doorlooptijden", SECTION, columns, chart="mediaan", context={"periode": period_label})
-    span = milestone_span(rows)
-    if span is not None:
-        worked = working_days(_as_date(span[0]), _as_date(span[1]), calendar)
-        days = fill_days(rows, worked, {key: local_date(key) for key in worked})
-    found = lead_times(rows, [(first, second) for _, first, second in STEPS], days) if span is not None else [{} for _ in STEPS]
     for (key, _, _), weighted in zip(STEPS, found, strict=True):
         number = sum(weighted.values())
         median: Cell = percentile(weighted, 0.5)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.orm import Session
 
 from desk.report_cells import Draft, count_column, text, word
 from desk.report_demand import DemandFacts, service_label
@@ -13,8 +12,9 @@ from intake.catalogue import Catalogue
 from intake.report_model import Cell, Column, ColumnKind, Period
 from intake.vocabulary import ProblemArea, ReferralRoute, Region
 from intake.workhours import WorkCalendar, local_day
-from store.figure_queries import PeriodRows, R, referrals_by_problem_and_region
-from store.figure_signal import compare_periods, in_progress_by_service, tally_where
+from store.figure_queries import Key, PeriodRows, R
+from store.figure_signal import compare_periods, tally_where
+from store.figure_tallies import Tally
 
 # Statuses of a submitted referral that still waits for a provider to take it.
 WAITING = ("submitted", "needs_review", "queued", "dispatched")
@@ -44,14 +44,18 @@ def unmet_conditions(cutoff: date) -> list[tuple[str, ColumnElement[bool]]]:
     ]
 
 
-def unmet_draft(rows: PeriodRows, period: Period, *, now: datetime, waiting_days: int, calendar: WorkCalendar) -> Draft:
-    """Unmet demand by reason; the reasons overlap, so there is no totals row."""
+def unmet_tallies(rows: PeriodRows, *, now: datetime, waiting_days: int, calendar: WorkCalendar) -> list[tuple[str, Tally]]:
+    """Referrals and pupils per reason of unmet_conditions, in their order: (row key, tally)."""
     conditions = unmet_conditions(waiting_cutoff(now, waiting_days, calendar))
-    tallies = tally_where(rows, [condition for _, condition in conditions])
+    return list(zip((key for key, _ in conditions), tally_where(rows, [condition for _, condition in conditions]), strict=True))
+
+
+def unmet_draft(tallies: list[tuple[str, Tally]], period: Period, *, waiting_days: int) -> Draft:
+    """Unmet demand by reason (`tallies`: unmet_tallies); the reasons overlap, so there is no totals row."""
     columns = (Column("reden", word("reden"), ColumnKind.LABEL), count_column("aanmeldingen"), count_column("leerlingen"))
     draft = Draft("onvervuld", "Onvervulde vraag", columns, companions=((0, 1),), chart="aanmeldingen",
                   context={"periode": period.label, "wachtdagen": waiting_days})
-    for (key, _), tally in zip(conditions, tallies, strict=True):
+    for key, tally in tallies:
         draft.add(word(key), (tally.referrals, tally.pupils))
     return draft
 
@@ -73,9 +77,8 @@ def ranking_draft(rows: PeriodRows, key: str, column: str, period: Period) -> Dr
     return draft
 
 
-def problems_by_region_draft(rows: PeriodRows, period: Period) -> Draft:
-    """Referrals per problem area and region, with a total per area."""
-    found = referrals_by_problem_and_region(rows)
+def problems_by_region_draft(found: dict[Key, int], period: Period) -> Draft:
+    """Referrals per problem area and region, with a total per area (`found`: referrals_by_problem_and_region)."""
     regions = [member.value for member in Region]
     columns = (Column("probleemgebied", word("probleemgebied"), ColumnKind.LABEL),
                *(Column(region.value, region.label) for region in Region), Column("onbekend", text("unknown")), count_column("totaal"))
@@ -92,9 +95,9 @@ def problems_by_region_draft(rows: PeriodRows, period: Period) -> Draft:
     return draft
 
 
-def full_offers_draft(session: Session, catalogue: Catalogue, demand: DemandFacts, period: Period) -> Draft:
-    """Per offer through the Meldpunt: free places in the catalogue, trajectories running now, declines because it was full."""
-    running = in_progress_by_service(session)
+def full_offers_draft(running: dict[str, int], catalogue: Catalogue, demand: DemandFacts, period: Period) -> Draft:
+    """Per offer through the Meldpunt: free places in the catalogue, trajectories running now (`running`: in_progress_by_service),
+    declines because it was full."""
     columns = (Column("aanbod", word("aanbod"), ColumnKind.LABEL), count_column("vrije_plaatsen"), count_column("lopend"),
                count_column("volzet_weigeringen"), Column("volzet", word("volzet"), ColumnKind.TEXT))
     draft = Draft("signaal_volzet", "Signaalfunctie", columns, exempt=(0,), context={"periode": period.label})

@@ -1,17 +1,17 @@
-"""The report's SQL: GROUP BY queries over the figures tables for a range of submission days; aggregates only, never rows.
+"""The report's period rows: a temporary copy of the figures rows submitted in a range of days, and its folded counts.
 
-Every period query counts the referrals (and imported trajectories) submitted from `start` to `end`, both included,
-from temporary copies of those rows made once per report (period_rows), so the figures table is read once.
-Keys come back as stored (codes); desk.report turns them into Dutch labels.
+Every period query (store.figure_tallies, store.figure_signal, store.figure_lead_times) counts the referrals (and imported
+trajectories) submitted from `start` to `end`, both included, from this copy, made once per report and lane (period_rows),
+so the figures table is read once per lane.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -22,25 +22,22 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    and_,
     case,
     func,
     insert,
     literal,
     select,
     true,
-    tuple_,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from store.dispatch_models import DispatchItem
-from store.figure_counting import NO_VALUE, count_groups
-from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures
+from store.figure_counting import NO_VALUE
+from store.figure_models import FigureProblemArea, ReferralFigures
 
 F = ReferralFigures
 Key = tuple[object, ...]
-# The figures columns the period's tables count: copied once per report into a temporary table (PeriodRows).
+# The figures columns the period's tables count: copied once per report lane into a temporary table (PeriodRows).
 COPIED = ("id", "referral_id", "source", "submitted_on", "status", "eligible", "ineligible_reason", "region", "municipality", "school", "clb", "age",
           "age_band", "school_level", "school_grade", "education_form", "urgency", "referrer_role", "preferred_service",
           "suggested_service", "service", "set_aside", "coordinator_declined", "provider_declines", "no_offer_in_region",
@@ -88,21 +85,25 @@ FLOW = Table("report_period_flow", META, *(Column(name, F.__table__.c[name].type
 KEYED = {table.name: _keyed(table) for table in (PROBLEMS, CUBE, FLOW)}
 R = ROWS.c
 WORK_MEM = "64MB"  # PostgreSQL's memory for each sort and hash of the report's transaction
+MMAP_BYTES = 2**31 - 2**16  # SQLite's largest map by default (SQLITE_MAX_MMAP_SIZE): a million referrals take 1.3 GB
 
 
 @dataclass(frozen=True)
 class PeriodRows:
-    """The period's figures rows: copied once into temporary tables every query of the report groups (period_rows), or
-    for the demand table alone read in place (direct_rows)."""
+    """The period's figures rows: copied once into a temporary table every query of the report groups (period_rows), or
+    for the demand table alone read in place (direct_rows).
+
+    The folds (PROBLEMS, CUBE, FLOW) and the copy's bounds are made on first use: each lane of a report (desk.report) makes
+    only those its tables read.
+    """
 
     session: Session
     start: date
     end: date
     copied: bool = True
-    referrals: tuple[int, int] | None = None  # the copy's first and last referral id (None: no referral, or read in place)
-    moments: tuple[object, ...] = ()  # the copy's first moment of each of MILESTONES, then the last of each (None: not there)
     # PostgreSQL: the tallies of every grouping in GROUPINGS, from one GROUPING SETS query over CUBE at the first tally_by.
-    folded: dict[tuple[str, ...], dict[Key, Tally]] = field(default_factory=dict, compare=False)
+    folded: dict[tuple[str, ...], dict[Key, Any]] = field(default_factory=dict, compare=False)
+    made: dict[str, Any] = field(default_factory=dict, compare=False)  # the folds made so far, and the bounds once read
 
     @property
     def table(self) -> Table:
@@ -119,6 +120,63 @@ class PeriodRows:
         """The column pupils() counts: ROWS's numbers of repeated pupils, or every row's pupil number (a row without one counts once)."""
         return R.pupil if self.copied else F.__table__.c.pupil_number
 
+    @property
+    def referrals(self) -> tuple[int, int] | None:
+        """The copy's first and last referral id (None: no referral, or read in place)."""
+        return self._bounds().referrals if self.copied else None
+
+    @property
+    def moments(self) -> tuple[object, ...]:
+        """The copy's first moment of each of MILESTONES, then the last of each (None: not there); () when read in place."""
+        return self._bounds().moments if self.copied else ()
+
+    def fold(self, table: Table) -> Table:
+        """PROBLEMS, CUBE or FLOW, counted from ROWS the first time a query asks for it."""
+        if table.name not in self.made:
+            connection = self.session.connection()
+            table.create(connection)  # here, not with ROWS: a query that forgot to fold fails instead of counting nothing
+            if table is PROBLEMS:
+                ids = self._bounds().ids
+                stretch = FigureProblemArea.figures_id.between(*ids) if ids else true()
+                joined = select().join(FigureProblemArea, FigureProblemArea.figures_id == R.id).where(stretch)
+                _count_into(connection, PROBLEMS, (FigureProblemArea.__table__.c.problem_area, R.region, R.pupil), joined)
+            elif table is CUBE:
+                _count_into(connection, CUBE, [R[name] for name in CUBED] + [R.pupil], select().select_from(ROWS).where(true()))
+            else:
+                keys = [R[name] for name in FLOWED] + [R.pupil]
+                _count_into(connection, FLOW, keys, select().select_from(ROWS).where(true()), [R[name] for name in REACHED])
+            self.made[table.name] = True
+        return table
+
+    def _bounds(self) -> Bounds:
+        """The copy's id and referral-id ranges and its milestones' first and last moments: one pass, on first use."""
+        if "bounds" not in self.made:
+            self.made["bounds"] = _read_bounds(self.session.connection())
+        return self.made["bounds"]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What _read_bounds found: (first, last) figures id and referral id (None: no rows), and the milestones' moments."""
+
+    ids: tuple[int, int] | None
+    referrals: tuple[int, int] | None
+    moments: tuple[object, ...]
+
+
+def _read_bounds(connection: Connection) -> Bounds:
+    """The copy's id and referral id ranges and the first and last moment of each milestone, in one pass over ROWS.
+
+    The ranges, as values: redundant for the results, they let the figures_id and referral_id indexes read only the period's
+    stretch (ids follow time), and as values (not subqueries) PostgreSQL estimates the stretch's size, so it hashes instead of
+    sorting. The moments bound the lead times' day table (milestone_span).
+    """
+    ends = (func.min(R.id), func.max(R.id), func.min(R.referral_id), func.max(R.referral_id),
+            *(func.min(R[name]) for name in MILESTONES), *(func.max(R[name]) for name in MILESTONES))
+    spans = connection.execute(select(*ends)).one()
+    ids, referrals = ((int(spans[i]), int(spans[i + 1])) if spans[i] is not None else None for i in (0, 2))
+    return Bounds(ids, referrals, tuple(spans[4:]))
+
 
 def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
     """The period's rows read in place: only for DemandFacts' queries (demand_groups, pupils_by_service, dispatch_outcomes, tally_total)."""
@@ -126,18 +184,20 @@ def direct_rows(session: Session, start: date, end: date) -> PeriodRows:
 
 
 @contextmanager
-def period_rows(session: Session, start: date, end: date, *, internal: bool = True) -> Iterator[PeriodRows]:
-    """Copy the rows submitted from start to end (both included) into ROWS and PROBLEMS; dropped again on leaving.
+def period_rows(session: Session, start: date, end: date, *, internal: bool = True,
+                columns: Collection[str] | None = None) -> Iterator[PeriodRows]:
+    """Copy the rows submitted from start to end (both included) into ROWS; dropped again, with the folds, on leaving.
 
     One range scan of the figures table and one grouping of the pupil numbers instead of one per table of the report.
-    Without `internal` the school and CLB columns (only the internal report's) stay empty: a narrower copy.
+    Without `internal` the copy leaves out the school and CLB columns (only the internal report's), and with `columns` every
+    column of COPIED not named there: a narrower copy is a faster one, and a query on a column left out fails, never counts
+    empty values.
     """
     connection = session.connection()
     _drop(connection)
-    ROWS.create(connection)
-    PROBLEMS.create(connection)
+    names = [name for name in COPIED if (internal or name not in INTERNAL_ONLY) and (columns is None or name in columns)]
+    Table(ROWS.name, MetaData(), *(ROWS.c[name]._copy() for name in [*names, "pupil"]), prefixes=["TEMPORARY"]).create(connection)
     _tune(connection)
-    names = COPIED if internal else tuple(name for name in COPIED if name not in INTERNAL_ONLY)
     # Only the pupils with more than one row keep their number: one GROUP BY of the stored numbers (integers), a few rows.
     number = F.pupil_number
     repeated = (select(number.label("pupil")).where(F.submitted_on.between(start, end), number.is_not(None))
@@ -148,27 +208,14 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
     connection.execute(insert(ROWS).from_select([*names, "pupil"], picked))
     if connection.dialect.name == "postgresql":
         # Autovacuum never analyses a temporary table: without statistics the planner guesses its size (a tenth of it) and
-        # sorts where it should hash. Before the folds below, which join and group it. Only the join columns: analysing every
+        # sorts where it should hash. Before the folds, which join and group it. Only the join columns: analysing every
         # column costs more than it saves.
         connection.exec_driver_sql(f"ANALYZE {ROWS.name} (id, referral_id)")
-    # The copy's id and referral id ranges, as values: redundant for the results, they let the figures_id and referral_id
-    # indexes read only the period's stretch (ids follow time), and as values (not subqueries) PostgreSQL estimates the
-    # stretch's size, so it hashes instead of sorting.
-    # In the same pass: the first and last moment of each milestone, for the lead times' day table (milestone_span).
-    ends = (func.min(R.id), func.max(R.id), func.min(R.referral_id), func.max(R.referral_id),
-            *(func.min(R[name]) for name in MILESTONES), *(func.max(R[name]) for name in MILESTONES))
-    spans = connection.execute(select(*ends)).one()
-    ids, referrals = ((int(spans[i]), int(spans[i + 1])) if spans[i] is not None else None for i in (0, 2))
-    stretch = FigureProblemArea.figures_id.between(*ids) if ids else true()
-    joined = select().join(FigureProblemArea, FigureProblemArea.figures_id == R.id).where(stretch)
-    _count_into(connection, PROBLEMS, (FigureProblemArea.__table__.c.problem_area, R.region, R.pupil), joined)
-    CUBE.create(connection)
-    _count_into(connection, CUBE, [R[name] for name in CUBED] + [R.pupil], select().select_from(ROWS).where(true()))
-    _fold_flow(connection)
     try:
-        yield PeriodRows(session, start, end, referrals=referrals, moments=tuple(spans[4:]))
+        yield PeriodRows(session, start, end)
     finally:
         _drop(session.connection())
+        _untune(session.connection())
 
 
 def _tune(connection: Connection) -> None:
@@ -182,6 +229,15 @@ def _tune(connection: Connection) -> None:
         # secure_delete (store.db) zeroes each page a DROP frees: the temporary tables live in memory and never reach a file
         # (set once they exist: before, the temp schema is not there and the pragma does nothing).
         connection.exec_driver_sql("PRAGMA temp.secure_delete = OFF")
+        # Read the file memory-mapped: with two lanes on two connections (desk.report_lanes), plain reads of one file make
+        # their copies take turns. Back to none when the report ends (_untune): the connection returns to the pool.
+        connection.exec_driver_sql(f"PRAGMA mmap_size = {MMAP_BYTES}")
+
+
+def _untune(connection: Connection) -> None:
+    """Undo what _tune set for the connection (PostgreSQL's settings end with the transaction by themselves)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA mmap_size = 0")
 
 
 def _id_stretch(connection: Connection, start: date, end: date) -> list[ColumnElement[bool]]:
@@ -220,174 +276,12 @@ def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnEleme
     connection.execute(insert(table).from_select(names, groups))
 
 
-def _fold_flow(connection: Connection) -> None:
-    """Fill FLOW from ROWS: one count for the demand and trajectories tables and the period's total."""
-    FLOW.create(connection)
-    keys = [R[name] for name in FLOWED] + [R.pupil]
-    _count_into(connection, FLOW, keys, select().select_from(ROWS).where(true()), [R[name] for name in REACHED])
-
-
 def _drop(connection: Connection) -> None:
     """Drop the temporary tables (a run that failed half-way may have left them on a pooled connection)."""
     for table in reversed(META.sorted_tables):  # also those of store.figure_lead_times
         table.drop(connection, checkfirst=True)
 
 
-@dataclass(frozen=True)
-class Tally:
-    """How many referrals and how many distinct pupils."""
-
-    referrals: int
-    pupils: int
-
-
 def in_period(start: date, end: date) -> ColumnElement[bool]:
     """Submitted from start to end, both included."""
     return F.submitted_on.between(start, end)
-
-
-def pupils(condition: ColumnElement[bool] | None = None, pupil: ColumnElement[int] = R.pupil) -> ColumnElement[int]:
-    """Distinct pupils of ROWS (or PROBLEMS): the rows without a `pupil` number (one pupil each) plus the distinct numbers.
-
-    Also right for the figures table itself with pupil_number (a row without one is a pupil of its own).
-    """
-    if condition is None:
-        return func.count() - func.count(pupil) + func.count(func.distinct(pupil))
-    alone = func.coalesce(func.sum(case((and_(condition, pupil.is_(None)), 1), else_=0)), 0)
-    return alone + func.count(func.distinct(case((condition, pupil))))
-
-
-def _tallies(session: Session, query: Select[Unpack[tuple[Any, ...]]], width: int) -> dict[Key, Tally]:
-    """Run a query whose first `width` columns are the key and whose last two are referrals and pupils."""
-    return {tuple(row[:width]): Tally(int(row[width]), int(row[width + 1])) for row in session.execute(query)}
-
-
-def _folded_counts(table: Table) -> tuple[ColumnElement[int], ColumnElement[int]]:
-    """Referrals and pupils of a folded table's rows (CUBE, PROBLEMS, FLOW): a row without a pupil number is that many pupils."""
-    c = table.c
-    alone = func.sum(case((c.pupil.is_(None), c.referrals), else_=0))  # a pupil each, as in pupils()
-    return func.coalesce(func.sum(c.referrals), 0), func.coalesce(alone, 0) + func.count(func.distinct(c.pupil))
-
-
-def tally_by(rows: PeriodRows, *columns: Column[Any]) -> dict[Key, Tally]:
-    """Referrals and pupils per value (or combination of values) of ROWS columns; from CUBE when it holds them all."""
-    names = tuple(column.name for column in columns)
-    if names in GROUPINGS and rows.session.connection().dialect.name == "postgresql":
-        if not rows.folded:
-            rows.folded.update(_grouping_sets(rows.session))
-        return rows.folded.get(names, {})
-    if all(column.name in CUBED for column in columns):
-        keys = [CUBE.c[column.name] for column in columns]
-        query = select(*keys, *_folded_counts(CUBE)).group_by(*keys)
-    else:
-        query = select(*columns, func.count(), pupils()).group_by(*columns)
-    return _tallies(rows.session, query, len(columns))
-
-
-def _grouping_sets(session: Session) -> dict[tuple[str, ...], dict[Key, Tally]]:
-    """PostgreSQL: every grouping of GROUPINGS over CUBE in one statement; GROUPING() tells which grouping a row is of."""
-    names = [name for name in CUBED if any(name in grouping for grouping in GROUPINGS)]
-    columns = [CUBE.c[name] for name in names]
-    sets = func.grouping_sets(*(tuple_(*(CUBE.c[name] for name in grouping)) for grouping in GROUPINGS))
-    # GROUPING(a, b, …) sets a column's bit (the first column the highest) when the row's grouping leaves it out.
-    masks = {sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in grouping): grouping for grouping in GROUPINGS}
-    found: dict[tuple[str, ...], dict[Key, Tally]] = {grouping: {} for grouping in GROUPINGS}
-    for row in session.execute(select(*columns, *_folded_counts(CUBE), func.grouping(*columns)).group_by(sets)):
-        grouping = masks[int(row[-1])]
-        key = tuple(row[names.index(name)] for name in grouping)
-        found[grouping][key] = Tally(int(row[-3]), int(row[-2]))
-    return found
-
-
-def tally_total(rows: PeriodRows) -> Tally:
-    """All referrals and pupils of the period."""
-    if rows.copied:
-        return _tallies(rows.session, select(*_folded_counts(FLOW)), 0).get((), Tally(0, 0))
-    row = rows.session.execute(select(func.count(), pupils(pupil=rows.pupil)).select_from(rows.table).where(rows.where)).one()
-    return Tally(int(row[0]), int(row[1] or 0))
-
-
-def tally_by_problem(rows: PeriodRows) -> dict[Key, Tally]:
-    """Referrals and pupils per problem area: a referral counts once in each of its areas.
-
-    Pupils as pupils() counts them: the folded rows without a number (a pupil each) plus the distinct numbers.
-    """
-    p = PROBLEMS.c
-    alone = func.sum(case((p.pupil.is_(None), p.referrals), else_=0))
-    query = select(p.problem_area, func.sum(p.referrals), alone + func.count(func.distinct(p.pupil))).group_by(p.problem_area)
-    return _tallies(rows.session, query, 1)
-
-
-def referrals_by_problem_and_region(rows: PeriodRows) -> dict[Key, int]:
-    """Referrals per (problem area, region), without pupils: the signaalfunctie's table shows referrals only."""
-    keys = (PROBLEMS.c.problem_area, PROBLEMS.c.region)
-    query = select(*keys, func.sum(PROBLEMS.c.referrals)).group_by(*keys)
-    return {(area, region): int(n) for area, region, n in rows.session.execute(query)}
-
-
-@dataclass(frozen=True)
-class ServiceFlow:
-    """Per source and service the referral went to last: referrals, pupils and how far they got."""
-
-    referrals: int
-    pupils: int
-    accepted: int
-    round_table: int
-    started: int
-    completed: int
-
-
-@dataclass(frozen=True)
-class DemandGroup:
-    """The period's referrals with one source, preference, first suggestion, last service and outcome, and how far they got."""
-
-    source: str
-    preferred: str | None
-    suggested: str | None
-    service: str | None
-    outcome: str | None
-    referrals: int
-    accepted: int
-    round_table: int
-    started: int
-    completed: int
-
-
-def demand_groups(rows: PeriodRows) -> list[DemandGroup]:
-    """One pass for the demand and trajectories tables' counts: a few thousand groups at most (services³ × outcomes)."""
-    if rows.copied:
-        f = FLOW.c
-        keys = tuple(f[name] for name in FLOWED)
-        query = select(*keys, func.sum(f.referrals), *(func.sum(f[f"n_{name}"]) for name in REACHED)).group_by(*keys)
-    else:
-        c = rows.table.c
-        keys = (c.source, c.preferred_service, c.suggested_service, c.service, c.outcome)
-        query = (select(*keys, func.count(), *(func.count(c[name]) for name in REACHED)).where(rows.where).group_by(*keys))
-    return [DemandGroup(row[0], row[1], row[2], row[3], row[4], *(int(v) for v in row[5:])) for row in rows.session.execute(query)]
-
-
-def pupils_by_service(rows: PeriodRows) -> dict[tuple[str, str | None], int]:
-    """Distinct pupils per (source, last service)."""
-    if rows.copied:
-        query = select(FLOW.c.source, FLOW.c.service, _folded_counts(FLOW)[1]).group_by(FLOW.c.source, FLOW.c.service)
-    else:
-        c = rows.table.c
-        query = select(c.source, c.service, pupils(pupil=rows.pupil)).where(rows.where).group_by(c.source, c.service)
-    return {(str(source), service): int(number) for source, service, number in rows.session.execute(query)}
-
-
-def dispatch_outcomes(rows: PeriodRows) -> dict[tuple[str, bool | None, str | None], int]:
-    """Dispatch items of the period's referrals per (service, answer: accepted / declined / none yet, decline reason), in one join."""
-    referral = rows.table.c.referral_id
-    # Redundant for the result, but it lets PostgreSQL's referral_id index read only the period's stretch of dispatch items (ids
-    # follow time) instead of the whole table. Only on the copy: on the figures table itself the bounds cost a second range scan.
-    # Not on SQLite: it looks each referral's items up anyway, and the bounds turn its covering (referral_id, service_id) index
-    # into a row lookup per item (0.16 -> 0.24 s on the bench).
-    postgresql = rows.session.connection().dialect.name == "postgresql"
-    stretch = DispatchItem.referral_id.between(*rows.referrals) if rows.referrals and postgresql else true()
-    items, answers = DispatchItem.__table__.c, DispatchAnswer.__table__.c
-    keys = (items.service_id, answers.accepted, answers.decline_reason)
-    joined = (select().select_from(rows.table).join(DispatchItem, DispatchItem.referral_id == referral)
-              .outerjoin(DispatchAnswer, DispatchAnswer.dispatch_item_id == DispatchItem.id).where(rows.where, stretch))
-    found = count_groups(rows.session.connection(), keys, joined, "report_period_dispatch_counts")
-    return {(str(s), None if a is None else bool(a), r): int(n) for s, a, r, n in found}

@@ -11,7 +11,8 @@ from datetime import date
 from sqlalchemy import ColumnElement, Integer, case, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from store.figure_queries import CUBE, CUBED, F, PeriodRows, R, Tally, in_period
+from store.figure_queries import CUBE, CUBED, F, PeriodRows, R, in_period
+from store.figure_tallies import Tally
 
 # Statuses of a referral that got a provider and is still with it: what a provider's "in progress" load counts.
 IN_PROGRESS = ("accepted", "round_table_planned", "in_progress")
@@ -43,7 +44,7 @@ def compare_periods(rows: PeriodRows, name: str, before: tuple[date, date], limi
 
     The period before is counted for those values only, by the (column, submitted_on) index of migration 0014.
     """
-    value = CUBE.c[name] if name in CUBED else R[name]  # the folded rows when they hold the column: fewer to group
+    value = rows.fold(CUBE).c[name] if name in CUBED else R[name]  # the folded rows when they hold the column: fewer to group
     current = func.sum(CUBE.c.referrals) if name in CUBED else func.count()
     top = select(value, current).where(value.is_not(None)).group_by(value).order_by(current.desc(), value).limit(limit)
     found = [(value, int(n)) for value, n in rows.session.execute(top)]

@@ -26,7 +26,8 @@ from intake.workhours import WorkCalendar
 from store.audit import AuditAction
 from store.dispatch_models import DispatchBatch, DispatchItem
 from store.figure_models import DispatchAnswer, FigureProblemArea, ReferralFigures
-from store.figure_queries import Tally, direct_rows, period_rows
+from store.figure_queries import direct_rows, period_rows
+from store.figure_tallies import Tally
 from store.models import AuditEntry, Referral
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=BRUSSELS)  # a Monday

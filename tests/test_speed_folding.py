@@ -16,7 +16,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from store.figure_models import FigureProblemArea, ReferralFigures
-from store.figure_queries import CUBED, R, Tally, in_period, period_rows, tally_by, tally_by_problem
+from store.figure_queries import CUBED, R, in_period, period_rows
+from store.figure_tallies import Tally, tally_by, tally_by_problem
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 START, END = date(2025, 9, 1), date(2026, 8, 31)
