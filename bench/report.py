@@ -179,7 +179,8 @@ def generate(url: str, rows: int, catalogue: Catalogue) -> None:
                                      "VALUES (:id, :status, :mode, :channel, :answers, :created_at, :updated_at, :version)"),
                                 [{**r, "created_at": NOW.replace(tzinfo=None), "updated_at": NOW.replace(tzinfo=None)} for r in referrals])
             connection = session.connection()  # Core executemany: one statement per table and chunk
-            pupils = {row["pupil_number"]: row["pupil_key"] for row in figures if row["pupil_number"] not in numbered | {None}}
+            # Membership in `numbered` itself: `numbered | {None}` copied the whole set per row, and the run slowed to an hour.
+            pupils = {n: row["pupil_key"] for row in figures if (n := row["pupil_number"]) is not None and n not in numbered}
             if pupils:  # first the numbers the chunk uses for the first time: the figures rows refer to them
                 connection.execute(insert(FigurePupil.__table__), [{"number": n, "pupil_key": k} for n, k in pupils.items()])
                 numbered.update(pupils)
