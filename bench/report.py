@@ -11,8 +11,8 @@ figures rows, problem areas, and for dispatched referrals a bare referrals row (
 needs one), dispatch items and answers.
 Then, timed (the median of --runs after one warm-up): the demand per intervention table (desk.report: its SQL, its
 Dutch rows, suppression) against the same figures read by hand-written SQL GROUP BY statements in the same run,
-and the whole school-year report (every table, public audience), also counted in one lane (`parallel=False`; on
-SQLite the report counts in two, desk.report_lanes; PostgreSQL always in one). PostgreSQL is a throwaway server started like the
+and the whole school-year report (every table, public audience), also counted in one lane (`parallel=False`; the
+report counts in two, desk.report_lanes). PostgreSQL is a throwaway server started like the
 test suite's (tests/conftest.py); SQLite a fresh file in a temp folder. Targets (issue 15): report ≤ 2 s, main
 table ≤ 1.5× the hand-written SQL.
 """

@@ -34,8 +34,8 @@ def build_report(session: Session, *, period: Period, audience: Audience, min_ce
     """Every table of the period for the audience; writes (and commits) one audit row naming the period and the audience only.
 
     `calendar` gives the closure days the lead times and the waiting term skip (default: weekends and public holidays).
-    On SQLite the counting runs in two lanes, each on its own connection reading the same snapshot (desk.report_lanes);
-    `parallel=False` counts in one, as on PostgreSQL: the same report.
+    The counting runs in two lanes, each on its own connection reading the same snapshot (desk.report_lanes);
+    `parallel=False` counts in one, as where one snapshot cannot be shared (store.snapshot): the same report.
     """
     calendar = calendar or WorkCalendar()
     count = partial(count_side, now=now, waiting_days=waiting_days, calendar=calendar)

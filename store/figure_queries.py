@@ -210,7 +210,7 @@ def period_rows(session: Session, start: date, end: date, *, internal: bool = Tr
         # Autovacuum never analyses a temporary table: without statistics the planner guesses its size (a tenth of it) and
         # sorts where it should hash. Before the folds, which join and group it. Only the join columns: analysing every
         # column costs more than it saves.
-        connection.exec_driver_sql(f"ANALYZE {ROWS.name} (id, referral_id)")
+        connection.exec_driver_sql(f"ANALYZE {ROWS.name} ({', '.join(name for name in ('id', 'referral_id') if name in names)})")
     try:
         yield PeriodRows(session, start, end)
     finally:

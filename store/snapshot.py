@@ -1,4 +1,4 @@
-"""A second session that reads the same snapshot of a SQLite database as a first: work split over two cores, one answer."""
+"""A second session that reads the same snapshot of the database as a first: work split over two cores, one answer."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from contextlib import contextmanager, suppress
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+READ_AGAIN = {"isolation_level": "REPEATABLE READ"}  # PostgreSQL: every statement of the transaction reads one snapshot
 # Any read of the main database's schema table: it starts the transaction's read of the database (its snapshot, in WAL mode).
 FIRST_READ = "SELECT count(*) FROM (SELECT 1 FROM main.sqlite_master LIMIT 1)"
 
@@ -17,13 +18,23 @@ FIRST_READ = "SELECT count(*) FROM (SELECT 1 FROM main.sqlite_master LIMIT 1)"
 def second_reader(session: Session) -> Iterator[Session | None]:
     """A new session whose reads see exactly what `session`'s reads see from here on; None where that cannot be arranged.
 
-    SQLite in WAL mode on a file: a third connection takes the write lock (BEGIN IMMEDIATE) while both sessions start a read
-    transaction, so no commit can fall between their two snapshots; it lets go as soon as both have read, so writers wait
-    for milliseconds, not for the work. None on PostgreSQL (one connection meets the report's target there), for an
-    in-memory database (not in WAL mode), when `session` has a transaction open already (its snapshot may be older, or
-    hold its own writes) and when the write lock stays taken past the busy timeout: the caller then works on `session` alone.
+    PostgreSQL: both in REPEATABLE READ, the second on the first's exported snapshot (pg_export_snapshot). SQLite in WAL
+    mode on a file: a third connection takes the write lock (BEGIN IMMEDIATE) while both sessions start a read
+    transaction, so no commit can fall between their two snapshots; it lets go as soon as both have read, so writers
+    wait for milliseconds, not for the work. None when `session` has a transaction open already (its snapshot may be
+    older, or hold its own writes), for an in-memory SQLite database (not in WAL mode) and when SQLite's write lock
+    stays taken past the busy timeout: the caller then works on `session` alone.
     The second session is closed on leaving, its transaction rolled back (it only read).
     """
+    engine = session.get_bind()
+    if engine.dialect.name == "postgresql" and not session.in_transaction():
+        second = Session(bind=engine)
+        try:
+            _share_exported(session.connection(execution_options=READ_AGAIN), second.connection(execution_options=READ_AGAIN))
+            yield second
+        finally:
+            second.close()
+        return
     connection = session.connection()
     if not _can_share(connection):
         yield None
@@ -33,6 +44,13 @@ def second_reader(session: Session) -> Iterator[Session | None]:
         yield second if _start_together(connection, second.connection()) else None
     finally:
         second.close()
+
+
+def _share_exported(first: Connection, second: Connection) -> None:
+    """PostgreSQL: start `second`'s transaction on the snapshot of `first`'s (both REPEATABLE READ, so neither moves on)."""
+    name = first.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+    # The first statement of second's transaction; the name is the server's own (hex digits and dashes), never outside input.
+    second.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{name}'")
 
 
 def _can_share(connection: Connection) -> bool:
