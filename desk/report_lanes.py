@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -61,7 +61,7 @@ def side_lane(session: Session, period: Period, count: Callable[[PeriodRows], Si
     Enter before the first lane copies its rows, so both copies run at once. An error in the thread is raised where the result
     is asked for; on leaving, the thread is waited for and the second session closed.
     """
-    with second_reader(session) if parallel else _none() as second, ThreadPoolExecutor(1, "rapport") as pool:
+    with second_reader(session) if parallel else nullcontext() as second, ThreadPoolExecutor(1, "rapport") as pool:
         if second is None:
             yield Lanes(cache(count), None)
             return
@@ -73,9 +73,3 @@ def _count_in(session: Session, period: Period, count: Callable[[PeriodRows], Si
     """The second lane: its own copy of the period, of the columns it counts."""
     with period_rows(session, period.start, period.end, internal=False, columns=SIDE_COLUMNS) as rows:
         return count(rows)
-
-
-@contextmanager
-def _none() -> Iterator[None]:
-    """No second reader: the report counts in one lane."""
-    yield None

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Integer, MetaData, Select, Table, func, literal, literal_column, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from store.db import upsert_into
 
 # SQLite: what a key that is NULL is stored as in a keyed table (a key cannot be NULL there). A blob: no text, number or
 # boolean the figures hold equals it, and no column affinity converts it.
@@ -30,7 +31,7 @@ def count_groups(connection: Connection, keys: Sequence[ColumnElement[Any]], row
     table.drop(connection, checkfirst=True)  # a report that failed half-way may have left it on a pooled connection
     table.create(connection)
     names = [column.name for column in table.c]
-    upsert = sqlite_insert(table).from_select(names, rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), literal(1)))
+    upsert = upsert_into("sqlite", table).from_select(names, rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), literal(1)))
     connection.execute(upsert.on_conflict_do_update(set_={"counted": table.c.counted + upsert.excluded.counted}))
     found = [tuple(row) for row in connection.execute(select(*(func.nullif(table.c[n], NO_VALUE) for n in names[:-1]), table.c.counted))]
     table.drop(connection)

@@ -29,9 +29,9 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from store.db import upsert_into
 from store.figure_counting import NO_VALUE
 from store.figure_models import FigureProblemArea, ReferralFigures
 
@@ -269,7 +269,7 @@ def _count_into(connection: Connection, table: Table, keys: Sequence[ColumnEleme
     ones = [literal(1), *(case((value.is_not(None), 1), else_=0) for value in counted)]
     connection.execute(insert(table).from_select(names, rows.add_columns(*keys, *ones).where(pupil.is_not(None))))
     alone = rows.add_columns(*(func.coalesce(key, NO_VALUE) for key in keys), *ones).where(pupil.is_(None))
-    upsert = sqlite_insert(keyed).from_select(names, alone)
+    upsert = upsert_into("sqlite", keyed).from_select(names, alone)
     sums = names[len(keys):]
     connection.execute(upsert.on_conflict_do_update(set_={name: keyed.c[name] + upsert.excluded[name] for name in sums}))
     groups = select(*(func.nullif(keyed.c[name], NO_VALUE) for name in names[:len(keys)]), *(keyed.c[name] for name in sums))

@@ -27,23 +27,24 @@ def second_reader(session: Session) -> Iterator[Session | None]:
     The second session is closed on leaving, its transaction rolled back (it only read).
     """
     engine = session.get_bind()
-    if engine.dialect.name == "postgresql" and not session.in_transaction():
-        second = Session(bind=engine)
-        try:
-            _share_exported(session.connection(execution_options=READ_AGAIN), second.connection(execution_options=READ_AGAIN))
-            yield second
-        finally:
-            second.close()
-        return
-    connection = session.connection()
-    if not _can_share(connection):
+    postgresql = engine.dialect.name == "postgresql"
+    shareable = not session.in_transaction() if postgresql else _can_share(session.connection())
+    if not shareable:
         yield None
         return
-    second = Session(bind=connection.engine)
+    second = Session(bind=engine)
     try:
-        yield second if _start_together(connection, second.connection()) else None
+        yield second if _start_both(session, second, postgresql=postgresql) else None
     finally:
         second.close()
+
+
+def _start_both(first: Session, second: Session, *, postgresql: bool) -> bool:
+    """Start both sessions' reads on one snapshot; False when SQLite's write lock could not be taken."""
+    if postgresql:
+        _share_exported(first.connection(execution_options=READ_AGAIN), second.connection(execution_options=READ_AGAIN))
+        return True
+    return _start_together(first.connection(), second.connection())
 
 
 def _share_exported(first: Connection, second: Connection) -> None:
